@@ -1,0 +1,39 @@
+/** Helpers for the small etcd commands (cluster, pause, resume, unlock, forget). */
+import { hostname } from "node:os";
+import type { Config } from "../config/index.ts";
+import type { EtcdGateway } from "../etcd/index.ts";
+import { outcome, type Outcome } from "../orchestrate/outcome.ts";
+import type { Keys } from "../slots/index.ts";
+import { connect, loadOrFail } from "./_setup.ts";
+
+/** Loads the config, connects, runs `fn`, always closes; etcd errors become exit 1 with the reason. */
+export async function withEtcd(configPath: string, fn: (ctx: { cfg: Config; gw: EtcdGateway; keys: Keys }) => Promise<Outcome>): Promise<Outcome> {
+  const res = await loadOrFail(configPath);
+  if (!res.ok) return res.outcome;
+  const { gw, keys } = await connect(res.config);
+  try {
+    return await fn({ cfg: res.config, gw, keys });
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return outcome("runtime_error", "etcd operation failed");
+  } finally {
+    await gw.close();
+  }
+}
+
+/** `user@host` for pause/unlock records. */
+export function actor(): string {
+  const user = process.env["SUDO_USER"] || process.env["USER"] || process.env["LOGNAME"] || `uid${process.getuid?.() ?? "?"}`;
+  return `${user}@${hostname()}`;
+}
+
+export const NODE_RE = /^[A-Za-z0-9._-]{1,63}$/;
+
+export function age(iso: string | undefined, nowMs: number): string {
+  if (!iso) return "-";
+  const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}

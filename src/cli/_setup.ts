@@ -1,0 +1,124 @@
+/**
+ * Shared set-up for commands: load the config (exit 2 on any problem), turn it into a Plan, connect
+ * to etcd, and build the Coordinator with the real ports.
+ */
+import { readFile } from "node:fs/promises";
+import { baseEnvironment, groupLimit, keyPrefix, loadConfigFile, type Config } from "../config/index.ts";
+import type { DetectorSpec } from "../detect/index.ts";
+import type { EtcdConnectOptions, EtcdGateway } from "../etcd/index.ts";
+import { createHealthRunner } from "../health/index.ts";
+import { createLogger, type Logger } from "../observe/index.ts";
+import { outcome, type Outcome } from "../orchestrate/outcome.ts";
+import type { Coordinator, Plan } from "../orchestrate/context.ts";
+import { realPorts } from "../platform/index.ts";
+import { makeKeys, type Keys } from "../slots/index.ts";
+import { parseWindows } from "../windows/index.ts";
+
+/** Loads and validates; prints every problem to stderr and returns a config_error outcome. */
+export async function loadOrFail(path: string): Promise<{ ok: true; config: Config; warnings: string[] } | { ok: false; outcome: Outcome }> {
+  const res = await loadConfigFile(path, { env: process.env });
+  if (res.ok) return res;
+  process.stderr.write(`configuration invalid: ${path}\n${res.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+  return { ok: false, outcome: outcome("config_error", `${res.problems.length} configuration problem(s)`) };
+}
+
+export function detectorSpecs(cfg: Config): DetectorSpec[] {
+  return cfg.reboot_required_detectors.map((d): DetectorSpec =>
+    d.type === "file"
+      ? { name: d.name, type: "file", path: d.path ?? "" }
+      : { name: d.name, type: "command", cmd: d.cmd ?? [], successExitCodes: d.success_exit_codes ?? [], timeoutMs: (d.timeout_sec ?? 30) * 1000 },
+  );
+}
+
+export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
+  const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
+  // The loader already validated windows; a failure here is a bug, not an operator error.
+  if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
+  const cp = cfg.cluster_policies;
+  const env = baseEnvironment(cfg, {
+    dryRun: rt.dryRun,
+    ...(rt.metricsEndpoint ? { metricsEndpoint: rt.metricsEndpoint } : {}),
+    ...(rt.skipHealth ? { skipHealth: true } : {}),
+    ...(rt.skipLock ? { skipLock: true } : {}),
+  });
+  return {
+    node: cfg.node_name,
+    group: cfg.group,
+    fallback: cp.fallback_nodes.includes(cfg.node_name),
+    limit: groupLimit(cfg),
+    globalCap: cfg.global_max_concurrent_reboots,
+    detectors: detectorSpecs(cfg),
+    policy: {
+      minHealthyFraction: cp.min_healthy_fraction,
+      minHealthyAbsolute: cp.min_healthy_absolute,
+      forbidIfOnlyFallbackLeft: cp.forbid_if_only_fallback_left,
+      fallbackNodes: cp.fallback_nodes,
+    },
+    windows: w.windows,
+    killSwitchFile: cfg.kill_switch_file,
+    rebootCommand: cfg.reboot_command,
+    dryRun: rt.dryRun,
+    healthTimeoutMs: cfg.health_timeout_sec * 1000,
+    publishIntervalMs: cfg.health_publish_interval_sec * 1000,
+    checkIntervalMs: cfg.check_interval_sec * 1000,
+    backoffMinMs: cfg.backoff_min_sec * 1000,
+    backoffMaxMs: cfg.backoff_max_sec * 1000,
+    cooldownSec: cfg.min_reboot_interval_sec,
+    lockTtlSec: cfg.lock_ttl_sec,
+    slotTimeoutSec: cfg.reboot_slot_timeout_sec,
+    rebootGraceMs: cfg.reboot_grace_sec * 1000,
+    maxRebootsPerNode: cfg.max_reboots_per_node,
+    rebootLoopWindowMs: cfg.reboot_loop_window_sec * 1000,
+    baseEnv: { ...env, RC_BOOT_ID: rt.bootId },
+  };
+}
+
+/** Reads TLS material and the password file (already checked by the loader) into connect options. */
+export async function etcdOptions(cfg: Config): Promise<EtcdConnectOptions> {
+  const t = cfg.etcd_tls;
+  const read = (p: string | null | undefined) => (p ? readFile(p) : Promise.resolve(undefined));
+  const a = cfg.etcd_auth;
+  const password = a ? (a.password_file ? (await readFile(a.password_file, "utf8")).replace(/\r?\n$/, "") : a.password ?? "") : "";
+  const [ca, cert, key] = t.enabled ? await Promise.all([read(t.ca_file), read(t.cert_file), read(t.key_file)]) : [];
+  return {
+    endpoints: cfg.etcd_endpoints,
+    requestTimeoutMs: cfg.etcd_request_timeout_sec * 1000,
+    ...(t.enabled
+      ? { tls: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(t.server_name ? { serverName: t.server_name } : {}) } }
+      : {}),
+    ...(a && a.username ? { auth: { username: a.username, password } } : {}),
+  };
+}
+
+export async function connect(cfg: Config): Promise<{ gw: EtcdGateway; keys: Keys }> {
+  const { connectEtcd } = await import("../etcd/index.ts");
+  return { gw: await connectEtcd(await etcdOptions(cfg)), keys: makeKeys(keyPrefix(cfg)) };
+}
+
+export function processEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export interface BuildOptions {
+  dryRun: boolean;
+  skipHealth?: boolean;
+  skipLock?: boolean;
+  logJson?: boolean;
+  log?: Logger;
+}
+
+/** The Coordinator with real ports; etcd and the session are attached by the caller. */
+export async function buildCoordinator(cfg: Config, o: BuildOptions): Promise<Coordinator> {
+  const base = realPorts();
+  const bootId = await base.host.bootId();
+  const plan = planFromConfig(cfg, { dryRun: o.dryRun, bootId, ...(o.skipHealth ? { skipHealth: true } : {}), ...(o.skipLock ? { skipLock: true } : {}) });
+  const log = o.log ?? createLogger({ node: cfg.node_name, level: cfg.log_level, json: o.logJson ?? !process.stderr.isTTY });
+  const ports = { ...base, log };
+  const health = createHealthRunner(
+    { scriptPath: cfg.health_script, timeoutMs: plan.healthTimeoutMs, baseEnv: plan.baseEnv, ...(o.skipHealth ? { skip: true } : {}) },
+    base,
+  );
+  return { plan, ports, health, env: processEnv() };
+}

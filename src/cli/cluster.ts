@@ -1,0 +1,67 @@
+import { defineCommand } from "citty";
+import { classifyPeers } from "../cluster/index.ts";
+import { outcome } from "../orchestrate/outcome.ts";
+import { readClusterState } from "../slots/index.ts";
+import { evaluateWindows, hasWindows, nextWindowChange, parseWindows } from "../windows/index.ts";
+import { configArg, jsonArg } from "./_args.ts";
+import { age, withEtcd } from "./_etcd-cmd.ts";
+
+export default defineCommand({
+  meta: { name: "cluster", description: "read-only: one table of members, health, slot holders (phase, age), cooldowns, pause and windows" },
+  args: { ...configArg, ...jsonArg },
+  run: ({ args }) =>
+    withEtcd(args.config, async ({ cfg, gw, keys }) => {
+      const now = Date.now();
+      const state = await readClusterState(gw, keys);
+      // Classify from the point of view of a node outside the cluster so that every member shows.
+      const peers = classifyPeers(state, "\u0000", {
+        nowMs: now,
+        publishIntervalMs: cfg.health_publish_interval_sec * 1000,
+        healthTimeoutMs: cfg.health_timeout_sec * 1000,
+      });
+      const rows = peers.map((p) => {
+        const slot = state.slots.find((s) => s.node === p.node);
+        const member = state.members.get(p.node);
+        const health = p.record ? (p.record.healthy ? "healthy" : `unhealthy (${p.record.reason ?? p.record.phase})`) : "missing";
+        return {
+          node: p.node,
+          group: member?.group ?? p.record?.group ?? slot?.group ?? "-",
+          health: p.status === "stale" ? `stale (${health})` : health,
+          checked: age(p.record?.checked_at, now),
+          slot: slot ? slot.record?.phase ?? "unreadable" : "-",
+          slot_age: slot ? age(slot.record?.acquired_at, now) : "-",
+          deadline: slot?.record?.deadline ?? "-",
+          reboots_24h: (state.reboots.get(p.node)?.history ?? []).filter((t) => now - Date.parse(t) < 86_400_000).length,
+        };
+      });
+      // Slots whose node is not a member (e.g. FleetLock clients, operators) still show.
+      for (const s of state.slots)
+        if (!rows.some((r) => r.node === s.node))
+          rows.push({ node: s.node, group: s.group, health: `(${s.record?.holder ?? "unknown"})`, checked: "-", slot: s.record?.phase ?? "unreadable", slot_age: age(s.record?.acquired_at, now), deadline: s.record?.deadline ?? "-", reboots_24h: 0 });
+      const cooldowns = [...state.cooldowns].map(([group, c]) => ({ group, node: c.record?.node, released_at: c.record?.released_at, duration_sec: c.record?.duration_sec }));
+      const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
+      const windows = w.ok && hasWindows(w.windows)
+        ? { timezone: w.windows.timeZone, now: evaluateWindows(w.windows, now).kind, next_change: ((n) => (n ? new Date(n).toISOString() : null))(nextWindowChange(w.windows, now)) }
+        : null;
+      const doc = { namespace: keys.prefix, revision: state.revision, paused: state.pausePresent ? state.pause ?? { reason: "(unreadable pause record)", by: "?", at: "?" } : null, members: rows, cooldowns, windows };
+      if (args.json) {
+        process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+        return outcome("ok", "cluster shown");
+      }
+      const cols = ["node", "group", "health", "checked", "slot", "slot_age", "deadline", "reboots_24h"] as const;
+      const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+      const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
+      const out = [
+        `namespace ${keys.prefix} (etcd revision ${state.revision})`,
+        doc.paused ? `PAUSED by ${doc.paused.by} at ${doc.paused.at}: ${doc.paused.reason}` : "not paused",
+        "",
+        line(cols.map((c) => c.toUpperCase())),
+        ...rows.map((r) => line(cols.map((c) => String(r[c])))),
+      ];
+      if (rows.length === 0) out.push("(no members registered yet)");
+      out.push("", cooldowns.length ? cooldowns.map((c) => `cooldown: group ${c.group} since ${c.released_at ?? "?"} (${c.duration_sec ?? "?"}s, after ${c.node ?? "?"})`).join("\n") : "no cooldown active");
+      if (windows) out.push(`windows (${windows.timezone}): ${windows.now}${windows.next_change ? `, changes at ${windows.next_change}` : ""}`);
+      process.stdout.write(out.join("\n") + "\n");
+      return outcome("ok", "cluster shown");
+    }),
+});

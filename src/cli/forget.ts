@@ -1,0 +1,45 @@
+import { defineCommand } from "citty";
+import { outcome } from "../orchestrate/outcome.ts";
+import { readClusterState } from "../slots/index.ts";
+import { configArg } from "./_args.ts";
+import { NODE_RE, withEtcd } from "./_etcd-cmd.ts";
+
+export default defineCommand({
+  meta: {
+    name: "forget",
+    description: "remove a decommissioned NODE from the members registry (so it no longer counts as expected-but-missing)",
+  },
+  args: {
+    node: { type: "positional", description: "node name", required: true },
+    ...configArg,
+    force: { type: "boolean", description: "forget it even while its daemon still publishes health or it holds a slot", default: false },
+  },
+  run: ({ args }) =>
+    withEtcd(args.config, async ({ gw, keys }) => {
+      const node = String(args.node);
+      if (!NODE_RE.test(node)) {
+        process.stderr.write(`forget: invalid node name ${JSON.stringify(node)}\n`);
+        return outcome("usage", "bad node name");
+      }
+      const state = await readClusterState(gw, keys);
+      if (!state.members.has(node) && !state.health.has(node)) {
+        process.stdout.write(`${node} is not a known member\n`);
+        return outcome("ok", "unknown");
+      }
+      const holds = state.slots.some((s) => s.node === node);
+      const live = state.health.has(node);
+      if ((holds || live) && !args.force) {
+        process.stderr.write(
+          `forget: ${node} ${holds ? "holds a reboot slot" : "has a live daemon (it would register again)"}; stop its daemon first, or use --force\n`,
+        );
+        return outcome("runtime_error", "member active");
+      }
+      await gw.txn([], [
+        { kind: "delete", key: keys.member(node) },
+        { kind: "delete", key: keys.health(node) },
+        { kind: "delete", key: keys.reboots(node) },
+      ]);
+      process.stdout.write(`forgot ${node}\n`);
+      return outcome("ok", "forgotten");
+    }),
+});

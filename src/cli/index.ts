@@ -1,0 +1,86 @@
+/**
+ * The root command. Subcommands are loaded lazily so that `--help`, `version`, `validate-config`
+ * and `simulate` never load the etcd/gRPC stack. Every command returns an Outcome; this is the one
+ * place that maps it to an exit code (EXIT_CODE). Usage problems exit 64.
+ */
+import { renderUsage, runCommand, type CommandDef } from "citty";
+import { EXIT_CODE, type Outcome } from "../orchestrate/outcome.ts";
+import { checkFlags } from "./_flags.ts";
+
+// Each command has its own args type; the root only needs to run them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyCommand = CommandDef<any>;
+type Loader = () => Promise<AnyCommand>;
+
+/** name → [one-line description, loader]. The order is the order of `--help`. */
+export const COMMANDS: Record<string, [string, Loader]> = {
+  run: ["run the coordinator (daemon; --once for one diagnostic pass, --timer for a timer pass)", () => import("./run.ts").then((m) => m.default)],
+  status: ["read-only: would this node reboot now, and why not", () => import("./status.ts").then((m) => m.default)],
+  cluster: ["read-only: members, health, slot holders, cooldown, pause, windows", () => import("./cluster.ts").then((m) => m.default)],
+  simulate: ["run the detectors once; never touches etcd or the health script", () => import("./simulate.ts").then((m) => m.default)],
+  "validate-config": ["check a configuration file (exit 2 on any problem)", () => import("./validate-config.ts").then((m) => m.default)],
+  pause: ["pause reboots cluster-wide (etcd key)", () => import("./pause.ts").then((m) => m.pause)],
+  resume: ["lift a cluster-wide pause", () => import("./pause.ts").then((m) => m.resume)],
+  unlock: ["free a node's reboot slot by hand", () => import("./unlock.ts").then((m) => m.default)],
+  forget: ["remove a decommissioned node from the members registry", () => import("./forget.ts").then((m) => m.default)],
+  version: ["print version, commit, build date, Bun version and target", () => import("./version.ts").then((m) => m.default)],
+};
+
+export function rootUsage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    "clusterrebootd — cluster reboot coordinator",
+    "",
+    "Usage: clusterrebootd <command> [flags]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([n, [d]]) => `  ${n.padEnd(w)}  ${d}`),
+    "",
+    "Run 'clusterrebootd <command> --help' for the flags of a command.",
+    "Exit codes: 0 ok, 1 runtime error, 2 config error, 3 health blocked, 4 slot unavailable,",
+    "5 kill switch or pause, 6 detector error (simulate), 64 usage.",
+  ].join("\n");
+}
+
+/** citty colours its usage text; keep escape codes out of pipes, files and the journal. */
+async function usage(cmd: AnyCommand): Promise<string> {
+  const text = await renderUsage(cmd);
+  return process.stdout.isTTY && !process.env["NO_COLOR"] ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(rootUsage() + "\n");
+    return EXIT_CODE.usage;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(rootUsage() + "\n");
+    return 0;
+  }
+  if (name === "--version" || name === "-v") argv = ["version"];
+  const entry = COMMANDS[argv[0]!];
+  if (!entry) {
+    process.stderr.write(`unknown command "${name}"\n\n${rootUsage()}\n`);
+    return EXIT_CODE.usage;
+  }
+  const cmd = await entry[1]();
+  const args = argv[0] === "version" ? [] : rest;
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write((await usage(cmd)) + "\n");
+    return 0;
+  }
+  const problem = await checkFlags(cmd, args);
+  if (problem) {
+    process.stderr.write(`${problem}\n\n${await usage(cmd)}\n`);
+    return EXIT_CODE.usage;
+  }
+  try {
+    const { result } = await runCommand(cmd, { rawArgs: args });
+    const o = result as Outcome | undefined;
+    return EXIT_CODE[o?.kind ?? "ok"];
+  } catch (err) {
+    process.stderr.write(`clusterrebootd ${argv[0]}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_CODE.runtime_error;
+  }
+}

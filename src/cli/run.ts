@@ -1,0 +1,63 @@
+import { defineCommand } from "citty";
+import { openSession } from "../cluster/index.ts";
+import { formatReport, reportJson } from "../observe/index.ts";
+import { outcome, type Outcome } from "../orchestrate/outcome.ts";
+import { configArg, jsonArg } from "./_args.ts";
+import { buildCoordinator, connect, loadOrFail } from "./_setup.ts";
+import { handleSignals, waitForEtcd } from "./_daemon.ts";
+
+export default defineCommand({
+  meta: {
+    name: "run",
+    description:
+      "run the coordinator. Default: a daemon that loops until stopped. --once: one diagnostic pass that takes and releases a slot but never reboots. --timer: one pass that may reboot (for a systemd timer).",
+  },
+  args: {
+    ...configArg,
+    "dry-run": { type: "boolean", description: "never run the reboot command (takes and releases slots like the real thing)", default: false },
+    once: { type: "boolean", description: "one diagnostic pass, then exit with its outcome's code", default: false },
+    timer: { type: "boolean", description: "one pass that may reboot or finish a post-boot release (timer mode)", default: false },
+    ...jsonArg,
+  },
+  async run({ args }): Promise<Outcome> {
+    const res = await loadOrFail(args.config);
+    if (!res.ok) return res.outcome;
+    const cfg = res.config;
+    if (args.once && args.timer) return outcome("usage", "--once and --timer exclude each other");
+    const co = await buildCoordinator(cfg, { dryRun: cfg.dry_run || args["dry-run"] });
+    const { log } = co.ports;
+    for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
+    const stop = handleSignals(log);
+    const etcd = await connect(cfg);
+    try {
+      const single = args.once || args.timer;
+      log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: co.plan.dryRun, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
+      // etcd may not be up yet (boot order) or a member may be down: wait, never crash-loop (W10).
+      const session = await waitForEtcd(co, stop.signal, single, () =>
+        openSession(etcd.gw, etcd.keys, { node: cfg.node_name, group: cfg.group, fallback: co.plan.fallback, pid: process.pid, bootId: co.plan.baseEnv["RC_BOOT_ID"] ?? "" }, { ttlSec: cfg.lock_ttl_sec, nowMs: Date.now() }),
+      );
+      if (!session) return stop.signal.aborted ? outcome("ok", "stopped while waiting for etcd") : outcome("runtime_error", "etcd unreachable");
+      const live = { ...co, etcd, session };
+      try {
+        if (single) {
+          const { runPass } = await import("../orchestrate/index.ts");
+          const r = await runPass(live, args.once ? "once" : "run", stop.signal);
+          process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
+          // W13: an interrupted single pass is not a success.
+          return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;
+        }
+        const { runLoop } = await import("../orchestrate/index.ts");
+        await runLoop(live, stop.signal);
+        log.event("info", "stopped", { reason: "signal" });
+        return outcome("ok", "stopped"); // W13: a requested stop exits 0
+      } finally {
+        // Graceful stop: our health record disappears at once (peers see "missing", not stale
+        // "healthy"). A slot in `rebooting`/`verifying` lives on its own lease and is unaffected.
+        await session.close({ revoke: true });
+      }
+    } finally {
+      stop.dispose();
+      await etcd.gw.close();
+    }
+  },
+});

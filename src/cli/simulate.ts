@@ -1,0 +1,44 @@
+import { defineCommand } from "citty";
+import { evaluateDetectors } from "../detect/index.ts";
+import { detectorLines } from "../observe/index.ts";
+import { outcome } from "../orchestrate/outcome.ts";
+import { realPorts } from "../platform/index.ts";
+import { configArg, jsonArg } from "./_args.ts";
+import { detectorSpecs, loadOrFail, processEnv } from "./_setup.ts";
+
+export default defineCommand({
+  meta: { name: "simulate", description: "run the detectors once; never touches etcd, the health script or the reboot command" },
+  args: { ...configArg, ...jsonArg },
+  async run({ args }) {
+    const res = await loadOrFail(args.config);
+    if (!res.ok) return res.outcome;
+    const cfg = res.config;
+    const ports = realPorts();
+    const ev = await evaluateDetectors(detectorSpecs(cfg), { ...ports, env: processEnv() });
+    const errors = ev.results.filter((r) => r.kind === "error");
+    if (args.json) {
+      process.stdout.write(
+        JSON.stringify({ node: cfg.node_name, group: cfg.group, requires_reboot: ev.requiresReboot, has_errors: ev.hasErrors, duration_ms: ev.durationMs, detectors: ev.results }, null, 2) + "\n",
+      );
+    } else {
+      process.stdout.write(
+        [
+          `node ${cfg.node_name} configuration summary:`,
+          `  detectors: ${cfg.reboot_required_detectors.map((d) => d.name).join(", ")}`,
+          `  health script: ${cfg.health_script}`,
+          `  etcd endpoints: ${cfg.etcd_endpoints.join(", ")}`,
+          `  reboot command: ${cfg.reboot_command.join(" ")}`,
+          "detector evaluations:",
+          ...detectorLines(ev),
+          `overall reboot required: ${ev.requiresReboot}`,
+          ...(errors.length === 0 ? ["no reboot actions performed in simulation mode"] : []),
+        ].join("\n") + "\n",
+      );
+    }
+    if (errors.length > 0) {
+      process.stderr.write(`detector evaluation encountered errors: ${errors.map((e) => `${e.name}: ${e.kind === "error" ? e.error : ""}`).join("; ")}\n`);
+      return outcome("detector_error", "detector errors");
+    }
+    return outcome("ok", "simulated");
+  },
+});

@@ -1,0 +1,101 @@
+/**
+ * Detector entries (`reboot_required_detectors[i]`, reference §2.2): Go's keys and default
+ * names, with W8's default timeout, and names checked for uniqueness at load time.
+ */
+import * as v from "valibot";
+import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";
+import { describeValue, expected, list, problemCheck, str } from "./_fields.ts";
+
+/** W8: a hung `needs-restarting` must not stall the coordinator forever. */
+export const DEFAULT_DETECTOR_TIMEOUT_SEC = 30;
+
+const detectorTimeout = v.nullish(
+  v.pipe(
+    v.number(expected("an integer")),
+    v.integer((i) => `must be an integer, got ${describeValue(i.input)}`),
+    problemCheck((n: number) =>
+      n === 0
+        ? `must be > 0, got 0: in the Go daemon 0 meant "no timeout", which lets a hung command stall ` +
+          `the coordinator; omit timeout_sec for the ${DEFAULT_DETECTOR_TIMEOUT_SEC} s default`
+        : n < 0
+          ? `must be > 0, got ${n}`
+          : null,
+    ),
+  ),
+  DEFAULT_DETECTOR_TIMEOUT_SEC,
+);
+
+const exitCode = v.pipe(
+  v.number(expected("an integer exit code")),
+  v.integer((i) => `must be an integer exit code, got ${describeValue(i.input)}`),
+  problemCheck((n: number) => (n >= 0 && n <= 255 ? null : `must be an exit code 0–255, got ${n}`)),
+);
+
+const DetectorObject = v.strictObject({
+  /** Default `file:<path>` / `command:<cmd[0]>`, as in Go. */
+  name: str(null),
+  type: v.picklist(["file", "command"], expected(`"file" or "command"`)),
+  path: str(""),
+  cmd: list(v.string(expected("a string")), []),
+  /** Empty: any non-zero exit means "reboot required"; else exit code in the list does. */
+  success_exit_codes: list(exitCode, []),
+  timeout_sec: detectorTimeout,
+});
+export type DetectorObjectOutput = v.InferOutput<typeof DetectorObject>;
+
+export const Detector = v.pipe(
+  DetectorObject,
+  crossCheck<DetectorObjectOutput>([["name"]], (d) =>
+    d.name !== null && d.name.trim() === "" ? [{ path: ["name"], message: "must not be blank (omit it for the default name)" }] : [],
+  ),
+  crossCheck<DetectorObjectOutput>([["type"], ["path"], ["cmd"]], (d) => {
+    if (d.type === "file" && d.path.trim() === "") {
+      return [{ path: ["path"], message: "is required for a file detector (e.g. /var/run/reboot-required)" }];
+    }
+    if (d.type === "command" && d.cmd.length === 0) {
+      return [{ path: ["cmd"], message: "is required for a command detector: the argv to run, e.g. [/usr/sbin/needs-restarting, -r]" }];
+    }
+    if (d.type === "command" && (d.cmd[0] ?? "").trim() === "") {
+      return [{ path: ["cmd", 0], message: "must name the program to run, got a blank string" }];
+    }
+    return [];
+  }),
+  v.transform((d) => ({ ...d, name: detectorName(d) })),
+);
+
+/** The detector's effective name: trimmed `name`, else Go's `file:<path>` / `command:<cmd[0]>`. */
+export function detectorName(d: { name?: unknown; type?: unknown; path?: unknown; cmd?: unknown }): string {
+  if (typeof d.name === "string" && d.name.trim() !== "") return d.name.trim();
+  if (d.type === "file") return `file:${typeof d.path === "string" ? d.path : ""}`;
+  const argv0 = Array.isArray(d.cmd) && typeof d.cmd[0] === "string" ? d.cmd[0] : "";
+  return `command:${argv0}`;
+}
+
+/** Names must be unique: they label results, logs and metrics (Go checked this only at run time). */
+export const detectorsRules = crossChecks<v.InferOutput<typeof Detector>[]>([
+  {
+    reads: [], // works on whatever parsed; guards its own types
+    check: (list) => {
+      const problems: CrossProblem[] = [];
+      const seen = new Map<string, number>();
+      // Items may be unparsed input here (other detectors can be broken), hence `unknown`.
+      (list as unknown[]).forEach((d, i) => {
+        if (d === null || typeof d !== "object" || Array.isArray(d)) return;
+        // Only names that mean something: a detector without type/path/cmd has its own problem.
+        const name = detectorName(d);
+        if (name === "file:" || name === "command:" || !["file", "command"].includes(String((d as { type?: unknown }).type))) {
+          if (typeof (d as { name?: unknown }).name !== "string") return;
+        }
+        const first = seen.get(name);
+        if (first === undefined) return void seen.set(name, i);
+        // Valid detectors already carry their derived name; point at `name` only if it was set.
+        const explicit = name !== detectorName({ ...d, name: undefined });
+        problems.push({
+          path: explicit ? [i, "name"] : [i],
+          message: `duplicate detector name ${JSON.stringify(name)} (also reboot_required_detectors[${first}]); names must be unique`,
+        });
+      });
+      return problems;
+    },
+  },
+]);

@@ -1,0 +1,137 @@
+/**
+ * Checks that need the file system: TLS material and the etcd password file must be readable
+ * now (the Go daemon found out only when connecting, W14), plus warnings about the health script
+ * and the kill switch. They run on the partially parsed config, so a config with both a typo and
+ * a missing CA file reports both; every field is type-guarded for that reason.
+ */
+import { readFile as nodeReadFile, stat as nodeStat } from "node:fs/promises";
+import type { FileStat } from "../platform/ports.ts";
+
+/** The two file-system calls the loader makes. Overridable for tests. */
+export interface FileAccess {
+  readFile: (path: string) => Promise<string>;
+  stat: (path: string) => Promise<FileStat>;
+}
+
+export const realFileAccess: FileAccess = {
+  readFile: (path) => nodeReadFile(path, "utf8"),
+  stat: async (path) => {
+    try {
+      const s = await nodeStat(path);
+      return { kind: "present", mode: s.mode, uid: s.uid, isFile: s.isFile(), isDirectory: s.isDirectory() };
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
+      return { kind: "error", message: errorReason(e) };
+    }
+  },
+};
+
+/** "no such file or directory", "permission denied", … for an fs error. */
+export function errorReason(e: unknown): string {
+  switch (errorCode(e)) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a directory";
+    case "ENOTDIR":
+      return "a parent is not a directory";
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** Problems (exit 2) and warnings from the file system, in config order. */
+export async function fileChecks(cfg: unknown, fs: FileAccess): Promise<{ problems: string[]; warnings: string[] }> {
+  const [tls, auth, health, killSwitch] = await Promise.all([
+    tlsProblems(get(cfg, "etcd_tls"), fs),
+    passwordFileProblems(get(cfg, "etcd_auth"), fs),
+    healthScriptWarnings(get(cfg, "health_script"), fs),
+    killSwitchWarnings(get(cfg, "kill_switch_file"), fs),
+  ]);
+  return { problems: [...tls, ...auth], warnings: [...health, ...killSwitch, ...transportWarnings(cfg)] };
+}
+
+// --- internal ---
+
+const TLS_FILES = ["ca_file", "cert_file", "key_file"] as const;
+
+async function tlsProblems(tls: unknown, fs: FileAccess): Promise<string[]> {
+  if (get(tls, "enabled") !== true) return []; // Go ignores the files while TLS is off
+  const out = await Promise.all(
+    TLS_FILES.map(async (key) => {
+      const path = get(tls, key);
+      if (typeof path !== "string" || path.trim() === "") return [];
+      try {
+        const text = await fs.readFile(path);
+        if (text.includes("-----BEGIN")) return [];
+        const what = key === "key_file" ? "private key" : "certificate";
+        return [`etcd_tls.${key}: ${path} contains no PEM block ("-----BEGIN …"); expected a PEM-encoded ${what}`];
+      } catch (e) {
+        return [`etcd_tls.${key}: cannot read ${path}: ${errorReason(e)}`];
+      }
+    }),
+  );
+  return out.flat();
+}
+
+async function passwordFileProblems(auth: unknown, fs: FileAccess): Promise<string[]> {
+  const path = get(auth, "password_file");
+  if (typeof path !== "string" || path === "") return [];
+  try {
+    const text = await fs.readFile(path);
+    return text.trim() === "" ? [`etcd_auth.password_file: ${path} is empty`] : [];
+  } catch (e) {
+    return [`etcd_auth.password_file: cannot read ${path}: ${errorReason(e)}`];
+  }
+}
+
+async function healthScriptWarnings(path: unknown, fs: FileAccess): Promise<string[]> {
+  if (typeof path !== "string" || !path.startsWith("/")) return [];
+  const s = await fs.stat(path);
+  const w = (msg: string) => [`health_script: ${path} ${msg}`];
+  switch (s.kind) {
+    case "missing":
+      return w("does not exist; every health check will fail (and block reboots) until it does");
+    case "error":
+      return w(`cannot be checked: ${s.message}`);
+    case "present":
+      if (!s.isFile) return w("is not a regular file");
+      if ((s.mode & 0o111) === 0) return w("is not executable; every health check will fail until it is");
+      // The script decides whether this machine may reboot: anyone able to edit it decides too.
+      if ((s.mode & 0o002) !== 0) return w("is world-writable: any local user could decide whether this node reboots");
+      return [];
+  }
+}
+
+async function killSwitchWarnings(path: unknown, fs: FileAccess): Promise<string[]> {
+  if (typeof path !== "string" || path.trim() === "") return [];
+  const s = await fs.stat(path);
+  if (s.kind === "present") return [`kill_switch_file: ${path} is present: this node will not reboot until it is removed`];
+  if (s.kind === "error") return [`kill_switch_file: ${path} cannot be checked: ${s.message}`];
+  return [];
+}
+
+function transportWarnings(cfg: unknown): string[] {
+  const tls = get(cfg, "etcd_tls");
+  const tlsOn = get(tls, "enabled") === true;
+  const out: string[] = [];
+  if (get(cfg, "etcd_auth") !== null && get(cfg, "etcd_auth") !== undefined && !tlsOn) {
+    out.push("etcd_auth: the etcd password travels in clear text because etcd_tls.enabled is false");
+  }
+  if (tlsOn && get(tls, "insecure_skip_verify") === true) {
+    out.push("etcd_tls.insecure_skip_verify: etcd server certificates are not verified; anyone in the path can impersonate etcd");
+  }
+  return out;
+}
+
+function get(x: unknown, key: string): unknown {
+  return x !== null && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined;
+}
+
+function errorCode(e: unknown): string | undefined {
+  return e !== null && typeof e === "object" && "code" in e && typeof e.code === "string" ? e.code : undefined;
+}

@@ -1,0 +1,119 @@
+/**
+ * Rules that relate several top-level keys, and the final normalization. Each message says why
+ * the rule exists, because the fix is usually "raise one of two numbers" and the operator has to
+ * know which.
+ */
+import { endpointUrl, parseEndpoint } from "./_addresses.ts";
+import { crossChecks, type CrossProblem } from "./_cross.ts";
+import type { ConfigObjectOutput } from "./schema.ts";
+
+type C = ConfigObjectOutput;
+
+export const topLevelRules = crossChecks<C>([
+  {
+    reads: [["lock_ttl_sec"], ["health_timeout_sec"]],
+    check: (c) =>
+      c.lock_ttl_sec > c.health_timeout_sec
+        ? []
+        : [
+            {
+              path: ["lock_ttl_sec"],
+              message:
+                `must be greater than health_timeout_sec (${c.health_timeout_sec}), got ${c.lock_ttl_sec}: ` +
+                "the lease must outlive a health-script run made while holding it, to avoid premature lease expiry",
+            },
+          ],
+  },
+  {
+    reads: [["backoff_min_sec"], ["backoff_max_sec"]],
+    check: (c) =>
+      c.backoff_max_sec >= c.backoff_min_sec
+        ? []
+        : [{ path: ["backoff_max_sec"], message: `must be ≥ backoff_min_sec (${c.backoff_min_sec}), got ${c.backoff_max_sec}` }],
+  },
+  {
+    reads: [["reboot_slot_timeout_sec"], ["lock_ttl_sec"]],
+    check: (c) =>
+      c.reboot_slot_timeout_sec > c.lock_ttl_sec
+        ? []
+        : [
+            {
+              path: ["reboot_slot_timeout_sec"],
+              message:
+                `must be greater than lock_ttl_sec (${c.lock_ttl_sec}), got ${c.reboot_slot_timeout_sec}: ` +
+                "the slot of a rebooting node must outlast a slow reboot, which takes longer than a lease TTL",
+            },
+          ],
+  },
+  {
+    reads: [["reboot_grace_sec"], ["reboot_slot_timeout_sec"]],
+    check: (c) =>
+      c.reboot_grace_sec < c.reboot_slot_timeout_sec
+        ? []
+        : [
+            {
+              path: ["reboot_grace_sec"],
+              message:
+                `must be less than reboot_slot_timeout_sec (${c.reboot_slot_timeout_sec}), got ${c.reboot_grace_sec}: ` +
+                "the slot must still be held while we wait for the machine to go down",
+            },
+          ],
+  },
+  {
+    reads: [["etcd_request_timeout_sec"], ["lock_ttl_sec"]],
+    check: (c) =>
+      c.etcd_request_timeout_sec < c.lock_ttl_sec
+        ? []
+        : [
+            {
+              path: ["etcd_request_timeout_sec"],
+              message:
+                `must be less than lock_ttl_sec (${c.lock_ttl_sec}), got ${c.etcd_request_timeout_sec}: ` +
+                "a request allowed to take longer than the lease TTL could outlive our own lease",
+            },
+          ],
+  },
+  // Reads only the TLS switch: endpoints are checked one by one, so one bad entry hides nothing.
+  { reads: [["etcd_tls", "enabled"]], check: endpointProblems },
+]);
+
+/** Scheme/TLS agreement and duplicates; format errors were reported per item by the schema. */
+function endpointProblems(c: C): CrossProblem[] {
+  const problems: CrossProblem[] = [];
+  const tls = c.etcd_tls.enabled;
+  const seen = new Map<string, number>();
+  const endpoints: unknown = c.etcd_endpoints;
+  if (!Array.isArray(endpoints)) return [];
+  endpoints.forEach((raw: unknown, i) => {
+    if (typeof raw !== "string") return;
+    const r = parseEndpoint(raw);
+    if (!r.ok) return;
+    const path = ["etcd_endpoints", i];
+    if (r.value.scheme === "http" && tls) {
+      problems.push({ path, message: `${JSON.stringify(raw)} is plain text but etcd_tls.enabled is true; use https:// or host:port` });
+    } else if (r.value.scheme === "https" && !tls) {
+      problems.push({
+        path,
+        message: `${JSON.stringify(raw)} needs etcd_tls.enabled: true (with ca_file, or insecure_skip_verify: true)`,
+      });
+    }
+    const url = endpointUrl(r.value, tls);
+    const first = seen.get(url);
+    if (first === undefined) seen.set(url, i);
+    else problems.push({ path, message: `duplicate endpoint ${url} (also etcd_endpoints[${first}])` });
+  });
+  return problems;
+}
+
+/** Final shape: endpoints as URLs with a scheme, which is what the etcd client needs. */
+export function finalizeConfig(c: C) {
+  return {
+    ...c,
+    etcd_endpoints: c.etcd_endpoints.map((raw) => {
+      const r = parseEndpoint(raw);
+      // Unreachable: the schema rejected unparsable endpoints before this transform runs.
+      if (!r.ok) throw new Error(`bug: unparsable endpoint reached finalizeConfig: ${raw}`);
+      return endpointUrl(r.value, c.etcd_tls.enabled);
+    }),
+  };
+}

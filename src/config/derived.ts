@@ -1,0 +1,26 @@
+/**
+ * Values derived from a loaded `Config`, computed in one place so every domain agrees on them.
+ */
+import type { Config } from "./schema.ts";
+
+/** The normalized etcd namespace (`/clusterrebootd` by default): every key we use lives under it. */
+export function keyPrefix(cfg: Config): string {
+  return cfg.etcd_namespace;
+}
+
+/** Slot limit of this node's group: `group_limits[group]`, else `max_concurrent_reboots`. */
+export function groupLimit(cfg: Config): number {
+  return Object.hasOwn(cfg.group_limits, cfg.group) ? (cfg.group_limits[cfg.group] ?? cfg.max_concurrent_reboots) : cfg.max_concurrent_reboots;
+}
+
+/**
+ * The lock key as used in etcd: `lock_key` under the namespace (Go's applyNamespace).
+ * W15: the Go example config spelled the namespace inside lock_key too, which doubled it
+ * (`/prod/clusterrebootd/prod/clusterrebootd/lock`). A lock_key that already starts with the
+ * namespace is therefore taken as the full key.
+ */
+export function effectiveLockKey(cfg: Config): string {
+  const ns = cfg.etcd_namespace;
+  const key = cfg.lock_key;
+  return key === ns || key.startsWith(`${ns}/`) ? key : `${ns}${key}`;
+}

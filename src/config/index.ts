@@ -1,0 +1,19 @@
+/**
+ * Front door of the configuration domain: load and validate the YAML config (Go-compatible keys
+ * and defaults, plus ours), and the values derived from it.
+ */
+export type { Config } from "./schema.ts";
+export {
+  DEFAULT_DETECTOR_TIMEOUT_SEC,
+  DEFAULT_KILL_SWITCH_FILE,
+  DEFAULT_LOCK_KEY,
+  DEFAULT_METRICS_LISTEN,
+  DEFAULT_NAMESPACE,
+  DEFAULT_REBOOT_COMMAND,
+  ConfigSchema,
+  detectorName,
+} from "./schema.ts";
+export { DEFAULT_CONFIG_PATH, loadConfigFile, parseConfigText, type LoadOptions, type LoadResult } from "./load.ts";
+export { effectiveLockKey, groupLimit, keyPrefix } from "./derived.ts";
+export { baseEnvironment, formatDecimal, RC_INVOCATION_VARIABLE_NAMES, RC_VARIABLE_NAMES, type RuntimeEnvFacts } from "./env.ts";
+export { expandPlaceholders, type Expansion } from "./placeholders.ts";

@@ -1,0 +1,94 @@
+/**
+ * Loading: file → YAML → schema → environment and file-system checks, collecting every problem
+ * (W14: everything `run` would trip over is found here, so `validate-config` and SIGHUP reload
+ * see it too, and all of it maps to exit 2).
+ */
+import * as v from "valibot";
+import type { FileStat } from "../platform/ports.ts";
+import { RC_VARIABLE_NAMES } from "./env.ts";
+import { errorReason, fileChecks, realFileAccess, type FileAccess } from "./_files.ts";
+import { fallbackMessage, issueProblems, unknownKeyProblems } from "./_issues.ts";
+import { placeholdersOf } from "./placeholders.ts";
+import { parseYamlMapping } from "./_yaml.ts";
+import { ConfigSchema, type Config } from "./schema.ts";
+
+export const DEFAULT_CONFIG_PATH = "/etc/clusterrebootd/config.yaml";
+
+/** Expected outcome of loading: a config (plus warnings to log) or every problem found. */
+export type LoadResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
+
+export interface LoadOptions {
+  /** Environment the reboot command will see; decides which `$VAR` placeholders are known. Default: process.env. */
+  env?: Record<string, string | undefined>;
+  /** Reads the config, TLS and password files. Overridable for tests. */
+  readFile?: (path: string) => Promise<string>;
+  /** Stats the health script and kill switch (warnings only). Overridable for tests. */
+  stat?: (path: string) => Promise<FileStat>;
+}
+
+/** Load and validate the config file at `path`. Never throws for bad input. */
+export async function loadConfigFile(path: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const readFile = opts.readFile ?? realFileAccess.readFile;
+  let text: string;
+  try {
+    text = await readFile(path);
+  } catch (e) {
+    return { ok: false, problems: [`config: cannot read ${path}: ${errorReason(e)}`] };
+  }
+  return parseConfigText(text, opts);
+}
+
+/** Validate config text (tests, reload, `validate-config`). Never throws for bad input. */
+export async function parseConfigText(text: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const yaml = parseYamlMapping(text);
+  if (!yaml.ok) return { ok: false, problems: yaml.problems };
+
+  const parsed = v.safeParse(ConfigSchema, yaml.data, { message: fallbackMessage });
+  // On failure `output` is the partially parsed value; the checks below guard every field.
+  const partial: unknown = parsed.output;
+  const fs: FileAccess = {
+    readFile: opts.readFile ?? realFileAccess.readFile,
+    stat: opts.stat ?? realFileAccess.stat,
+  };
+  const files = await fileChecks(partial, fs);
+  const problems = unique([
+    ...(parsed.success ? [] : issueProblems(parsed.issues)),
+    ...unknownKeyProblems(ConfigSchema, yaml.data),
+    ...placeholderProblems(partial, opts.env ?? process.env),
+    ...files.problems,
+  ]);
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: parsed.output, warnings: files.warnings };
+}
+
+// --- internal ---
+
+/** W22: a placeholder must name an RC_* variable we export or a variable that is set. */
+function placeholderProblems(cfg: unknown, env: Record<string, string | undefined>): string[] {
+  const argv = cfg !== null && typeof cfg === "object" ? (cfg as { reboot_command?: unknown }).reboot_command : undefined;
+  if (!Array.isArray(argv)) return [];
+  const known = new Set(RC_VARIABLE_NAMES);
+  const problems: string[] = [];
+  argv.forEach((arg: unknown, i) => {
+    if (typeof arg !== "string") return;
+    const r = placeholdersOf(arg);
+    if (!r.ok) {
+      problems.push(
+        `reboot_command[${i}]: malformed placeholder ${JSON.stringify(r.text)}: write $NAME or \${NAME}, or $$ for a literal $`,
+      );
+      return;
+    }
+    for (const name of r.names) {
+      if (known.has(name) || env[name] !== undefined) continue;
+      problems.push(
+        `reboot_command[${i}]: unknown placeholder $${name}: it is not one of our RC_* variables and not set ` +
+          "in the environment, so it would expand to nothing",
+      );
+    }
+  });
+  return problems;
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,243 @@
+/**
+ * The config schema: every key of the Go clusterrebootd config (reference §2.2, same meaning and
+ * defaults) plus our own keys. The output is the YAML's snake_case shape, fully defaulted, with
+ * the etcd namespace, lock key and endpoints normalized.
+ *
+ * Unknown keys are errors at every level (`strictObject`; the loader lists *all* of them, see
+ * `_issues.ts`). Cross-field rules live in `_rules.ts`; checks that need the file system or the
+ * environment run in `load.ts` after this schema.
+ */
+import * as v from "valibot";
+import { checkTimeZone, checkWindowExpression } from "../windows/index.ts";
+import { checkHostname, checkListen, normalizeKeyPath, parseEndpoint } from "./_addresses.ts";
+import { crossCheck } from "./_cross.ts";
+import { DEFAULT_DETECTOR_TIMEOUT_SEC, Detector, detectorName, detectorsRules } from "./_detector.ts";
+import {
+  bool,
+  defaultingPath,
+  expected,
+  int,
+  intSchema,
+  list,
+  nameSchema,
+  optInt,
+  problemCheck,
+  str,
+} from "./_fields.ts";
+import { finalizeConfig, topLevelRules } from "./_rules.ts";
+
+export const DEFAULT_LOCK_KEY = "/cluster/clusterrebootd/lock";
+/** Every key we write lives under this prefix, so one etcd role covers the daemon (W15). */
+export const DEFAULT_NAMESPACE = "/clusterrebootd";
+export const DEFAULT_KILL_SWITCH_FILE = "/etc/clusterrebootd/disable";
+export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9090";
+export const DEFAULT_REBOOT_COMMAND: readonly string[] = [
+  "/sbin/shutdown",
+  "-r",
+  "now",
+  "coordinated reboot for ${RC_NODE_NAME}",
+];
+/** A slot is freed this long after its node went down and never came back. */
+export const MIN_SLOT_TIMEOUT_SEC = 120;
+export { DEFAULT_DETECTOR_TIMEOUT_SEC, detectorName };
+
+// --- etcd ---
+
+const keyPath = (def: string) =>
+  v.nullish(
+    v.pipe(
+      v.string(expected("a string")),
+      v.transform((s) => (s === "" ? def : s)), // Go: "" means the default
+      problemCheck((s: string) => {
+        const r = normalizeKeyPath(s);
+        return r.ok ? null : r.error;
+      }),
+      v.transform((s) => {
+        const r = normalizeKeyPath(s);
+        return r.ok ? r.value : s;
+      }),
+    ),
+    def,
+  );
+
+const EtcdTlsObject = v.strictObject({
+  enabled: bool(false),
+  ca_file: str(""),
+  /** Client certificate and key: both or neither (neither = server-only TLS, W26). */
+  cert_file: str(""),
+  key_file: str(""),
+  insecure_skip_verify: bool(false),
+  /** TLS name to verify when endpoints are IP addresses (Bun refuses IPs as server names). */
+  server_name: v.nullish(
+    v.pipe(
+      v.string(expected("a string")),
+      problemCheck((s: string) => (s === "" ? null : checkHostname(s))),
+      v.transform((s): string | null => (s === "" ? null : s)),
+    ),
+    null,
+  ),
+});
+
+const EtcdTls = v.pipe(
+  EtcdTlsObject,
+  crossCheck<v.InferOutput<typeof EtcdTlsObject>>(
+    [["enabled"], ["ca_file"], ["cert_file"], ["key_file"], ["insecure_skip_verify"]],
+    (t) => {
+      if (!t.enabled) return [];
+      const blank = (s: string) => s.trim() === "";
+      const problems = [];
+      if (blank(t.ca_file) && !t.insecure_skip_verify) {
+        problems.push({
+          path: ["ca_file"],
+          message: "is required when etcd_tls.enabled is true (the CA that signed the etcd server certificates), unless insecure_skip_verify is true",
+        });
+      }
+      if (blank(t.cert_file) !== blank(t.key_file)) {
+        const missing = blank(t.cert_file) ? "cert_file" : "key_file";
+        const other = missing === "cert_file" ? "key_file" : "cert_file";
+        problems.push({ path: [missing], message: `is required when ${other} is set (client certificate and key go together)` });
+      }
+      return problems;
+    },
+  ),
+);
+
+const EtcdAuthObject = v.strictObject({
+  username: str(null),
+  password: str(null),
+  password_file: str(null),
+});
+
+const EtcdAuth = v.pipe(
+  EtcdAuthObject,
+  crossCheck<v.InferOutput<typeof EtcdAuthObject>>([["username"], ["password"], ["password_file"]], (a) => {
+    const set = (s: string | null) => s !== null && s !== "";
+    if (a.username === null || a.username.trim() === "") {
+      return [{ path: ["username"], message: "is required when etcd_auth is set" }];
+    }
+    if (set(a.password) && set(a.password_file)) {
+      return [{ path: [], message: "set exactly one of password and password_file, not both" }];
+    }
+    if (!set(a.password) && !set(a.password_file)) {
+      return [{ path: [], message: `username ${JSON.stringify(a.username)} needs exactly one of password or password_file` }];
+    }
+    return [];
+  }),
+);
+
+// --- the whole file ---
+
+const ConfigObject = v.strictObject({
+  node_name: nameSchema,
+  reboot_required_detectors: v.pipe(
+    v.array(Detector, expected("a list of detectors")),
+    v.minLength(1, "must list at least one detector (the Go daemon refuses an empty list too)"),
+    detectorsRules,
+  ),
+  health_script: v.pipe(
+    v.string(expected("an absolute path")),
+    v.transform((s) => s.trim()), // Go trims the path
+    problemCheck((s: string) =>
+      s === "" ? "must not be blank" : s.startsWith("/") ? null : `must be an absolute path, got ${JSON.stringify(s)}`,
+    ),
+  ),
+  health_timeout_sec: int(1, 30),
+  health_publish_interval_sec: int(1, 15),
+  check_interval_sec: int(1, 60),
+  backoff_min_sec: int(1, 5),
+  backoff_max_sec: int(1, 60),
+  /** 0 = cooldown disabled (Go semantics, so 0 is valid here). */
+  min_reboot_interval_sec: int(0, 0),
+  lock_key: keyPath(DEFAULT_LOCK_KEY),
+  lock_ttl_sec: int(1, 90),
+  etcd_endpoints: v.pipe(
+    v.array(
+      v.pipe(
+        v.string(expected("a string")),
+        problemCheck((s: string) => {
+          const r = parseEndpoint(s);
+          return r.ok ? null : r.error;
+        }),
+      ),
+      expected("a list of endpoints"),
+    ),
+    v.minLength(1, "must list at least one etcd endpoint (e.g. https://etcd1.example.internal:2379)"),
+  ),
+  etcd_namespace: keyPath(DEFAULT_NAMESPACE),
+  etcd_request_timeout_sec: int(1, 5),
+  etcd_tls: v.nullish(EtcdTls, {}),
+  etcd_auth: v.nullish(EtcdAuth, null),
+  reboot_command: v.nullish(
+    v.pipe(
+      v.array(v.string(expected("a string")), expected("a list of strings (argv, no shell)")),
+      v.minLength(1, "must not be empty: omit the key for the default shutdown command"),
+      problemCheck((argv: string[]) => ((argv[0] ?? "x").trim() === "" ? "the first element must name the program to run" : null)),
+    ),
+    () => [...DEFAULT_REBOOT_COMMAND],
+  ),
+  cluster_policies: v.nullish(
+    v.strictObject({
+      min_healthy_fraction: v.nullish(
+        v.pipe(
+          v.number(expected("a number")),
+          problemCheck((f: number) => (f > 0 && f <= 1 ? null : `must be > 0 and ≤ 1, got ${f}`)),
+        ),
+        null,
+      ),
+      min_healthy_absolute: optInt(0),
+      forbid_if_only_fallback_left: bool(false),
+      fallback_nodes: list(nameSchema, []),
+    }),
+    {},
+  ),
+  windows: v.nullish(
+    v.strictObject({
+      deny: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
+      allow: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
+      /** IANA zone name or "local" (W21: Go always used the process zone). */
+      timezone: v.nullish(v.pipe(v.string(expected("a time zone name")), problemCheck(checkTimeZone)), "local"),
+    }),
+    {},
+  ),
+  kill_switch_file: v.nullish(
+    v.pipe(
+      defaultingPath(DEFAULT_KILL_SWITCH_FILE),
+      problemCheck((s: string) =>
+        s.trim() === ""
+          ? `must not be blank: a blank path would silently disable the kill switch; omit the key for the default ${DEFAULT_KILL_SWITCH_FILE}`
+          : null,
+      ),
+    ),
+    DEFAULT_KILL_SWITCH_FILE,
+  ),
+  metrics: v.nullish(
+    v.strictObject({
+      enabled: bool(false),
+      listen: v.nullish(v.pipe(defaultingPath(DEFAULT_METRICS_LISTEN), problemCheck(checkListen)), DEFAULT_METRICS_LISTEN),
+    }),
+    {},
+  ),
+  dry_run: bool(false),
+  log_level: v.nullish(v.picklist(["debug", "info", "warn", "error"], expected("one of debug, info, warn, error")), "info"),
+  // --- reboot slots (ours) ---
+  group: v.nullish(nameSchema, "default"),
+  /** Slot limit of this node's group, unless group_limits overrides it. */
+  max_concurrent_reboots: int(1, 1),
+  group_limits: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),
+  global_max_concurrent_reboots: optInt(1),
+  reboot_slot_timeout_sec: int(
+    MIN_SLOT_TIMEOUT_SEC,
+    1800,
+    "a slot whose node never comes back is freed after this, so it must exceed a slow reboot (firmware, disk checks)",
+  ),
+  reboot_grace_sec: int(1, 300),
+  max_reboots_per_node: int(1, 3),
+  reboot_loop_window_sec: int(1, 86400),
+});
+
+/** Parse input (the YAML document as plain data) into a defaulted, normalized `Config`. */
+export const ConfigSchema = v.pipe(ConfigObject, topLevelRules, v.transform(finalizeConfig));
+
+/** The object before the final normalization; what the cross-field rules see. */
+export type ConfigObjectOutput = v.InferOutput<typeof ConfigObject>;
+export type Config = v.InferOutput<typeof ConfigSchema>;

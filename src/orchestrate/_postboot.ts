@@ -1,0 +1,95 @@
+/**
+ * This node finds a slot of its own at the start of a pass. Either it is coming back from a reboot
+ * (new boot id: verify, then release), or the reboot did not happen (same boot id after the grace
+ * period: say so, verify, release), or a previous daemon process died before rebooting (free it).
+ * The slot is released only after the post-boot health check passes (W1).
+ */
+import { evaluateDetectors } from "../detect/index.ts";
+import {
+  deleteSlots,
+  parseRecord,
+  RebootsRecordSchema,
+  releaseSlot,
+  updateSlot,
+  type SlotEntry,
+} from "../slots/index.ts";
+import type { Coordinator } from "./context.ts";
+import { outcome } from "./outcome.ts";
+import type { PassReport } from "./report.ts";
+import { describe, runHealth } from "./_steps.ts";
+
+export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEntry, signal?: AbortSignal): Promise<PassReport> {
+  const { plan, ports } = co;
+  const etcd = co.etcd!;
+  const done = (kind: Parameters<typeof outcome>[0], message: string) => ((r.outcome = outcome(kind, message)), r);
+  const rec = own.record;
+  r.slot = { key: own.key, phase: rec?.phase ?? "unknown" };
+  if (!rec) return done("runtime_error", `slot ${own.key} has an unreadable value; inspect it and run 'clusterrebootd unlock ${plan.node}'`);
+  if (rec.holder !== "daemon") return done("lock_unavailable", `slot ${own.key} for this node is held by ${rec.holder}${rec.reason ? ` (${rec.reason})` : ""}`);
+
+  const bootId = await ports.host.bootId();
+  const nowMs = ports.clock.now();
+
+  if (rec.phase === "preparing") {
+    // Preparing slots live on a session lease. Ours (this process): an interrupted pass; another
+    // process's: it died before rebooting. Either way nobody rebooted: free it now, no cooldown.
+    const n = await deleteSlots(etcd.gw, [own]);
+    ports.log.event("warn", "slot_recovered", { slot: own.key, previous_pid: rec.pid, freed: n });
+    return done("no_action", `freed a preparing slot left by pid ${rec.pid} (it never rebooted)`);
+  }
+
+  let rebooted = rec.boot_id !== bootId;
+  if (rec.phase === "rebooting" && !rebooted) {
+    const sinceMs = nowMs - Date.parse(rec.phase_at);
+    if (sinceMs < plan.rebootGraceMs)
+      return done("rebooting", `reboot issued ${Math.round(sinceMs / 1000)}s ago; waiting for the machine to go down`);
+    ports.log.event("error", "reboot_not_happened", { slot: own.key, boot_id: bootId, waited_s: Math.round(sinceMs / 1000) });
+  }
+  if (rec.phase === "verifying") rebooted = rec.reason !== "reboot did not happen";
+
+  if (rec.phase === "rebooting") {
+    const up = await updateSlot(etcd.gw, own, {
+      ...rec,
+      phase: "verifying",
+      phase_at: new Date(nowMs).toISOString(),
+      ...(rebooted ? {} : { reason: "reboot did not happen" }),
+    });
+    if (up.kind === "slot-lost") return done("runtime_error", "our slot vanished while verifying (expired or unlocked)");
+    own = up.slot;
+    r.slot = { key: own.key, phase: "verifying" };
+    ports.log.event("info", "post_boot_verifying", { slot: own.key, rebooted, boot_id: bootId });
+  }
+
+  const h = await runHealth(co, r, "post-boot", { lockHeld: true, lockAttempts: 0 }, "run", signal);
+  const det = await evaluateDetectors(plan.detectors, { ...ports, env: co.env }, signal);
+  r.postDetectors = det;
+  if (h.kind !== "pass") {
+    return done(
+      "health_blocked",
+      `post-boot health check failing (${describe(h)}); slot kept until healthy${rec.deadline ? ` or until it expires at ${rec.deadline}` : ""}`,
+    );
+  }
+  if (det.requiresReboot) ports.log.event("warn", "still_requires_reboot", { slot: own.key, detectors: det.results.filter((d) => d.kind === "required").map((d) => d.name) });
+
+  const prev = parseRecord(RebootsRecordSchema, (await etcd.gw.get(etcd.keys.reboots(plan.node)))?.value);
+  const rel = await releaseSlot(etcd.gw, etcd.keys, own, {
+    cooldownSec: plan.cooldownSec,
+    nowMs: ports.clock.now(),
+    node: plan.node,
+    reboots: {
+      node: plan.node,
+      history: prev?.history ?? [],
+      ...(prev?.last_reboot_at ? { last_reboot_at: prev.last_reboot_at } : {}),
+      ...(prev?.boot_id_before ? { boot_id_before: prev.boot_id_before } : {}),
+      boot_id_after: bootId,
+      last_outcome: rebooted ? "rebooted" : "reboot did not happen",
+    },
+  });
+  if (rel.kind === "not-held") return done("runtime_error", "our slot vanished before release (expired or unlocked)");
+  const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
+  ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: plan.cooldownSec });
+  r.slot = { key: own.key, phase: "released", released: true };
+  return rebooted
+    ? done("post_boot_released", "back after reboot and healthy: slot released")
+    : done("post_boot_released", "the reboot did not happen (same boot id); node healthy, slot released");
+}

@@ -1,0 +1,107 @@
+/** Small steps shared by the pass, the post-boot path and the work under the slot. */
+import { classifyPeers, evaluatePolicy } from "../cluster/index.ts";
+import type { HealthPhase, HealthResult } from "../health/index.ts";
+import type { ClusterState, RebootsRecord } from "../slots/index.ts";
+import type { Coordinator, PassMode } from "./context.ts";
+import type { PassReport } from "./report.ts";
+import { expandCommand, type Expansion } from "./_command.ts";
+
+/** Stat the node-local kill switch; a stat error other than "missing" counts as active (refuse). */
+export async function checkKillSwitch(co: Coordinator): Promise<{ path: string; active: boolean; error?: string }> {
+  const path = co.plan.killSwitchFile;
+  const st = await co.ports.fs.stat(path);
+  if (st.kind === "missing") return { path, active: false };
+  if (st.kind === "error") return { path, active: true, error: st.message };
+  return { path, active: true };
+}
+
+/** Run the health script, publish the result (run/once only), and log it. */
+export async function runHealth(
+  co: Coordinator,
+  r: PassReport,
+  phase: HealthPhase,
+  vars: { lockHeld: boolean; lockAttempts: number },
+  mode: PassMode,
+  signal?: AbortSignal,
+): Promise<HealthResult> {
+  const h = await co.health.run(phase, { ...vars, lockEnabled: co.etcd !== undefined }, signal);
+  r.health.push(h);
+  const level = h.kind === "pass" ? "debug" : "warn";
+  co.ports.log.event(level, "health_check", {
+    phase,
+    result: h.kind,
+    duration_ms: Math.round(h.durationMs),
+    ...("exitCode" in h ? { exit_code: h.exitCode } : {}),
+    ...(h.kind !== "pass" ? { output: tail(h.stdout + h.stderr) } : {}),
+  });
+  if (co.session && mode !== "status") {
+    await co.session.publishHealth({
+      healthy: h.kind === "pass",
+      phase,
+      ...(h.kind === "pass" ? {} : { reason: healthReason(h) }),
+      seq: h.seq,
+      nowMs: co.ports.clock.now(),
+    });
+  }
+  return h;
+}
+
+export function healthReason(h: HealthResult): string {
+  switch (h.kind) {
+    case "pass":
+      return `${h.phase} pass`;
+    case "blocked":
+      return `${h.phase} exit ${h.exitCode}`;
+    case "timeout":
+      return `${h.phase} timeout`;
+    case "error":
+      return `${h.phase} error: ${h.error}`;
+  }
+}
+
+/** The expanded reboot command with the per-invocation RC_* variables (W22). */
+export function commandFor(co: Coordinator): Expansion {
+  return expandCommand(co.plan.rebootCommand, { ...co.env, ...co.plan.baseEnv });
+}
+
+/** Reboots in the guard window, oldest first. */
+export function recentReboots(co: Coordinator, rec: RebootsRecord | undefined): string[] {
+  const since = co.ports.clock.now() - co.plan.rebootLoopWindowMs;
+  return (rec?.history ?? []).filter((t) => Date.parse(t) >= since);
+}
+
+/** A message when this node already rebooted max_reboots_per_node times in the window (W28). */
+export function loopGuard(co: Coordinator, state: ClusterState): string | undefined {
+  const recent = recentReboots(co, state.reboots.get(co.plan.node));
+  if (recent.length < co.plan.maxRebootsPerNode) return undefined;
+  return (
+    `reboot-loop guard: ${recent.length} reboots within the last ${Math.round(co.plan.rebootLoopWindowMs / 3600_000)}h ` +
+    `(max_reboots_per_node ${co.plan.maxRebootsPerNode}) and a reboot is still required; ` +
+    `check the detectors, then run 'clusterrebootd unlock ${co.plan.node} --reset-history' to allow more`
+  );
+}
+
+export function policyVerdict(co: Coordinator, state: ClusterState) {
+  const peers = classifyPeers(state, co.plan.node, {
+    nowMs: co.ports.clock.now(),
+    publishIntervalMs: co.plan.publishIntervalMs,
+    healthTimeoutMs: co.plan.healthTimeoutMs,
+  });
+  return evaluatePolicy(peers, co.plan.node, co.plan.policy);
+}
+
+export function detectorErrors(e: { results: { name: string; kind: string; error?: string }[] }): string {
+  return e.results
+    .filter((x) => x.kind === "error")
+    .map((x) => `${x.name}: ${x.error ?? "error"}`)
+    .join("; ");
+}
+
+export function describe(h: { kind: string; exitCode?: number; timeoutMs?: number; error?: string }): string {
+  if (h.kind === "blocked") return `exit ${h.exitCode}`;
+  if (h.kind === "timeout") return `timed out after ${Math.round((h.timeoutMs ?? 0) / 1000)}s`;
+  if (h.kind === "error") return `error: ${h.error}`;
+  return "pass";
+}
+
+const tail = (s: string, max = 2048) => (s.length > max ? "…" + s.slice(-max) : s).trim();

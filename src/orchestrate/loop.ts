@@ -1,0 +1,170 @@
+/**
+ * The long-running daemon: passes every check interval, woken at once by changes to slots, pause and
+ * cooldown keys (instant hand-off), backoff with jitter from the configured bounds on errors (W23),
+ * heartbeats that keep the health record fresh, and a quiet log (only changes are logged, W18).
+ */
+import type { HealthRunner } from "../health/index.ts";
+import { isTransient, type WatchHandle } from "../etcd/index.ts";
+import { parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
+import type { Coordinator } from "./context.ts";
+import { runPass } from "./pass.ts";
+import type { PassReport } from "./report.ts";
+import { healthReason } from "./_steps.ts";
+
+/** Spread of the wake-up after a watch event, so waiting nodes do not all retry in the same ms. */
+const HANDOFF_JITTER_MS = 50;
+/** A freed slot whose deadline passed within this slack was freed by expiry, not by its node. */
+const EXPIRY_SLACK_MS = 5_000;
+
+export interface LoopHooks {
+  onReport?(r: PassReport): void;
+}
+
+export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopHooks = {}): Promise<PassReport | undefined> {
+  const { plan, ports } = co;
+  const waker = new Waker();
+  const health = trackHealth(co.health);
+  co = { ...co, health };
+  const watches = co.etcd ? await watchCoordinationKeys(co, () => waker.kick()) : [];
+  const heartbeat = startHeartbeat(co, health, signal);
+  let last: PassReport | undefined;
+  let lastKey = "";
+  let errors = 0;
+  try {
+    while (!signal.aborted) {
+      let report: PassReport;
+      try {
+        report = await runPass(co, "run", signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        errors++;
+        const delay = backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs);
+        ports.log.event(isTransient(err) ? "warn" : "error", "pass_failed", {
+          error: err instanceof Error ? err.message : String(err),
+          attempt: errors,
+          retry_in_ms: delay,
+        });
+        await waker.wait(delay, ports.clock, signal);
+        continue;
+      }
+      errors = 0;
+      last = report;
+      const key = `${report.outcome.kind}|${report.outcome.message}`;
+      if (key !== lastKey) {
+        ports.log.event(levelFor(report.outcome.kind), "run_outcome", { status: report.outcome.kind, message: report.outcome.message, dry_run: report.dryRun, ...(report.slot ? { slot: report.slot.key, phase: report.slot.phase } : {}) });
+        lastKey = key;
+      }
+      hooks.onReport?.(report);
+      const kind = report.outcome.kind;
+      if (kind === "runtime_error") errors++;
+      // After the reboot command we stay up and wait for the shutdown (W11); if the machine is
+      // still here after the grace period, the next pass takes the "did not happen" path.
+      const wait =
+        kind === "rebooting"
+          ? plan.rebootGraceMs
+          : kind === "post_boot_released" || kind === "recheck_cleared"
+            ? 0
+            : kind === "runtime_error"
+              ? backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs)
+              : plan.checkIntervalMs;
+      if (wait > 0) await waker.wait(wait, ports.clock, signal, kind !== "rebooting");
+    }
+  } finally {
+    heartbeat.stop();
+    await Promise.all(watches.map((w) => w.cancel()));
+  }
+  return last;
+}
+
+/** Exponential from min to max, with jitter in the upper half so retries spread out. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand = Math.random): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(Math.max(minMs, base / 2 + (rand() * base) / 2));
+}
+
+// --- internal ---
+
+function levelFor(kind: string): "info" | "warn" | "error" {
+  if (kind === "runtime_error") return "error";
+  if (["no_action", "ready", "post_boot_released", "recheck_cleared", "rebooting"].includes(kind)) return "info";
+  return "warn";
+}
+
+/** Resolves sleeps early when kicked (a watch event), plus a little jitter. */
+class Waker {
+  private kickFn: (() => void) | undefined;
+  kick() {
+    this.kickFn?.();
+  }
+  async wait(ms: number, clock: { sleep(ms: number, s?: AbortSignal): Promise<void> }, signal: AbortSignal, wakeable = true) {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    let kicked = false;
+    if (wakeable)
+      this.kickFn = () => {
+        kicked = true;
+        ac.abort();
+      };
+    await clock.sleep(ms, ac.signal);
+    this.kickFn = undefined;
+    signal.removeEventListener("abort", onAbort);
+    if (kicked && !signal.aborted) await clock.sleep(Math.random() * HANDOFF_JITTER_MS, signal);
+  }
+}
+
+/** Watches slots, cooldowns and the pause key; reports slots freed by expiry (stale slots). */
+async function watchCoordinationKeys(co: Coordinator, kick: () => void): Promise<WatchHandle[]> {
+  const { gw, keys } = co.etcd!;
+  const seen = new Map<string, SlotRecord | undefined>();
+  const onSlot = (e: { kind: "put" | "delete"; key: string; value: string }) => {
+    if (e.kind === "put") seen.set(e.key, parseRecord(SlotRecordSchema, e.value));
+    else {
+      const rec = seen.get(e.key);
+      seen.delete(e.key);
+      if (rec?.deadline && Date.parse(rec.deadline) <= co.ports.clock.now() + EXPIRY_SLACK_MS)
+        co.ports.log.event("error", "stale_slot_freed", { slot: e.key, node: rec.node, phase: rec.phase, deadline: rec.deadline });
+    }
+    kick();
+  };
+  return Promise.all([
+    gw.watchPrefix(keys.slotsPrefix, onSlot),
+    gw.watchPrefix(keys.cooldownPrefix, kick),
+    gw.watchPrefix(keys.pause, kick),
+  ]);
+}
+
+/** Wraps the health runner to remember when the script last ran (heartbeats skip if recent, W31). */
+function trackHealth(inner: HealthRunner): HealthRunner & { lastRunAt: number } {
+  const t = {
+    lastRunAt: 0,
+    async run(...args: Parameters<HealthRunner["run"]>) {
+      const res = await inner.run(...args);
+      t.lastRunAt = Date.now();
+      return res;
+    },
+  };
+  return t;
+}
+
+function startHeartbeat(co: Coordinator, health: HealthRunner & { lastRunAt: number }, signal: AbortSignal) {
+  const { plan, ports } = co;
+  const stop = new AbortController();
+  const both = AbortSignal.any([signal, stop.signal]);
+  void (async () => {
+    while (!both.aborted) {
+      await ports.clock.sleep(plan.publishIntervalMs, both);
+      if (both.aborted || !co.session) break;
+      if (Date.now() - health.lastRunAt < plan.publishIntervalMs * 0.9) continue;
+      try {
+        const h = await health.run("heartbeat", { lockHeld: false, lockAttempts: 0, lockEnabled: true }, both);
+        if (both.aborted) break;
+        await co.session.ensureLease();
+        await co.session.publishHealth({ healthy: h.kind === "pass", phase: "heartbeat", ...(h.kind === "pass" ? {} : { reason: healthReason(h) }), seq: h.seq, nowMs: ports.clock.now() });
+      } catch (err) {
+        ports.log.event("warn", "heartbeat_failed", { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  })();
+  return { stop: () => stop.abort() };
+}

@@ -1,0 +1,32 @@
+/** Everything one pass learned, for the human report, `--json` and the logs. */
+import type { PeerView, PolicyVerdict } from "../cluster/index.ts";
+import type { Evaluation } from "../detect/index.ts";
+import type { HealthResult } from "../health/index.ts";
+import type { SlotEntry } from "../slots/index.ts";
+import type { WindowDecision } from "../windows/index.ts";
+import type { Outcome } from "./outcome.ts";
+
+export interface PassReport {
+  outcome: Outcome;
+  node: string;
+  group: string;
+  dryRun: boolean;
+  killSwitch?: { path: string; active: boolean };
+  paused?: { reason: string; by: string; at: string };
+  window?: WindowDecision;
+  preDetectors?: Evaluation;
+  postDetectors?: Evaluation;
+  health: HealthResult[];
+  policy?: PolicyVerdict;
+  peers?: PeerView[];
+  /** Slots held by others when we could not get one (or all slots, for status). */
+  holders?: SlotEntry[];
+  slot?: { key: string; phase: string; attempts?: number; released?: boolean };
+  /** The expanded reboot command (ready / lock_skipped / rebooting). */
+  command?: string[];
+  cooldown?: { node?: string; releasedAt?: string; durationSec?: number; remainingSec?: number };
+}
+
+export function newReport(node: string, group: string, dryRun: boolean): PassReport {
+  return { outcome: { kind: "no_action", message: "" }, node, group, dryRun, health: [] };
+}

@@ -1,0 +1,118 @@
+/**
+ * Taking a reboot slot: one guarded transaction. Invariant (docs/SLOTS.md §Budget): for every group
+ * the number of slot keys never exceeds the smallest limit any holder or acquirer enforces, and the
+ * total never exceeds the smallest global cap.
+ *
+ * Why it holds: we read slots and guard revisions at one revision R. The transaction commits only if
+ * neither guard changed since R. Every acquisition bumps both guards, so of two racing acquirers at
+ * most one commits; the other re-reads. Releases and lease expiries only lower the count, so a
+ * snapshot that is stale in that direction can only make us more conservative.
+ */
+import type { Compare, EtcdGateway, WriteOp } from "../etcd/index.ts";
+import type { Keys } from "./keys.ts";
+import type { CooldownRecord, PauseRecord, SlotRecord } from "./records.ts";
+import { ownSlot, readClusterState, type ClusterState, type SlotEntry } from "./state.ts";
+
+export interface SlotRequest {
+  node: string;
+  group: string;
+  /** This node's group limit and global cap (null = none) from its own config. */
+  limit: number;
+  globalCap: number | null;
+  holder: SlotRecord["holder"];
+  pid: number;
+  bootId: string;
+  /** The session lease: a holder that dies before rebooting frees the slot within its TTL. */
+  leaseId: string;
+  nowIso: string;
+  reason?: string;
+}
+
+export type AcquireResult =
+  | { kind: "acquired"; slot: SlotEntry; record: SlotRecord; attempts: number } // the slot is ours
+  | { kind: "already-held"; slot: SlotEntry } // this node already holds one (e.g. from before a reboot)
+  | { kind: "full"; scope: "group" | "global"; limit: number; holders: SlotEntry[] } // budget used up
+  | { kind: "paused"; pause: PauseRecord | undefined } // cluster-wide pause key present
+  | { kind: "cooldown"; group: string; cooldown: CooldownRecord | undefined } // group cooling down
+  | { kind: "conflict"; attempts: number }; // lost the race too often; retry on the next wake-up
+
+/** Races lost in a row before we give up for this wake-up (each loss means someone else progressed). */
+const MAX_TXN_RACES = 8;
+
+/** The effective limits: the smallest of ours and those recorded by current holders. */
+export function effectiveLimits(state: ClusterState, req: Pick<SlotRequest, "group" | "limit" | "globalCap">) {
+  let group = req.limit;
+  let global = req.globalCap;
+  for (const s of state.slots) {
+    if (!s.record) continue;
+    if (s.group === req.group) group = Math.min(group, s.record.limit);
+    if (s.record.global_cap !== null) global = global === null ? s.record.global_cap : Math.min(global, s.record.global_cap);
+  }
+  return { group, global };
+}
+
+/** Decides from a snapshot alone; "ok" means: try the transaction. */
+export function admission(state: ClusterState, req: SlotRequest): Exclude<AcquireResult, { kind: "acquired" | "conflict" }> | { kind: "ok" } {
+  const mine = ownSlot(state, req.node);
+  if (mine) return { kind: "already-held", slot: mine };
+  if (state.pausePresent) return { kind: "paused", pause: state.pause };
+  const cd = state.cooldowns.get(req.group);
+  if (cd) return { kind: "cooldown", group: req.group, cooldown: cd.record };
+  const lim = effectiveLimits(state, req);
+  const inGroup = state.slots.filter((s) => s.group === req.group);
+  if (inGroup.length >= lim.group) return { kind: "full", scope: "group", limit: lim.group, holders: inGroup };
+  if (lim.global !== null && state.slots.length >= lim.global)
+    return { kind: "full", scope: "global", limit: lim.global, holders: state.slots };
+  return { kind: "ok" };
+}
+
+/** Tries to take a slot now. Never waits: callers watch the slots prefix and call again. */
+export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotRequest): Promise<AcquireResult> {
+  for (let attempt = 1; attempt <= MAX_TXN_RACES; attempt++) {
+    const state = await readClusterState(gw, keys);
+    const verdict = admission(state, req);
+    if (verdict.kind !== "ok") return verdict;
+    const lim = effectiveLimits(state, req);
+    const record: SlotRecord = {
+      node: req.node,
+      group: req.group,
+      phase: "preparing",
+      holder: req.holder,
+      pid: req.pid,
+      boot_id: req.bootId,
+      acquired_at: req.nowIso,
+      phase_at: req.nowIso,
+      limit: lim.group,
+      global_cap: lim.global,
+      ...(req.reason ? { reason: req.reason } : {}),
+    };
+    const slotKey = keys.slot(req.group, req.node);
+    const compares: Compare[] = [
+      { key: keys.guardGroup(req.group), target: "mod", op: "==", value: state.guardGroupRev.get(req.group) ?? 0 },
+      { key: keys.guardGlobal, target: "mod", op: "==", value: state.guardGlobalRev },
+      { key: keys.pause, target: "version", op: "==", value: 0 },
+      { key: keys.cooldown(req.group), target: "version", op: "==", value: 0 },
+      { key: slotKey, target: "create", op: "==", value: 0 },
+    ];
+    const stamp = JSON.stringify({ node: req.node, at: req.nowIso });
+    const writes: WriteOp[] = [
+      { kind: "put", key: slotKey, value: JSON.stringify(record), lease: req.leaseId },
+      { kind: "put", key: keys.guardGroup(req.group), value: stamp },
+      { kind: "put", key: keys.guardGlobal, value: stamp },
+    ];
+    const res = await gw.txn(compares, writes);
+    if (res.succeeded) {
+      const slot: SlotEntry = {
+        key: slotKey,
+        group: req.group,
+        node: req.node,
+        record,
+        createRevision: res.revision,
+        modRevision: res.revision,
+        lease: req.leaseId,
+      };
+      return { kind: "acquired", slot, record, attempts: attempt };
+    }
+  }
+  return { kind: "conflict", attempts: MAX_TXN_RACES };
+}

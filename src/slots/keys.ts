@@ -1,0 +1,48 @@
+/**
+ * Every key lives under one prefix P (etcd_namespace, default /clusterrebootd), so a single etcd
+ * role with readwrite on P covers the coordinator (W15). See docs/SLOTS.md for the layout.
+ */
+export interface Keys {
+  prefix: string;
+  membersPrefix: string;
+  member(node: string): string;
+  healthPrefix: string;
+  health(node: string): string;
+  slotsPrefix: string;
+  groupSlotsPrefix(group: string): string;
+  slot(group: string, node: string): string;
+  guardGroup(group: string): string;
+  guardGlobal: string;
+  cooldown(group: string): string;
+  cooldownPrefix: string;
+  pause: string;
+  reboots(node: string): string;
+  rebootsPrefix: string;
+}
+
+/** `prefix` is already normalized by the config loader ("/a/b", no trailing slash). */
+export function makeKeys(prefix: string): Keys {
+  const p = prefix.replace(/\/+$/, "");
+  return {
+    prefix: p,
+    membersPrefix: `${p}/members/`,
+    member: (n) => `${p}/members/${n}`,
+    healthPrefix: `${p}/health/`,
+    health: (n) => `${p}/health/${n}`,
+    slotsPrefix: `${p}/slots/`,
+    groupSlotsPrefix: (g) => `${p}/slots/${g}/`,
+    slot: (g, n) => `${p}/slots/${g}/${n}`,
+    // Guards are counters bumped by every acquisition; comparing their mod_revision in the
+    // acquiring transaction makes two racing acquisitions conflict (only one commits).
+    guardGroup: (g) => `${p}/guards/group/${g}`,
+    guardGlobal: `${p}/guards/global`,
+    cooldown: (g) => `${p}/cooldown/${g}`,
+    cooldownPrefix: `${p}/cooldown/`,
+    pause: `${p}/pause`,
+    reboots: (n) => `${p}/reboots/${n}`,
+    rebootsPrefix: `${p}/reboots/`,
+  };
+}
+
+/** The last path segment of a key (node name under members/health/slots). */
+export const lastSegment = (key: string): string => key.slice(key.lastIndexOf("/") + 1);

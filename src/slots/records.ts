@@ -1,0 +1,90 @@
+/**
+ * The JSON values we keep in etcd, each parsed by a valibot schema. A value of the wrong shape is
+ * treated as absent ("discard, don't repair") — except slots, where an unreadable slot still counts
+ * against the budget (see state.ts): safety first.
+ */
+import * as v from "valibot";
+
+const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,63}$/));
+const Iso = v.pipe(v.string(), v.isoTimestamp());
+
+export const SlotPhase = v.picklist(["preparing", "rebooting", "verifying"]);
+export type SlotPhase = v.InferOutput<typeof SlotPhase>;
+
+/** Who holds the slot: a coordinator daemon, a FleetLock client, or an operator by hand. */
+export const HolderKind = v.picklist(["daemon", "fleetlock", "operator"]);
+
+export const SlotRecordSchema = v.object({
+  node: Name,
+  group: Name,
+  phase: SlotPhase,
+  holder: HolderKind,
+  pid: v.number(),
+  boot_id: v.string(),
+  acquired_at: Iso,
+  phase_at: Iso,
+  /** When the slot lease expires if the node never comes back (rebooting/verifying only). */
+  deadline: v.optional(Iso),
+  /** The group limit and global cap the holder enforced: later acquirers honour the smallest. */
+  limit: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  global_cap: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  reason: v.optional(v.string()),
+});
+export type SlotRecord = v.InferOutput<typeof SlotRecordSchema>;
+
+export const HealthRecordSchema = v.object({
+  node: Name,
+  group: Name,
+  healthy: v.boolean(),
+  phase: v.string(),
+  reason: v.optional(v.string()),
+  checked_at: Iso,
+  boot_id: v.string(),
+  pid: v.number(),
+  /** Monotonic per process: a publisher never overwrites a newer result with an older one (W16). */
+  seq: v.number(),
+});
+export type HealthRecord = v.InferOutput<typeof HealthRecordSchema>;
+
+export const MemberRecordSchema = v.object({
+  node: Name,
+  group: Name,
+  fallback: v.boolean(),
+  first_seen: Iso,
+});
+export type MemberRecord = v.InferOutput<typeof MemberRecordSchema>;
+
+export const PauseRecordSchema = v.object({ reason: v.string(), by: v.string(), at: Iso });
+export type PauseRecord = v.InferOutput<typeof PauseRecordSchema>;
+
+export const CooldownRecordSchema = v.object({
+  node: Name,
+  group: Name,
+  released_at: Iso,
+  duration_sec: v.number(),
+});
+export type CooldownRecord = v.InferOutput<typeof CooldownRecordSchema>;
+
+export const RebootsRecordSchema = v.object({
+  node: Name,
+  /** Reboot commands issued under a slot (ISO times), newest last, pruned to the guard window. */
+  history: v.array(Iso),
+  last_reboot_at: v.optional(Iso),
+  boot_id_before: v.optional(v.string()),
+  boot_id_after: v.optional(v.string()),
+  last_outcome: v.optional(v.string()),
+});
+export type RebootsRecord = v.InferOutput<typeof RebootsRecordSchema>;
+
+/** Parses a stored JSON value; undefined when it is not JSON or not of the expected shape. */
+export function parseRecord<S extends v.GenericSchema>(schema: S, raw: string | undefined): v.InferOutput<S> | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const r = v.safeParse(schema, data);
+  return r.success ? r.output : undefined;
+}

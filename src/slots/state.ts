@@ -1,0 +1,108 @@
+/**
+ * One consistent read of everything a decision needs: slots, guards, pause, cooldowns, members,
+ * health records and reboot history, all at one etcd revision.
+ */
+import type { EtcdGateway, KeyValue } from "../etcd/index.ts";
+import { lastSegment, type Keys } from "./keys.ts";
+import {
+  CooldownRecordSchema,
+  HealthRecordSchema,
+  MemberRecordSchema,
+  parseRecord,
+  PauseRecordSchema,
+  RebootsRecordSchema,
+  SlotRecordSchema,
+  type CooldownRecord,
+  type HealthRecord,
+  type MemberRecord,
+  type PauseRecord,
+  type RebootsRecord,
+  type SlotRecord,
+} from "./records.ts";
+
+/** A slot as seen in etcd. `record` is undefined when the value is unreadable: it still counts. */
+export interface SlotEntry {
+  key: string;
+  group: string;
+  node: string;
+  record: SlotRecord | undefined;
+  createRevision: number;
+  modRevision: number;
+  lease: string;
+}
+
+export interface ClusterState {
+  revision: number;
+  slots: SlotEntry[];
+  pause: PauseRecord | undefined;
+  /** Raw presence matters for pause/cooldown: an unreadable value still pauses (safety). */
+  pausePresent: boolean;
+  cooldowns: Map<string, { record: CooldownRecord | undefined; lease: string }>;
+  members: Map<string, MemberRecord>;
+  health: Map<string, HealthRecord>;
+  reboots: Map<string, RebootsRecord>;
+  guardGroupRev: Map<string, number>;
+  guardGlobalRev: number;
+}
+
+export function slotFromKV(keys: Keys, kv: KeyValue): SlotEntry {
+  // P/slots/<group>/<node>
+  const rest = kv.key.slice(keys.slotsPrefix.length);
+  const slash = rest.indexOf("/");
+  const group = slash >= 0 ? rest.slice(0, slash) : rest;
+  return {
+    key: kv.key,
+    group,
+    node: lastSegment(kv.key),
+    record: parseRecord(SlotRecordSchema, kv.value),
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    lease: kv.lease,
+  };
+}
+
+/** Reads the whole coordinator state under the prefix in one transaction. */
+export async function readClusterState(gw: EtcdGateway, keys: Keys): Promise<ClusterState> {
+  const guardsPrefix = `${keys.prefix}/guards/`;
+  const snap = await gw.snapshot(
+    [keys.slotsPrefix, keys.cooldownPrefix, keys.membersPrefix, keys.healthPrefix, keys.rebootsPrefix, guardsPrefix],
+    [keys.pause],
+  );
+  const [slots = [], cooldowns = [], members = [], health = [], reboots = [], guards = []] = snap.prefixes;
+  const pauseKV = snap.keys[0];
+  const state: ClusterState = {
+    revision: snap.revision,
+    slots: slots.map((kv) => slotFromKV(keys, kv)),
+    pause: parseRecord(PauseRecordSchema, pauseKV?.value),
+    pausePresent: pauseKV !== undefined,
+    cooldowns: new Map(),
+    members: new Map(),
+    health: new Map(),
+    reboots: new Map(),
+    guardGroupRev: new Map(),
+    guardGlobalRev: 0,
+  };
+  for (const kv of cooldowns)
+    state.cooldowns.set(lastSegment(kv.key), { record: parseRecord(CooldownRecordSchema, kv.value), lease: kv.lease });
+  for (const kv of members) {
+    const r = parseRecord(MemberRecordSchema, kv.value);
+    if (r) state.members.set(lastSegment(kv.key), r);
+  }
+  for (const kv of health) {
+    const r = parseRecord(HealthRecordSchema, kv.value);
+    if (r) state.health.set(lastSegment(kv.key), r);
+  }
+  for (const kv of reboots) {
+    const r = parseRecord(RebootsRecordSchema, kv.value);
+    if (r) state.reboots.set(lastSegment(kv.key), r);
+  }
+  for (const kv of guards) {
+    if (kv.key === keys.guardGlobal) state.guardGlobalRev = kv.modRevision;
+    else state.guardGroupRev.set(lastSegment(kv.key), kv.modRevision);
+  }
+  return state;
+}
+
+/** The slot this node holds, if any (at most one per node by construction). */
+export const ownSlot = (state: ClusterState, node: string): SlotEntry | undefined =>
+  state.slots.find((s) => s.node === node);
