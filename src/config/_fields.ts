@@ -23,7 +23,11 @@ export function describeValue(x: unknown): string {
 export const expected =
   (what: string) =>
   (issue: v.BaseIssue<unknown>): string =>
-    issue.input === null || issue.input === undefined ? `is required (${what})` : `expected ${what}, got ${describeValue(issue.input)}`;
+    issue.input === undefined
+      ? `is required (${what})`
+      : issue.input === null
+        ? `is empty; expected ${what}`
+        : `expected ${what}, got ${describeValue(issue.input)}`;
 
 /** A check whose message comes from the same function: `problem(x)` is the message or null. */
 export const problemCheck = <T>(problem: (x: T) => string | null) =>

@@ -20,7 +20,7 @@ export function formatPath(path: readonly PathKey[]): string {
   return out === "" ? "config" : out;
 }
 
-/** Problems from valibot issues, minus its unknown-key issues (see `unknownKeyProblems`). */
+/** Problems from valibot issues, minus its unknown-key issues (see `structureProblems`). */
 export function issueProblems(issues: readonly v.BaseIssue<unknown>[]): string[] {
   const out: string[] = [];
   for (const issue of issues) {
@@ -31,8 +31,12 @@ export function issueProblems(issues: readonly v.BaseIssue<unknown>[]): string[]
   return out;
 }
 
-/** Every key of `input` the schema does not know, at every level, with a spelling hint. */
-export function unknownKeyProblems(schema: v.GenericSchema, input: unknown): string[] {
+/**
+ * Structural problems valibot does not report: every key of `input` the schema does not know,
+ * at every level (with a spelling hint), and lists where a mapping belongs (valibot's object
+ * schemas accept arrays, whose indices would then pass as keys).
+ */
+export function structureProblems(schema: v.GenericSchema, input: unknown): string[] {
   const out: string[] = [];
   walk(schema, input, [], out);
   return out;
@@ -44,7 +48,8 @@ export function unknownKeyProblems(schema: v.GenericSchema, input: unknown): str
  */
 export function fallbackMessage(issue: v.BaseIssue<unknown>): string {
   if (issue.kind === "schema") {
-    if (issue.input === null || issue.input === undefined) return "is required";
+    if (issue.input === undefined) return "is required";
+    if (issue.input === null) return `is empty; expected ${friendlyType(issue.expected)}`;
     return `expected ${friendlyType(issue.expected)}, got ${describeValue(issue.input)}`;
   }
   return issue.message;
@@ -89,6 +94,7 @@ function walk(schema: v.GenericSchema, input: unknown, path: PathKey[], out: str
   }
   if (Array.isArray(input)) {
     if (s.type === "array" && s.item !== undefined) input.forEach((x, i) => walk(s.item!, x, [...path, i], out));
+    else if (s.type === "strict_object" || s.type === "record") out.push(`${formatPath(path)}: expected a mapping, got a list`);
     return;
   }
   if (input === null || typeof input !== "object") return;

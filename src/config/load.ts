@@ -7,7 +7,7 @@ import * as v from "valibot";
 import type { FileStat } from "../platform/ports.ts";
 import { RC_VARIABLE_NAMES } from "./env.ts";
 import { errorReason, fileChecks, realFileAccess, type FileAccess } from "./_files.ts";
-import { fallbackMessage, issueProblems, unknownKeyProblems } from "./_issues.ts";
+import { fallbackMessage, issueProblems, structureProblems } from "./_issues.ts";
 import { placeholdersOf } from "./placeholders.ts";
 import { parseYamlMapping } from "./_yaml.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
@@ -53,7 +53,7 @@ export async function parseConfigText(text: string, opts: LoadOptions = {}): Pro
   const files = await fileChecks(partial, fs);
   const problems = unique([
     ...(parsed.success ? [] : issueProblems(parsed.issues)),
-    ...unknownKeyProblems(ConfigSchema, yaml.data),
+    ...structureProblems(ConfigSchema, yaml.data),
     ...placeholderProblems(partial, opts.env ?? process.env),
     ...files.problems,
   ]);
@@ -79,7 +79,7 @@ function placeholderProblems(cfg: unknown, env: Record<string, string | undefine
       return;
     }
     for (const name of r.names) {
-      if (known.has(name) || env[name] !== undefined) continue;
+      if (known.has(name) || (Object.hasOwn(env, name) && env[name] !== undefined)) continue;
       problems.push(
         `reboot_command[${i}]: unknown placeholder $${name}: it is not one of our RC_* variables and not set ` +
           "in the environment, so it would expand to nothing",

@@ -123,6 +123,8 @@ const EtcdAuth = v.pipe(
     }
     return [];
   }),
+  // Consumers test `!== null`; "" was "not set" above too.
+  v.transform((a) => ({ username: a.username ?? "", password: a.password || null, password_file: a.password_file || null })),
 );
 
 // --- the whole file ---

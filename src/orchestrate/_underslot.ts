@@ -68,7 +68,7 @@ export async function underSlot(
   // The fence: slot still ours, not paused, no cooldown → slot moves to its long lease.
   const nowMs = ports.clock.now();
   const history = [...recentReboots(co, state.reboots.get(plan.node)), new Date(nowMs).toISOString()];
-  const bootId = plan.baseEnv["RC_BOOT_ID"] ?? (await ports.host.bootId());
+  const bootId = await ports.host.bootId();
   const prev = state.reboots.get(plan.node);
   const fence = await enterRebooting(etcd.gw, etcd.keys, slot, record, {
     slotTimeoutSec: plan.slotTimeoutSec,

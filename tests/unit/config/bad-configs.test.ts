@@ -15,7 +15,7 @@ const twoDetectors = (a: Record<string, unknown>, b: Record<string, unknown>) =>
 const BAD: [string, Record<string, unknown>, string][] = [
   // identity
   ["node_name missing", withKeys({ node_name: undefined }), "node_name: is required"],
-  ["node_name null", withKeys({ node_name: null }), "node_name: is required"],
+  ["node_name null", withKeys({ node_name: null }), "node_name: is empty; expected a string"],
   ["node_name with a slash", withKeys({ node_name: "a/b" }), "node_name: must be 1–63 characters of A-Z a-z 0-9 . _ -"],
   ["node_name ..", withKeys({ node_name: ".." }), `node_name: must not be "." or ".."`],
   ["node_name too long", withKeys({ node_name: "n".repeat(64) }), "node_name: must be 1–63 characters"],
@@ -74,6 +74,9 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ["namespace with a space", withKeys({ etcd_namespace: "/my cluster" }), "etcd_namespace: segments may only use A-Z a-z 0-9 . _ -"],
   ["lock_key with an empty segment", withKeys({ lock_key: "/a//lock" }), `lock_key: must not contain empty segments ("//")`],
   ["etcd_tls not a mapping", withKeys({ etcd_tls: true }), "etcd_tls: expected a mapping, got true"],
+  ["cluster_policies a list", withKeys({ cluster_policies: [] }), "cluster_policies: expected a mapping, got a list"],
+  ["group_limits a list", withKeys({ group_limits: [1] }), "group_limits: expected a mapping, got a list"],
+  ["detector entry empty", withKeys({ reboot_required_detectors: [null] }), "reboot_required_detectors[0]: is empty; expected a mapping"],
   ["TLS without CA", tls({ ca_file: "" }), "etcd_tls.ca_file: is required when etcd_tls.enabled is true"],
   ["TLS cert without key", tls({ cert_file: "/etc/clusterrebootd/client.pem" }), "etcd_tls.key_file: is required when cert_file is set"],
   ["TLS CA file missing", tls({ ca_file: "/etc/clusterrebootd/missing.pem" }), "etcd_tls.ca_file: cannot read /etc/clusterrebootd/missing.pem: no such file or directory"],
