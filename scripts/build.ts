@@ -122,18 +122,6 @@ export async function resolveStamp(env: Record<string, string | undefined>): Pro
   return { version, commit, buildDate: date.toISOString().replace(/\.\d{3}Z$/, "Z") };
 }
 
-/** Short HEAD commit with "-dirty" when tracked files changed; "unknown" outside a git checkout. */
-function gitCommit(): string {
-  const gitPath = Bun.which("git");
-  if (gitPath === null) return "unknown";
-  const git = (...args: string[]) => Bun.spawnSync([gitPath, ...args], { cwd: ROOT, stdin: "ignore", stderr: "ignore" });
-  const head = git("rev-parse", "--short=12", "HEAD");
-  if (!head.success) return "unknown";
-  const dirty = git("status", "--porcelain", "--untracked-files=no");
-  const suffix = dirty.success && dirty.stdout.toString().trim() !== "" ? "-dirty" : "";
-  return head.stdout.toString().trim() + suffix;
-}
-
 /** Writes SHA256SUMS (the format `sha256sum -c` reads) for the given files. */
 export async function writeChecksums(outdir: string, files: readonly string[]): Promise<string> {
   const lines: string[] = [];
@@ -144,6 +132,20 @@ export async function writeChecksums(outdir: string, files: readonly string[]): 
   const sums = join(outdir, "SHA256SUMS");
   await writeFile(sums, lines.join(""));
   return sums;
+}
+
+// --- internal ---
+
+/** Short HEAD commit with "-dirty" when tracked files changed; "unknown" outside a git checkout. */
+function gitCommit(): string {
+  const gitPath = Bun.which("git");
+  if (gitPath === null) return "unknown";
+  const git = (...args: string[]) => Bun.spawnSync([gitPath, ...args], { cwd: ROOT, stdin: "ignore", stderr: "ignore" });
+  const head = git("rev-parse", "--short=12", "HEAD");
+  if (!head.success) return "unknown";
+  const dirty = git("status", "--porcelain", "--untracked-files=no");
+  const suffix = dirty.success && dirty.stdout.toString().trim() !== "" ? "-dirty" : "";
+  return head.stdout.toString().trim() + suffix;
 }
 
 function parseCli(argv: readonly string[]): { arches: Arch[]; outdir: string; entry: string } {

@@ -27,13 +27,22 @@ export function handleSignals(log: Logger) {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
   };
+  // SIGHUP must never kill us (the runtime default); until `run` sets a reload handler it is logged.
+  let hup: (() => void) | undefined;
+  const ignoreHup = () => (hup ? hup() : log.event("info", "sighup_ignored", { reason: "not ready to reload yet" }));
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  process.on("SIGHUP", ignoreHup);
   return {
     signal: ac.signal,
+    /** Installs (or with undefined removes) the SIGHUP reload handler. */
+    onHup(fn: (() => void) | undefined) {
+      hup = fn;
+    },
     dispose() {
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
+      process.off("SIGHUP", ignoreHup);
     },
   };
 }

@@ -107,13 +107,14 @@ export interface BuildOptions {
   skipLock?: boolean;
   logJson?: boolean;
   log?: Logger;
+  metricsEndpoint?: string;
 }
 
 /** The Coordinator with real ports; etcd and the session are attached by the caller. */
 export async function buildCoordinator(cfg: Config, o: BuildOptions): Promise<Coordinator> {
   const base = realPorts();
   const bootId = await base.host.bootId();
-  const plan = planFromConfig(cfg, { dryRun: o.dryRun, bootId, ...(o.skipHealth ? { skipHealth: true } : {}), ...(o.skipLock ? { skipLock: true } : {}) });
+  const plan = planFromConfig(cfg, { dryRun: o.dryRun, bootId, ...(o.metricsEndpoint ? { metricsEndpoint: o.metricsEndpoint } : {}), ...(o.skipHealth ? { skipHealth: true } : {}), ...(o.skipLock ? { skipLock: true } : {}) });
   const log = o.log ?? createLogger({ node: cfg.node_name, level: cfg.log_level, json: o.logJson ?? !process.stderr.isTTY });
   const ports = { ...base, log };
   const health = createHealthRunner(

@@ -5,6 +5,8 @@ import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { buildCoordinator, connect, loadOrFail } from "./_setup.ts";
 import { handleSignals, waitForEtcd } from "./_daemon.ts";
+import { startObservability } from "./_observability.ts";
+import { logReload, reloadConfig } from "./_reload.ts";
 
 export default defineCommand({
   meta: {
@@ -24,13 +26,19 @@ export default defineCommand({
     if (!res.ok) return res.outcome;
     const cfg = res.config;
     if (args.once && args.timer) return outcome("usage", "--once and --timer exclude each other");
-    const co = await buildCoordinator(cfg, { dryRun: cfg.dry_run || args["dry-run"] });
+    const dryRun = cfg.dry_run || args["dry-run"];
+    const single = args.once || args.timer;
+    // Bind the metrics listener first: its address goes into RC_METRICS_ENDPOINT (exit 1 if busy).
+    const obs = await startObservability(cfg, single);
+    if (!obs.ok) return obs.outcome;
+    let co = await buildCoordinator(cfg, { dryRun, ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
+    co = { ...co, ports: { ...co.ports, metrics: obs.metrics } };
+    obs.attach(co);
     const { log } = co.ports;
     for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
     const stop = handleSignals(log);
     const etcd = await connect(cfg);
     try {
-      const single = args.once || args.timer;
       log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: co.plan.dryRun, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
       // etcd may not be up yet (boot order) or a member may be down: wait, never crash-loop (W10).
       const session = await waitForEtcd(co, stop.signal, single, () =>
@@ -47,7 +55,33 @@ export default defineCommand({
           return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;
         }
         const { runLoop } = await import("../orchestrate/index.ts");
-        await runLoop(live, stop.signal);
+        // SIGHUP: validate and swap the plan between passes; the old config stays on any problem.
+        let current = cfg;
+        let pending: typeof live | undefined;
+        const onHup = () => {
+          void reloadConfig(args.config, current).then(async (r) => {
+            logReload(log, r);
+            obs.metrics.inc("config_reloads_total", { result: r.kind === "invalid" ? "error" : "success" });
+            if (r.kind !== "reloaded") return;
+            current = r.config;
+            const fresh = await buildCoordinator(r.config, { dryRun: r.config.dry_run || args["dry-run"], log, ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
+            pending = { ...live, plan: fresh.plan, health: fresh.health };
+          });
+        };
+        stop.onHup(onHup);
+        try {
+          await runLoop(live, stop.signal, {
+            refresh: (c) => {
+              if (!pending) return c;
+              const p = pending;
+              pending = undefined;
+              return { ...p, ports: c.ports, session: c.session, etcd: c.etcd };
+            },
+            onReport: () => obs.passed(),
+          });
+        } finally {
+          stop.onHup(undefined);
+        }
         log.event("info", "stopped", { reason: "signal" });
         return outcome("ok", "stopped"); // W13: a requested stop exits 0
       } finally {
@@ -57,6 +91,7 @@ export default defineCommand({
       }
     } finally {
       stop.dispose();
+      await obs.stop();
       await etcd.gw.close();
     }
   },

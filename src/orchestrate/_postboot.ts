@@ -43,6 +43,7 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
     const sinceMs = nowMs - Date.parse(rec.phase_at);
     if (sinceMs < plan.rebootGraceMs)
       return done("rebooting", `reboot issued ${Math.round(sinceMs / 1000)}s ago; waiting for the machine to go down`);
+    ports.metrics?.inc("reboots_not_happened_total");
     ports.log.event("error", "reboot_not_happened", { slot: own.key, boot_id: bootId, waited_s: Math.round(sinceMs / 1000) });
   }
   if (rec.phase === "verifying") rebooted = rec.reason !== "reboot did not happen";
@@ -89,6 +90,8 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
   const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
   ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: plan.cooldownSec });
   r.slot = { key: own.key, phase: "released", released: true };
+  const since = prev?.last_reboot_at ? Date.parse(prev.last_reboot_at) : NaN;
+  if (rebooted && Number.isFinite(since)) ports.metrics?.observe("reboot_to_healthy_seconds", Math.max(0, (ports.clock.now() - since) / 1000));
   return rebooted
     ? done("post_boot_released", "back after reboot and healthy: slot released")
     : done("post_boot_released", "the reboot did not happen (same boot id); node healthy, slot released");

@@ -4,7 +4,7 @@ import type { HealthPhase, HealthResult } from "../health/index.ts";
 import type { ClusterState, RebootsRecord } from "../slots/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import type { PassReport } from "./report.ts";
-import { expandCommand, type Expansion } from "./_command.ts";
+import { expandCommand, rebootVariables, type Expansion } from "./_command.ts";
 
 /** Stat the node-local kill switch; a stat error other than "missing" counts as active (refuse). */
 export async function checkKillSwitch(co: Coordinator): Promise<{ path: string; active: boolean; error?: string }> {
@@ -60,8 +60,8 @@ export function healthReason(h: HealthResult): string {
 }
 
 /** The expanded reboot command with the per-invocation RC_* variables (W22). */
-export function commandFor(co: Coordinator): Expansion {
-  return expandCommand(co.plan.rebootCommand, { ...co.env, ...co.plan.baseEnv });
+export function commandFor(co: Coordinator, clusterSize?: number): Expansion {
+  return expandCommand(co.plan.rebootCommand, { ...co.env, ...co.plan.baseEnv, ...rebootVariables(clusterSize) });
 }
 
 /** Reboots in the guard window, oldest first. */

@@ -8,6 +8,7 @@ import { evaluateWindows, hasWindows } from "../windows/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type OutcomeKind } from "./outcome.ts";
 import type { PassReport } from "./report.ts";
+import { rebootVariables } from "./_command.ts";
 import { checkKillSwitch, describe, detectorErrors, loopGuard, policyVerdict, recentReboots, runHealth } from "./_steps.ts";
 
 /** How long the reboot command itself may run (it usually returns at once while shutdown begins). */
@@ -106,15 +107,18 @@ export async function underSlot(
   // Not tied to our shutdown signal (W22): systemd stopping us must not kill the reboot command.
   const res = await ports.runner.run({
     argv,
-    env: { ...co.env, ...plan.baseEnv, RC_PHASE: "reboot", RC_LOCK_HELD: "true" },
+    env: { ...co.env, ...plan.baseEnv, ...rebootVariables(state.members.size || undefined) },
     timeoutMs: REBOOT_COMMAND_TIMEOUT_MS,
   });
   if (res.kind !== "exited" || res.exitCode !== 0) {
     const why = res.kind === "exited" ? `exit ${res.exitCode}` : res.kind === "spawn-error" ? res.message : res.kind;
+    ports.metrics?.inc("reboots_total", { result: "failed" });
     ports.log.event("error", "reboot_command_failed", { command: argv.join(" "), error: why, output: (res.stdout + res.stderr).slice(-2048) });
     r.outcome = outcome("rebooting", `reboot command failed (${why}); keeping the slot until the post-boot checks after the grace period`);
     return r;
   }
+  ports.metrics?.inc("reboots_total", { result: "success" });
+  ports.metrics?.set("last_reboot_timestamp_seconds", nowMs / 1000);
   r.outcome = outcome("rebooting", "reboot command issued; slot held through the reboot");
   return r;
 }

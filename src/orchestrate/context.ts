@@ -6,7 +6,7 @@ import type { PolicyConfig, Session } from "../cluster/index.ts";
 import type { DetectorSpec } from "../detect/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { HealthRunner } from "../health/index.ts";
-import type { Logger } from "../observe/index.ts";
+import type { Logger, Metrics } from "../observe/index.ts";
 import type { Clock, Fs, Host, ProcessRunner } from "../platform/index.ts";
 import type { Keys } from "../slots/index.ts";
 import type { WindowSet } from "../windows/index.ts";
@@ -47,6 +47,8 @@ export interface Ports {
   host: Host;
   fs: Fs;
   log: Logger;
+  /** Prometheus metrics (run only); absent = not recorded. */
+  metrics?: Metrics;
 }
 
 export interface Coordinator {

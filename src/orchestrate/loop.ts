@@ -10,6 +10,7 @@ import type { Coordinator } from "./context.ts";
 import { runPass } from "./pass.ts";
 import type { PassReport } from "./report.ts";
 import { healthReason } from "./_steps.ts";
+import { recordPass } from "./_metrics.ts";
 
 /** Spread of the wake-up after a watch event, so waiting nodes do not all retry in the same ms. */
 const HANDOFF_JITTER_MS = 50;
@@ -18,26 +19,34 @@ const EXPIRY_SLACK_MS = 5_000;
 
 export interface LoopHooks {
   onReport?(r: PassReport): void;
+  /** Called before every pass; returns the coordinator to use (SIGHUP reload swaps plan/health). */
+  refresh?(co: Coordinator): Coordinator;
 }
 
 export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopHooks = {}): Promise<PassReport | undefined> {
-  const { plan, ports } = co;
+  const { ports } = co;
   const waker = new Waker();
-  const health = trackHealth(co.health);
-  co = { ...co, health };
+  const ref = { co: { ...co, health: trackHealth(co.health) } };
   const watches = co.etcd ? await watchCoordinationKeys(co, () => waker.kick()) : [];
-  const heartbeat = startHeartbeat(co, health, signal);
+  const heartbeat = startHeartbeat(ref, signal);
   let last: PassReport | undefined;
   let lastKey = "";
   let errors = 0;
+  const seenGroups = new Set<string>();
   try {
     while (!signal.aborted) {
+      const next = hooks.refresh?.(ref.co);
+      if (next && next !== ref.co) ref.co = { ...next, health: next.health === ref.co.health ? ref.co.health : trackHealth(next.health) };
+      co = ref.co;
+      const plan = co.plan;
       let report: PassReport;
       try {
         report = await runPass(co, "run", signal);
       } catch (err) {
         if (signal.aborted) break;
         errors++;
+        co.ports.metrics?.inc("pass_errors_total");
+        if (isTransient(err)) co.ports.metrics?.set("etcd_up", 0);
         const delay = backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs);
         ports.log.event(isTransient(err) ? "warn" : "error", "pass_failed", {
           error: err instanceof Error ? err.message : String(err),
@@ -49,6 +58,13 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
       }
       errors = 0;
       last = report;
+      const m = co.ports.metrics;
+      if (m) {
+        recordPass(m, report, ports.clock.now());
+        m.set("etcd_up", 1);
+        for (const g of Object.keys(report.slotsInUse ?? {})) seenGroups.add(g);
+        for (const g of seenGroups) m.set("slots_in_use", report.slotsInUse?.[g] ?? 0, { group: g });
+      }
       const key = `${report.outcome.kind}|${report.outcome.message}`;
       if (key !== lastKey) {
         ports.log.event(levelFor(report.outcome.kind), "run_outcome", { status: report.outcome.kind, message: report.outcome.message, dry_run: report.dryRun, ...(report.slot ? { slot: report.slot.key, phase: report.slot.phase } : {}) });
@@ -122,8 +138,10 @@ async function watchCoordinationKeys(co: Coordinator, kick: () => void): Promise
     else {
       const rec = seen.get(e.key);
       seen.delete(e.key);
-      if (rec?.deadline && Date.parse(rec.deadline) <= co.ports.clock.now() + EXPIRY_SLACK_MS)
+      if (rec?.deadline && Date.parse(rec.deadline) <= co.ports.clock.now() + EXPIRY_SLACK_MS) {
         co.ports.log.event("error", "stale_slot_freed", { slot: e.key, node: rec.node, phase: rec.phase, deadline: rec.deadline });
+        co.ports.metrics?.inc("stale_slots_freed_total");
+      }
     }
     kick();
   };
@@ -147,12 +165,13 @@ function trackHealth(inner: HealthRunner): HealthRunner & { lastRunAt: number } 
   return t;
 }
 
-function startHeartbeat(co: Coordinator, health: HealthRunner & { lastRunAt: number }, signal: AbortSignal) {
-  const { plan, ports } = co;
+function startHeartbeat(ref: { co: Coordinator & { health: HealthRunner & { lastRunAt: number } } }, signal: AbortSignal) {
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
   void (async () => {
     while (!both.aborted) {
+      const { co } = ref;
+      const { plan, ports, health } = co;
       await ports.clock.sleep(plan.publishIntervalMs, both);
       if (both.aborted || !co.session) break;
       if (Date.now() - health.lastRunAt < plan.publishIntervalMs * 0.9) continue;

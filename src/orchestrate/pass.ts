@@ -31,6 +31,8 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   if (co.etcd) {
     await co.session?.ensureLease();
     state = await readClusterState(co.etcd.gw, co.etcd.keys);
+    r.slotsInUse = {};
+    for (const s of state.slots) r.slotsInUse[s.group] = (r.slotsInUse[s.group] ?? 0) + 1;
     const own = state.slots.find((s) => s.node === plan.node);
     if (own && mode !== "status") return handleOwnSlot(co, r, own, signal);
     if (own) {
@@ -91,7 +93,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     }
   }
 
-  const cmd = commandFor(co);
+  const cmd = commandFor(co, state?.members.size || undefined);
   if (!cmd.ok) return done("runtime_error", `reboot_command has unknown placeholders: ${cmd.unknown.join(", ")}`);
 
   // 11. Status (read-only, W17) and --skip-lock stop here.

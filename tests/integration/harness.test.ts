@@ -11,7 +11,10 @@ import { Etcd3 } from "etcd3";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
+import { Member, PortInUseError } from "../support/_etcd-member.ts";
 import { etcd3Options, etcdctl, makeTlsMaterial, startEtcd, waitFor, type EtcdCluster } from "../support/etcd.ts";
+import { freePorts } from "../support/ports.ts";
 
 /** Runs `body` with a client and always closes it: an open client keeps `bun test` alive. */
 async function withClient<T>(options: ConstructorParameters<typeof Etcd3>[0], body: (c: Etcd3) => Promise<T>): Promise<T> {
@@ -142,5 +145,43 @@ describe("auth limited to a prefix", () => {
       client.get("/crd/slot").string().catch((e: unknown) => e),
     );
     expect(outcome).toBeInstanceOf(Error);
+  });
+});
+
+describe("harness mechanics", () => {
+  test("a member whose client port is taken fails fast with PortInUseError (startEtcd retries on it)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "crd-port-"));
+    const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
+    const squatter = createServer().listen(clientPort, "127.0.0.1");
+    await new Promise((resolve) => squatter.once("listening", resolve));
+    try {
+      const member = new Member({
+        name: "m0", dataDir: join(dir, "m0"), logFile: join(dir, "m0.log"), clientPort, peerPort,
+        initialCluster: `m0=http://127.0.0.1:${peerPort}`, clusterToken: "port-test",
+      });
+      member.start();
+      const outcome = await member.waitReady(5_000).catch((e: unknown) => e);
+      expect(outcome).toBeInstanceOf(PortInUseError);
+      expect(member.running).toBe(false);
+    } finally {
+      squatter.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each<[string, Array<string | undefined | false>, string]>([
+    ["returns the first value at once", ["first"], "first"],
+    ["keeps polling past undefined and false", [undefined, false, "third"], "third"],
+  ])("waitFor %s", async (_name, answers, expected) => {
+    let call = 0;
+    const value = await waitFor(() => answers[call++], { timeoutMs: 1_000, intervalMs: 1, what: "test value" });
+    expect(value).toBe(expected);
+    expect(call).toBe(answers.length);
+  });
+
+  test("waitFor names what it waited for and the last error when the deadline passes", async () => {
+    const outcome = await waitFor(() => { throw new Error("still booting"); }, { timeoutMs: 30, intervalMs: 5, what: "the moon" })
+      .catch((e: unknown) => e);
+    expect(String(outcome)).toMatch(/timed out after 30 ms waiting for the moon \(last error: still booting\)/);
   });
 });

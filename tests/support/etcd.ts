@@ -38,9 +38,20 @@ export interface EtcdCluster {
 export interface StartOptions {
   members?: 1 | 3;
   tls?: TlsMaterial;
-  /** Enable auth right away with these users; same as calling {@link enableAuth} after start. */
-  auth?: AuthSetup;
+  /**
+   * Enable auth right away (same as calling {@link enableAuth} after start); `true` uses
+   * {@link DEFAULT_AUTH}. The cluster's `root` then holds the root credentials.
+   */
+  auth?: boolean | AuthSetup;
 }
+
+/** Credentials `startEtcd({ auth: true })` sets up. */
+export const DEFAULT_AUTH: Readonly<AuthSetup> = {
+  rootPassword: "root-secret",
+  user: "clusterrebootd",
+  password: "crd-secret",
+  prefix: "/clusterrebootd/",
+};
 
 export interface AuthSetup {
   rootPassword: string;
@@ -56,22 +67,84 @@ export async function startEtcd(opts: StartOptions = {}): Promise<EtcdCluster> {
     const cluster = await launch(opts.members ?? 1, opts.tls);
     try {
       await Promise.all(cluster.members.map((m) => m.waitReady()));
+      if (opts.auth) await enableAuth(cluster, opts.auth === true ? DEFAULT_AUTH : opts.auth);
+      return cluster;
     } catch (error) {
       await cluster.stop();
       // Another process took a port between our pick and etcd's bind: pick again.
       if (error instanceof PortInUseError && attempt < 3) continue;
       throw error;
     }
-    if (opts.auth) await enableAuth(cluster, opts.auth);
-    return cluster;
   }
 }
+
+/**
+ * Runs `etcdctl` (v3 API) against the cluster, or against `endpoints` when given; returns stdout,
+ * throws with stderr on a non-zero exit. Uses root's credentials once auth is enabled.
+ */
+export async function etcdctl(cluster: EtcdCluster, args: string[], endpoints = cluster.endpoints): Promise<string> {
+  const { tls, root } = cluster;
+  const argv = [
+    "etcdctl", `--endpoints=${endpoints.join(",")}`, "--dial-timeout=2s", "--command-timeout=5s",
+    ...(tls ? [`--cacert=${tls.caFile}`, `--cert=${tls.clientCertFile}`, `--key=${tls.clientKeyFile}`] : []),
+    ...(root ? [`--user=${root.user}`, `--password=${root.password}`] : []),
+    ...args,
+  ];
+  // A clean environment: stray ETCDCTL_* variables from the caller's shell would change the call.
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", ETCDCTL_API: "3" };
+  const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 20_000, killSignal: "SIGKILL" });
+  const [code, stdout, stderr] = await Promise.all([
+    proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text(),
+  ]);
+  if (code !== 0) throw new Error(`etcdctl ${args.join(" ")} failed (exit ${code}): ${stderr.trim()}`);
+  return stdout;
+}
+
+/**
+ * Turns on etcd auth: a root user, a role `<user>-rw` with readwrite on `prefix` only, `user`
+ * holding that role. Afterwards clients must log in; the harness's etcdctl calls use root.
+ */
+export async function enableAuth(cluster: EtcdCluster, opts: AuthSetup): Promise<void> {
+  const role = `${opts.user}-rw`;
+  const steps: string[][] = [
+    ["user", "add", "root", `--new-user-password=${opts.rootPassword}`, "--interactive=false"],
+    ["role", "add", "root"],
+    ["user", "grant-role", "root", "root"],
+    ["role", "add", role],
+    ["role", "grant-permission", role, "--prefix=true", "readwrite", opts.prefix],
+    ["user", "add", opts.user, `--new-user-password=${opts.password}`, "--interactive=false"],
+    ["user", "grant-role", opts.user, role],
+    ["auth", "enable"],
+  ];
+  for (const step of steps) await etcdctl(cluster, step);
+  cluster.root = { user: "root", password: opts.rootPassword };
+}
+
+/**
+ * etcd3 client options for the cluster: all endpoints as `hosts`, and mTLS credentials when the
+ * cluster uses TLS. `extra` is merged last (e.g. `auth`, `dialTimeout`).
+ */
+export function etcd3Options(cluster: EtcdCluster, extra: Partial<IOptions> = {}): IOptions {
+  const { tls } = cluster;
+  return {
+    hosts: [...cluster.endpoints],
+    ...(tls ? { credentials: { rootCertificate: tls.ca, certChain: tls.clientCert, privateKey: tls.clientKey } } : {}),
+    ...extra,
+  };
+}
+
+// --- internal ---
 
 let swept = false;
 
 async function launch(count: number, tls: TlsMaterial | undefined): Promise<Cluster> {
   if (!swept) {
     swept = true;
+    for (const tool of ["etcd", "etcdctl"]) {
+      if (Bun.which(tool) === null) {
+        throw new Error(`${tool} not found in PATH; install Debian's etcd-server and etcd-client (see .ci/run)`);
+      }
+    }
     sweepStaleDirs("etcd");
   }
   const dir = await mkdtemp(ownedDirPrefix("etcd"));
@@ -131,59 +204,4 @@ class Cluster implements EtcdCluster {
     await rm(this.dir, { recursive: true, force: true });
     untrackDir(this.dir);
   }
-}
-
-/**
- * Runs `etcdctl` (v3 API) against the cluster, or against `endpoints` when given; returns stdout,
- * throws with stderr on a non-zero exit. Uses root's credentials once auth is enabled.
- */
-export async function etcdctl(cluster: EtcdCluster, args: string[], endpoints = cluster.endpoints): Promise<string> {
-  const { tls, root } = cluster;
-  const argv = [
-    "etcdctl", `--endpoints=${endpoints.join(",")}`, "--dial-timeout=2s", "--command-timeout=5s",
-    ...(tls ? [`--cacert=${tls.caFile}`, `--cert=${tls.clientCertFile}`, `--key=${tls.clientKeyFile}`] : []),
-    ...(root ? [`--user=${root.user}`, `--password=${root.password}`] : []),
-    ...args,
-  ];
-  // A clean environment: stray ETCDCTL_* variables from the caller's shell would change the call.
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", ETCDCTL_API: "3" };
-  const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text(),
-  ]);
-  if (code !== 0) throw new Error(`etcdctl ${args.join(" ")} failed (exit ${code}): ${stderr.trim()}`);
-  return stdout;
-}
-
-/**
- * Turns on etcd auth: a root user, a role `<user>-rw` with readwrite on `prefix` only, `user`
- * holding that role. Afterwards clients must log in; the harness's etcdctl calls use root.
- */
-export async function enableAuth(cluster: EtcdCluster, opts: AuthSetup): Promise<void> {
-  const role = `${opts.user}-rw`;
-  const steps: string[][] = [
-    ["user", "add", "root", `--new-user-password=${opts.rootPassword}`, "--interactive=false"],
-    ["role", "add", "root"],
-    ["user", "grant-role", "root", "root"],
-    ["role", "add", role],
-    ["role", "grant-permission", role, "--prefix=true", "readwrite", opts.prefix],
-    ["user", "add", opts.user, `--new-user-password=${opts.password}`, "--interactive=false"],
-    ["user", "grant-role", opts.user, role],
-    ["auth", "enable"],
-  ];
-  for (const step of steps) await etcdctl(cluster, step);
-  cluster.root = { user: "root", password: opts.rootPassword };
-}
-
-/**
- * etcd3 client options for the cluster: all endpoints as `hosts`, and mTLS credentials when the
- * cluster uses TLS. `extra` is merged last (e.g. `auth`, `dialTimeout`).
- */
-export function etcd3Options(cluster: EtcdCluster, extra: Partial<IOptions> = {}): IOptions {
-  const { tls } = cluster;
-  return {
-    hosts: [...cluster.endpoints],
-    ...(tls ? { credentials: { rootCertificate: tls.ca, certChain: tls.clientCert, privateKey: tls.clientKey } } : {}),
-    ...extra,
-  };
 }

@@ -1,0 +1,57 @@
+/** Metrics registry and the /metrics + /healthz listener of `run`. */
+import type { Config } from "../config/index.ts";
+import { createPromMetrics, noopMetrics, serveMetrics, type Metrics } from "../observe/index.ts";
+import type { Coordinator } from "../orchestrate/context.ts";
+import { outcome, type Outcome } from "../orchestrate/outcome.ts";
+import { buildInfo } from "../version.ts";
+
+export type Observability =
+  | { ok: false; outcome: Outcome }
+  | {
+      ok: true;
+      metrics: Metrics;
+      address?: string;
+      /** Gives /healthz the plan's intervals. */
+      attach(co: Coordinator): void;
+      /** A pass completed: liveness timestamp. */
+      passed(): void;
+      stop(): Promise<void>;
+    };
+
+export async function startObservability(cfg: Config, single: boolean): Promise<Observability> {
+  if (!cfg.metrics.enabled || single) {
+    return { ok: true, metrics: noopMetrics, attach() {}, passed() {}, stop: async () => {} };
+  }
+  const metrics = await createPromMetrics();
+  const b = buildInfo();
+  metrics.set("build_info", 1, { version: b.version, commit: b.commit });
+  const started = Date.now();
+  let lastPass = 0;
+  let stallMs = 0;
+  let server;
+  try {
+    server = serveMetrics(cfg.metrics.listen, metrics, () => {
+      const since = Date.now() - (lastPass || started);
+      // Liveness: a pass within a few intervals (etcd waits back off up to backoff_max_sec).
+      const ok = stallMs === 0 || since < stallMs;
+      return { ok, detail: lastPass ? `last pass ${Math.round(since / 1000)}s ago` : `starting for ${Math.round(since / 1000)}s` };
+    });
+  } catch (err) {
+    process.stderr.write(`failed to start metrics listener on ${cfg.metrics.listen}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return { ok: false, outcome: outcome("runtime_error", "metrics listener") };
+  }
+  process.stderr.write(`metrics server listening on ${server.address}\n`);
+  return {
+    ok: true,
+    metrics,
+    address: server.address,
+    attach(co) {
+      const p = co.plan;
+      stallMs = 3 * p.checkIntervalMs + 2 * p.backoffMaxMs + 3 * p.healthTimeoutMs + p.rebootGraceMs;
+    },
+    passed() {
+      lastPass = Date.now();
+    },
+    stop: () => server.stop(),
+  };
+}
