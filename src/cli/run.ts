@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { openSession } from "../cluster/index.ts";
-import { formatReport, reportJson } from "../observe/index.ts";
+import { createNotifier, formatReport, reportJson } from "../observe/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { buildCoordinator, connect, loadOrFail } from "./_setup.ts";
@@ -32,7 +32,12 @@ export default defineCommand({
     const obs = await startObservability(cfg, single);
     if (!obs.ok) return obs.outcome;
     let co = await buildCoordinator(cfg, { dryRun, ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
-    co = { ...co, ports: { ...co.ports, metrics: obs.metrics } };
+    co = {
+      ...co,
+      ports: { ...co.ports, metrics: obs.metrics },
+      notifier: createNotifier(cfg.notifications.webhooks, { node: cfg.node_name, log: co.ports.log, metrics: obs.metrics }),
+      memory: {},
+    };
     obs.attach(co);
     const { log } = co.ports;
     for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
@@ -65,7 +70,12 @@ export default defineCommand({
             if (r.kind !== "reloaded") return;
             current = r.config;
             const fresh = await buildCoordinator(r.config, { dryRun: r.config.dry_run || args["dry-run"], log, ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
-            pending = { ...live, plan: fresh.plan, health: fresh.health };
+            pending = {
+              ...live,
+              plan: fresh.plan,
+              health: fresh.health,
+              notifier: createNotifier(r.config.notifications.webhooks, { node: r.config.node_name, log, metrics: obs.metrics }),
+            };
           });
         };
         stop.onHup(onHup);
@@ -75,7 +85,7 @@ export default defineCommand({
               if (!pending) return c;
               const p = pending;
               pending = undefined;
-              return { ...p, ports: c.ports, session: c.session, etcd: c.etcd };
+              return { ...p, ports: c.ports, session: c.session, etcd: c.etcd, ...(c.memory ? { memory: c.memory } : {}) };
             },
             onReport: () => obs.passed(),
           });

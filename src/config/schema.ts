@@ -25,6 +25,7 @@ import {
   str,
 } from "./_fields.ts";
 import { finalizeConfig, topLevelRules } from "./_rules.ts";
+import { InteractiveUsersSchema, NotificationsSchema } from "./_daemon.ts";
 
 export const DEFAULT_LOCK_KEY = "/cluster/clusterrebootd/lock";
 /** Every key we write lives under this prefix, so one etcd role covers the daemon (W15). */
@@ -235,6 +236,8 @@ const ConfigObject = v.strictObject({
   reboot_grace_sec: int(1, 300),
   max_reboots_per_node: int(1, 3),
   reboot_loop_window_sec: int(1, 86400),
+  notifications: NotificationsSchema,
+  interactive_users: InteractiveUsersSchema,
 });
 
 /** Parse input (the YAML document as plain data) into a defaulted, normalized `Config`. */

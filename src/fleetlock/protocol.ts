@@ -123,3 +123,17 @@ function isObject(x: unknown): x is Record<string, unknown> {
 function quote(s: string): string {
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
 }
+
+/** What the lock backend answers; the handler maps it onto HTTP. */
+export type LockOutcome =
+  | { kind: "locked"; recursive: boolean; slotKey: string; deadline: string | undefined } // pre-reboot: the id holds its slot
+  | { kind: "unlocked"; released: boolean } // steady-state: the id holds no slot (any more)
+  | { kind: "refused"; error: FleetLockError }; // a protocol error with its kind
+
+/** The two operations over some lock store (etcd slots in production, a fake in unit tests). */
+export interface FleetLockBackend {
+  /** RecursiveLock: success when the slot is held by this id, already or newly. */
+  preReboot(params: ClientParams): Promise<LockOutcome>;
+  /** UnlockIfHeld: success when this id holds no slot afterwards (also when it held none). */
+  steadyState(params: ClientParams): Promise<LockOutcome>;
+}

@@ -2,3 +2,4 @@ export { createLogger, memoryLogger, silentLogger, type Fields, type Level, type
 export { detectorLines, formatReport, reportJson } from "./human.ts";
 export { ALL_METRIC_NAMES, createPromMetrics, noopMetrics, METRIC_PREFIX, type Metrics } from "./metrics.ts";
 export { serveMetrics, type MetricsServer } from "./serve.ts";
+export { createNotifier, type NotificationEvent, type Notifier, type WebhookSpec } from "./notify.ts";

@@ -113,11 +113,13 @@ export async function underSlot(
   if (res.kind !== "exited" || res.exitCode !== 0) {
     const why = res.kind === "exited" ? `exit ${res.exitCode}` : res.kind === "spawn-error" ? res.message : res.kind;
     ports.metrics?.inc("reboots_total", { result: "failed" });
+    r.rebootCommand = { ok: false, error: why };
     ports.log.event("error", "reboot_command_failed", { command: argv.join(" "), error: why, output: (res.stdout + res.stderr).slice(-2048) });
     r.outcome = outcome("rebooting", `reboot command failed (${why}); keeping the slot until the post-boot checks after the grace period`);
     return r;
   }
   ports.metrics?.inc("reboots_total", { result: "success" });
+  r.rebootCommand = { ok: true };
   ports.metrics?.set("last_reboot_timestamp_seconds", nowMs / 1000);
   r.outcome = outcome("rebooting", "reboot command issued; slot held through the reboot");
   return r;

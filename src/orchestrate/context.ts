@@ -6,7 +6,7 @@ import type { PolicyConfig, Session } from "../cluster/index.ts";
 import type { DetectorSpec } from "../detect/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { HealthRunner } from "../health/index.ts";
-import type { Logger, Metrics } from "../observe/index.ts";
+import type { Logger, Metrics, Notifier } from "../observe/index.ts";
 import type { Clock, Fs, Host, ProcessRunner } from "../platform/index.ts";
 import type { Keys } from "../slots/index.ts";
 import type { WindowSet } from "../windows/index.ts";
@@ -34,6 +34,11 @@ export interface Plan {
   rebootGraceMs: number;
   maxRebootsPerNode: number;
   rebootLoopWindowMs: number;
+  /** Notify `blocked` after needing a reboot but being blocked this long. */
+  blockedThresholdMs: number;
+  /** Defer while interactive users are logged in, for at most maxDeferMs. */
+  deferForUsers: boolean;
+  maxDeferMs: number;
   /** RC_* variables shared by the health script and the reboot command. */
   baseEnv: Record<string, string>;
 }
@@ -61,4 +66,12 @@ export interface Coordinator {
   session?: Session;
   /** The process environment given to detectors and (with RC_*) to the reboot command. */
   env: Record<string, string>;
+  notifier?: Notifier;
+  /** What the loop remembers between passes (deferral start); absent for single passes. */
+  memory?: LoopMemory;
+}
+
+export interface LoopMemory {
+  /** When interactive users first deferred the current reboot. */
+  deferredSince?: number;
 }

@@ -11,6 +11,7 @@ import { runPass } from "./pass.ts";
 import type { PassReport } from "./report.ts";
 import { healthReason } from "./_steps.ts";
 import { recordPass } from "./_metrics.ts";
+import { afterPass, type BlockTracker } from "./_events.ts";
 
 /** Spread of the wake-up after a watch event, so waiting nodes do not all retry in the same ms. */
 const HANDOFF_JITTER_MS = 50;
@@ -33,6 +34,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   let lastKey = "";
   let errors = 0;
   const seenGroups = new Set<string>();
+  const blocked: BlockTracker = {};
   try {
     while (!signal.aborted) {
       const next = hooks.refresh?.(ref.co);
@@ -70,6 +72,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
         ports.log.event(levelFor(report.outcome.kind), "run_outcome", { status: report.outcome.kind, message: report.outcome.message, dry_run: report.dryRun, ...(report.slot ? { slot: report.slot.key, phase: report.slot.phase } : {}) });
         lastKey = key;
       }
+      afterPass(co, report, blocked);
       hooks.onReport?.(report);
       const kind = report.outcome.kind;
       if (kind === "runtime_error") errors++;
@@ -141,6 +144,7 @@ async function watchCoordinationKeys(co: Coordinator, kick: () => void): Promise
       if (rec?.deadline && Date.parse(rec.deadline) <= co.ports.clock.now() + EXPIRY_SLACK_MS) {
         co.ports.log.event("error", "stale_slot_freed", { slot: e.key, node: rec.node, phase: rec.phase, deadline: rec.deadline });
         co.ports.metrics?.inc("stale_slots_freed_total");
+        co.notifier?.notify("stale_slot_freed", { slot: e.key, holder: rec.node, phase: rec.phase, deadline: rec.deadline });
       }
     }
     kick();

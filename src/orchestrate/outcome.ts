@@ -17,6 +17,7 @@ export type OutcomeKind =
   | "cooldown_active" // a reboot finished too recently in this group
   | "health_blocked" // health script or cluster policy says no
   | "lock_skipped" // status --skip-lock: would try to take a slot
+  | "users_logged_in" // deferring while interactive users are logged in (bounded)
   | "lock_unavailable" // every slot of the group (or the global cap) is taken
   | "reboot_loop_guard" // rebooted too often recently; operator needed
   | "ok" // a command that is not an orchestration pass succeeded
@@ -40,6 +41,7 @@ export const EXIT_CODE: { readonly [K in OutcomeKind]: number } = {
   health_blocked: 3,
   lock_skipped: 0,
   lock_unavailable: 4,
+  users_logged_in: 0,
   // Refusing to reboot again without an operator is a health refusal, not a lock problem.
   reboot_loop_guard: 3,
   ok: 0,

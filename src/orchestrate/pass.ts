@@ -93,6 +93,20 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     }
   }
 
+  // 10b. Interactive users (bounded deferral, like locksmith/Zincati); only a pass that may reboot.
+  if (plan.deferForUsers && mode === "run" && co.memory) {
+    const users = await ports.host.loggedInUsers();
+    const now = ports.clock.now();
+    if (users.length === 0) co.memory.deferredSince = undefined;
+    else {
+      co.memory.deferredSince ??= now;
+      const waited = now - co.memory.deferredSince;
+      if (waited < plan.maxDeferMs)
+        return done("users_logged_in", `deferring reboot: ${users.join(", ")} logged in (${Math.round(waited / 1000)}s of at most ${Math.round(plan.maxDeferMs / 1000)}s)`);
+      ports.log.event("warn", "deferral_expired", { users, waited_s: Math.round(waited / 1000) });
+    }
+  }
+
   const cmd = commandFor(co, state?.members.size || undefined);
   if (!cmd.ok) return done("runtime_error", `reboot_command has unknown placeholders: ${cmd.unknown.join(", ")}`);
 

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Host } from "./ports.ts";
+import { loggedInUsers } from "./_utmp.ts";
 
 /** Where the kernel publishes the boot id; a new random UUID on every boot. */
 export const BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id";
@@ -20,5 +21,6 @@ export function createHost(env: Record<string, string | undefined> = process.env
     hostname: () => hostname(),
     pid: () => process.pid,
     uid: () => process.geteuid?.() ?? process.getuid?.() ?? -1,
+    loggedInUsers: () => loggedInUsers(),
   };
 }

@@ -55,6 +55,8 @@ export interface Host {
   pid(): number;
   /** Effective uid (0 = root); the health runner's ownership checks depend on it. */
   uid(): number;
+  /** Interactive sessions ("user@tty"), for deferring reboots while someone is logged in. */
+  loggedInUsers(): Promise<string[]>;
 }
 
 /** The few file-system calls the coordinator makes. */

@@ -31,6 +31,10 @@ export class FakeHost implements Host {
   pid(): number {
     return this.pidValue;
   }
+  users: string[] = [];
+  async loggedInUsers(): Promise<string[]> {
+    return [...this.users];
+  }
   uid(): number {
     return this.uidValue;
   }

@@ -14,6 +14,9 @@ import { join } from "node:path";
 import { createFleet, handoffs, type Fleet, type NodeSpec } from "../../scripts/sim/fleet.ts";
 import { etcdctl, startEtcd, waitFor, type EtcdCluster } from "../support/etcd.ts";
 
+/** bun's default is 5 s (bunfig's [test] timeout is not honoured by bun 1.4.5). */
+const TEST_TIMEOUT_MS = 45_000;
+
 let cluster: EtcdCluster;
 let fleet: Fleet | undefined;
 let dir: string | undefined;
@@ -84,7 +87,7 @@ describe("rolling reboot", () => {
     await Promise.all(f.nodes.map((n) => n.waitForEvent("run_outcome", { match: (e) => e.fields["status"] === "no_action" })));
     expect(reboots(f)).toHaveLength(3);
     expect(printHandoffs("rolling-3", f)).toHaveLength(2);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("two groups with limit 1 each reboot one node per group at the same time", async () => {
     const specs = [
@@ -100,18 +103,21 @@ describe("rolling reboot", () => {
     }
     f.startAll();
     // Both groups have a node down at once (nobody boots until we say so).
-    await waitFor(() => new Set(reboots(f).map((e) => f.node(e.node).group)).size === 2, { timeoutMs: 15_000, what: "one reboot in each group" });
-    const first = reboots(f);
-    expect(first).toHaveLength(2);
+    const down = await waitFor(() => {
+      const d = f.nodes.filter((n) => n.down);
+      return new Set(d.map((n) => n.group)).size === 2 && d;
+    }, { timeoutMs: 15_000, what: "one machine down in each group" });
+    expect(down).toHaveLength(2);
+    expect(reboots(f)).toHaveLength(2);
     for (const n of f.nodes) n.setAutoBoot(true);
-    for (const e of first) f.node(e.node).boot();
+    for (const n of down) n.boot();
     await Promise.all(f.nodes.map((n) => n.waitForEvent("slot_released", postBootRelease)));
     expect(reboots(f)).toHaveLength(4);
     const away = f.maxAwayByGroup();
     expect(away.get("ga")?.max).toBe(1);
     expect(away.get("gb")?.max).toBe(1);
     printHandoffs("two-groups", f);
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe("failures around the slot", () => {
@@ -135,7 +141,7 @@ describe("failures around the slot", () => {
     expect(freedMs).toBeLessThan(3_000 + 2_500);
     await other.waitForEvent("slot_released", postBootRelease);
     expect(reboots(f).map((e) => e.node)).toEqual([other.name]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("a reboot that does not happen: after the grace period the node says so, verifies and releases", async () => {
     const { fleet: f, ns } = await newFleet([{ name: "n1", group: "g1" }, { name: "n2", group: "g1" }]);
@@ -162,5 +168,5 @@ describe("failures around the slot", () => {
     await n2.waitForEvent("slot_released", postBootRelease);
     expect(reboots(f).map((e) => e.node)).toEqual(["n1", "n2"]);
     printHandoffs("not-happened", f);
-  });
+  }, TEST_TIMEOUT_MS);
 });

@@ -73,6 +73,7 @@ async function coordinator(opts: { node?: string; allow?: string[]; health?: Hea
     policy: { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] },
     windows: w.windows, killSwitchFile: join(dir, "no-such-kill-switch"), rebootCommand: ["/sbin/reboot-sim"],
     dryRun: false, healthTimeoutMs: 2000, publishIntervalMs: 1000, checkIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000,
+    blockedThresholdMs: 3_600_000, deferForUsers: false, maxDeferMs: 3_600_000,
     cooldownSec: 0, lockTtlSec: 5, slotTimeoutSec: 60, rebootGraceMs: 30_000, maxRebootsPerNode: 2, rebootLoopWindowMs: 86_400_000,
     baseEnv: { RC_NODE_NAME: node, RC_BOOT_ID: await host.bootId() },
     ...opts.plan,

@@ -1,0 +1,47 @@
+/**
+ * Config blocks of the long-running daemon beyond the Go keys: webhook notifications and the
+ * deferral while interactive users are logged in.
+ */
+import * as v from "valibot";
+import { bool, expected, int, list, problemCheck } from "./_fields.ts";
+
+export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed"] as const;
+
+const Webhook = v.strictObject({
+  url: v.pipe(
+    v.string(expected("a URL")),
+    problemCheck((s: string) => {
+      try {
+        const u = new URL(s);
+        return u.protocol === "http:" || u.protocol === "https:" ? null : `must be an http(s) URL, got ${JSON.stringify(s)}`;
+      } catch {
+        return `must be an http(s) URL, got ${JSON.stringify(s)}`;
+      }
+    }),
+  ),
+  /** Which events to send; default all. */
+  events: list(v.picklist(NOTIFICATION_EVENTS, expected(`one of ${NOTIFICATION_EVENTS.join(", ")}`)), [...NOTIFICATION_EVENTS]),
+  timeout_sec: int(1, 5),
+  /** Extra attempts after the first, with backoff; a notification never blocks a reboot. */
+  retries: v.nullish(v.pipe(v.number(expected("an integer")), v.integer(), v.minValue(0, "must be ≥ 0"), v.maxValue(10, "must be ≤ 10")), 3),
+  headers: v.nullish(v.record(v.string(), v.string(expected("a string")), expected("a mapping of header name to value")), () => ({})),
+});
+
+export const NotificationsSchema = v.nullish(
+  v.strictObject({
+    webhooks: list(Webhook, []),
+    /** Send `blocked` once a node has needed a reboot but been blocked this long. */
+    blocked_threshold_sec: int(1, 3600),
+  }),
+  () => ({ webhooks: [], blocked_threshold_sec: 3600 }),
+);
+
+export const InteractiveUsersSchema = v.nullish(
+  v.strictObject({
+    /** Wait while someone is logged in (utmp USER_PROCESS entries), like locksmith and Zincati. */
+    defer: bool(false),
+    /** Give up waiting after this long and reboot anyway (bounded deferral). */
+    max_defer_sec: int(1, 3600),
+  }),
+  () => ({ defer: false, max_defer_sec: 3600 }),
+);

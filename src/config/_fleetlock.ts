@@ -1,0 +1,75 @@
+/**
+ * The `fleetlock:` block: a FleetLock server (Zincati's reboot-lock protocol) backed by our etcd
+ * reboot slots. Wire it into `ConfigObject` as `fleetlock: FleetLockSchema`; absent or null means
+ * every default below. Existence of the TLS files is checked where the other files are (load.ts).
+ *
+ * ```yaml
+ * fleetlock:
+ *   enabled: true              # `run` also serves FleetLock; `clusterrebootd fleetlock serve` always does
+ *   listen: 0.0.0.0:8080       # default 127.0.0.1:8080 (loopback: expose it on purpose)
+ *   tls: { cert_file: /etc/clusterrebootd/fleetlock.crt, key_file: /etc/clusterrebootd/fleetlock.key }
+ *   max_body_bytes: 4096
+ *   groups: { workers: 2, default: 1 }   # per-group limits for FleetLock groups
+ *   allow_unknown_groups: false
+ * ```
+ *
+ * Groups and limits are the daemons' (W: one budget): a FleetLock group `g` is served when it is
+ * listed in `fleetlock.groups`, in `group_limits`, or is this node's `group`; its limit is
+ * `fleetlock.groups[g]`, else `group_limits[g]`, else `max_concurrent_reboots`, and the smallest
+ * limit recorded by any current holder still wins (slots/acquire.ts). `allow_unknown_groups`
+ * serves every valid group name with the default limit; off by default, because a client that
+ * picks a fresh group name would otherwise get a budget of its own (only the global cap bounds it).
+ *
+ * There is no `default_group`: the protocol makes `client_params.group` mandatory, and Zincati
+ * already sends `default` — our default group name — unless told otherwise.
+ */
+import * as v from "valibot";
+import { checkListen } from "./_addresses.ts";
+import { crossCheck } from "./_cross.ts";
+import { bool, defaultingPath, expected, intSchema, nameSchema, problemCheck, str } from "./_fields.ts";
+
+export const DEFAULT_FLEETLOCK_LISTEN = "127.0.0.1:8080";
+/** Zincati's body is ~100 bytes; a few KiB leave room for pretty-printing and extra fields. */
+export const DEFAULT_FLEETLOCK_MAX_BODY_BYTES = 4096;
+/** Upper bound: the body is two short strings; anything near this size is hostile. */
+export const MAX_FLEETLOCK_BODY_BYTES = 65_536;
+
+const TlsObject = v.strictObject({
+  cert_file: str(""),
+  key_file: str(""),
+});
+
+const Tls = v.pipe(
+  TlsObject,
+  crossCheck<v.InferOutput<typeof TlsObject>>([["cert_file"], ["key_file"]], (t) => {
+    const problems = [];
+    for (const [field, other] of [
+      ["cert_file", "key_file"],
+      ["key_file", "cert_file"],
+    ] as const) {
+      if (t[field].trim() === "")
+        problems.push({ path: [field], message: `is required when fleetlock.tls is set (server certificate and key go together with ${other})` });
+    }
+    return problems;
+  }),
+);
+
+export const FleetLockObject = v.strictObject({
+  enabled: bool(false),
+  listen: v.nullish(v.pipe(defaultingPath(DEFAULT_FLEETLOCK_LISTEN), problemCheck(checkListen)), DEFAULT_FLEETLOCK_LISTEN),
+  /** Server TLS; null = plain HTTP (put it behind a TLS proxy or keep it on a private network). */
+  tls: v.nullish(Tls, null),
+  max_body_bytes: v.nullish(
+    v.pipe(
+      intSchema(64),
+      v.maxValue(MAX_FLEETLOCK_BODY_BYTES, (i) => `must be ≤ ${MAX_FLEETLOCK_BODY_BYTES}, got ${String(i.input)}`),
+    ),
+    DEFAULT_FLEETLOCK_MAX_BODY_BYTES,
+  ),
+  groups: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),
+  allow_unknown_groups: bool(false),
+});
+
+/** The block as it appears under `fleetlock:` (absent or null = all defaults). */
+export const FleetLockSchema = v.nullish(FleetLockObject, {});
+export type FleetLockConfig = v.InferOutput<typeof FleetLockObject>;

@@ -1,0 +1,52 @@
+/**
+ * BackendSettings from the loaded config, computed the way the daemon computes its Plan
+ * (cli/_setup.ts planFromConfig), so a FleetLock client meets the same limits and gates as a node.
+ */
+import type { Config } from "../config/index.ts";
+import { parseWindows } from "../windows/index.ts";
+import type { BackendSettings } from "./backend.ts";
+
+/** The part of the `fleetlock:` block the backend needs (config/_fleetlock.ts). */
+export interface FleetLockGroupsConfig {
+  groups: Readonly<Record<string, number>>;
+  allow_unknown_groups: boolean;
+}
+
+export function backendSettingsFromConfig(cfg: Config, fl: FleetLockGroupsConfig, who: { serverName: string; pid: number }): BackendSettings {
+  const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
+  // The loader already validated windows; a failure here is a bug, not an operator error.
+  if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
+  const cp = cfg.cluster_policies;
+  return {
+    limitFor: (group) => groupLimitFor(cfg, fl, group),
+    globalCap: cfg.global_max_concurrent_reboots,
+    slotTimeoutSec: cfg.reboot_slot_timeout_sec,
+    cooldownSec: cfg.min_reboot_interval_sec,
+    windows: w.windows,
+    policy: {
+      minHealthyFraction: cp.min_healthy_fraction,
+      minHealthyAbsolute: cp.min_healthy_absolute,
+      forbidIfOnlyFallbackLeft: cp.forbid_if_only_fallback_left,
+      fallbackNodes: cp.fallback_nodes,
+    },
+    publishIntervalMs: cfg.health_publish_interval_sec * 1000,
+    healthTimeoutMs: cfg.health_timeout_sec * 1000,
+    serverName: who.serverName,
+    pid: who.pid,
+  };
+}
+
+/**
+ * `fleetlock.groups[g]`, else `group_limits[g]`, else `max_concurrent_reboots` for this node's
+ * group and, with allow_unknown_groups, for any other; undefined = not served.
+ */
+export function groupLimitFor(
+  cfg: Pick<Config, "group" | "group_limits" | "max_concurrent_reboots">,
+  fl: FleetLockGroupsConfig,
+  group: string,
+): number | undefined {
+  if (Object.hasOwn(fl.groups, group)) return fl.groups[group];
+  if (Object.hasOwn(cfg.group_limits, group)) return cfg.group_limits[group];
+  if (group === cfg.group || fl.allow_unknown_groups) return cfg.max_concurrent_reboots;
+  return undefined;
+}

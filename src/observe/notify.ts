@@ -1,0 +1,88 @@
+/**
+ * Webhook notifications: one JSON POST per event and webhook, with a timeout and retries with
+ * backoff. Fire-and-forget: a slow or dead receiver never delays a pass or a reboot.
+ */
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+
+export type NotificationEvent = "reboot_started" | "node_healthy" | "blocked" | "stale_slot_freed" | "reboot_failed";
+
+export interface WebhookSpec {
+  url: string;
+  events: readonly string[];
+  timeout_sec: number;
+  retries: number;
+  headers: Record<string, string>;
+}
+
+export interface Notifier {
+  notify(event: NotificationEvent, fields: Record<string, unknown>): void;
+  /** Resolves when every notification sent so far has finished (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+export interface NotifierDeps {
+  node: string;
+  log: Logger;
+  metrics?: Metrics;
+  /** Overridable for tests. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const RETRY_BASE_MS = 500;
+
+export function createNotifier(hooks: readonly WebhookSpec[], deps: NotifierDeps): Notifier {
+  const inflight = new Set<Promise<void>>();
+  const doFetch = deps.fetch ?? fetch;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  async function send(h: WebhookSpec, event: NotificationEvent, body: string): Promise<void> {
+    for (let attempt = 0; attempt <= h.retries; attempt++) {
+      try {
+        const res = await doFetch(h.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "user-agent": "clusterrebootd", ...h.headers },
+          body,
+          signal: AbortSignal.timeout(h.timeout_sec * 1000),
+        });
+        if (res.ok) {
+          deps.metrics?.inc("notifications_total", { event, result: "success" });
+          return;
+        }
+        if (res.status >= 400 && res.status < 500 && res.status !== 429) throw new Error(`HTTP ${res.status} (not retried)`);
+        throw Object.assign(new Error(`HTTP ${res.status}`), { retry: true });
+      } catch (err) {
+        const retry = attempt < h.retries && !(err instanceof Error && err.message.includes("not retried"));
+        if (!retry) {
+          deps.metrics?.inc("notifications_total", { event, result: "error" });
+          deps.log.event("warn", "notification_failed", { event, url: redact(h.url), attempts: attempt + 1, error: err instanceof Error ? err.message : String(err) });
+          return;
+        }
+        await sleep(RETRY_BASE_MS * 2 ** attempt);
+      }
+    }
+  }
+  return {
+    notify(event, fields) {
+      const body = JSON.stringify({ event, node: deps.node, at: new Date().toISOString(), ...fields });
+      for (const h of hooks) {
+        if (!h.events.includes(event)) continue;
+        const p = send(h, event, body).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+    },
+    async idle() {
+      while (inflight.size) await Promise.all([...inflight]);
+    },
+  };
+}
+
+/** Never log credentials embedded in a webhook URL's query or user info. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Operator-facing events derived from pass reports: webhook notifications (reboot started or
+ * failed, node back healthy, blocked for longer than the threshold).
+ */
+import type { Coordinator } from "./context.ts";
+import type { PassReport } from "./report.ts";
+
+/** Outcomes that mean "needs a reboot and is not getting one". */
+const BLOCKED = new Set(["kill_switch_active", "paused", "window_denied", "window_outside_allow", "cooldown_active", "health_blocked", "lock_unavailable", "reboot_loop_guard", "users_logged_in"]);
+
+export interface BlockTracker {
+  since?: number;
+  reason?: string;
+  notified?: boolean;
+}
+
+export function afterPass(co: Coordinator, r: PassReport, t: BlockTracker): void {
+  const n = co.notifier;
+  const now = co.ports.clock.now();
+  const kind = r.outcome.kind;
+  if (r.rebootCommand) {
+    if (r.rebootCommand.ok) n?.notify("reboot_started", { group: r.group, slot: r.slot?.key, command: r.command?.join(" ") });
+    else n?.notify("reboot_failed", { group: r.group, slot: r.slot?.key, error: r.rebootCommand.error });
+  }
+  if (kind === "post_boot_released") n?.notify("node_healthy", { group: r.group, message: r.outcome.message });
+  const needs = r.preDetectors?.requiresReboot ?? true;
+  if (BLOCKED.has(kind) && needs) {
+    if (t.since === undefined) t.since = now;
+    t.reason = kind;
+    const blockedMs = now - t.since;
+    if (!t.notified && blockedMs >= co.plan.blockedThresholdMs) {
+      t.notified = true;
+      co.ports.log.event("warn", "blocked_too_long", { reason: kind, message: r.outcome.message, blocked_s: Math.round(blockedMs / 1000) });
+      n?.notify("blocked", { group: r.group, reason: kind, message: r.outcome.message, blocked_since: new Date(t.since).toISOString() });
+    }
+  } else if (kind !== "runtime_error") {
+    t.since = undefined;
+    t.reason = undefined;
+    t.notified = false;
+  }
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { reloadConfig } from "../../../src/cli/_reload.ts";
+import { loadConfigFile, type Config } from "../../../src/config/index.ts";
+
+let dir: string;
+let base: Config;
+const yaml = (extra: string) => `node_name: n1
+reboot_required_detectors: [{type: file, path: /run/reboot-required}]
+health_script: ${dir}/health.sh
+etcd_endpoints: [127.0.0.1:2379]
+${extra}`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "crd-reload-"));
+  await writeFile(join(dir, "health.sh"), "#!/bin/sh\nexit 0\n");
+  await chmod(join(dir, "health.sh"), 0o755);
+  await writeFile(join(dir, "c.yaml"), yaml("check_interval_sec: 60"));
+  const r = await loadConfigFile(join(dir, "c.yaml"));
+  if (!r.ok) throw new Error(r.problems.join("\n"));
+  base = r.config;
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("SIGHUP reload (W12)", () => {
+  test("a valid change applies; keys that need a restart keep their old values and are named", async () => {
+    await writeFile(join(dir, "c.yaml"), yaml("check_interval_sec: 30\ngroup: other"));
+    const r = await reloadConfig(join(dir, "c.yaml"), base);
+    expect(r.kind).toBe("reloaded");
+    if (r.kind !== "reloaded") return;
+    expect(r.changed.sort()).toEqual(["check_interval_sec", "group"]);
+    expect(r.needRestart).toEqual(["group"]);
+    expect(r.config.check_interval_sec).toBe(30);
+    expect(r.config.group).toBe("default");
+  });
+
+  test("an invalid file keeps the old config and lists every problem", async () => {
+    await writeFile(join(dir, "c.yaml"), yaml("check_interval_sec: 0\nbogus: 1"));
+    const r = await reloadConfig(join(dir, "c.yaml"), base);
+    expect(r.kind).toBe("invalid");
+    if (r.kind !== "invalid") return;
+    expect(r.problems.join("\n")).toContain("check_interval_sec");
+    expect(r.problems.join("\n")).toContain("bogus");
+  });
+
+  test("the same content is unchanged", async () => {
+    await writeFile(join(dir, "c.yaml"), yaml("check_interval_sec: 60"));
+    expect((await reloadConfig(join(dir, "c.yaml"), base)).kind).toBe("unchanged");
+  });
+});
