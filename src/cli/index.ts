@@ -23,6 +23,9 @@ export const COMMANDS: Record<string, [string, Loader]> = {
   resume: ["lift a cluster-wide pause", () => import("./pause.ts").then((m) => m.resume)],
   unlock: ["free a node's reboot slot by hand", () => import("./unlock.ts").then((m) => m.default)],
   forget: ["remove a decommissioned node from the members registry", () => import("./forget.ts").then((m) => m.default)],
+  install: ["install this binary, systemd units and a config template (scp workflow)", () => import("./install.ts").then((m) => m.install)],
+  uninstall: ["remove what install wrote; keeps the config and kill switch", () => import("./install.ts").then((m) => m.uninstall)],
+  fleetlock: ["FleetLock server on the etcd reboot slots (fleetlock serve): Zincati/FCOS nodes share the reboot budget", () => import("./fleetlock.ts").then((m) => m.default)],
   version: ["print version, commit, build date, Bun version and target", () => import("./version.ts").then((m) => m.default)],
 };
 

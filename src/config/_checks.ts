@@ -104,7 +104,8 @@ const CheckObject = v.strictObject({
   namespace: opt(v.pipe(v.string(expected("a namespace")), problemCheck((s: string) => (/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(s) ? null : `must be a namespace name, got ${JSON.stringify(s)}`)))),
   ignore_volumes: opt(v.array(v.string(expected("a volume name")), expected("a list of volume names"))),
   // etcd_quorum
-  endpoints: opt(v.pipe(v.array(httpUrl, expected("a list of URLs")), v.minLength(1, "must list at least one endpoint"))),
+  /** This node's own etcd member (its client URL): the member that would go down. */
+  endpoint: opt(httpUrl),
   cert_file: opt(absPath),
   key_file: opt(absPath),
   server_name: opt(v.pipe(v.string(expected("a DNS name")), problemCheck(checkHostname))),
@@ -119,7 +120,7 @@ const KEYS: Record<CheckType, readonly Key[]> = {
   kubernetes_nodes_ready: ["selector", "min_ready"],
   kubernetes_pods: ["selector", "namespace"],
   longhorn: ["namespace", "ignore_volumes"],
-  etcd_quorum: ["endpoints", "ca_file", "cert_file", "key_file", "server_name"],
+  etcd_quorum: ["endpoint", "ca_file", "cert_file", "key_file", "server_name"],
 };
 const REQUIRED: Record<CheckType, readonly Key[]> = {
   http: ["url"],
@@ -168,6 +169,8 @@ export function checkName(c: { name?: unknown; type?: unknown; url?: unknown; qu
   return String(c.type ?? "");
 }
 
+const isIpHost = (url: string) => /^(\[.*\]|\d+\.\d+\.\d+\.\d+)$/.test(new URL(url).hostname);
+
 const common = (c: Raw) => ({ name: checkName(c), timeout_sec: c.timeout_sec, phases: c.phases ?? [...CHECK_PHASES] });
 
 /** Output: a tagged union per type, every default filled in. */
@@ -189,16 +192,22 @@ function finalize(c: Raw) {
       return { type: c.type, ...common(c), selector: c.selector!, namespace: c.namespace };
     case "longhorn":
       return { type: c.type, ...common(c), namespace: c.namespace ?? DEFAULT_LONGHORN_NAMESPACE, ignore_volumes: c.ignore_volumes ?? [] };
-    case "etcd_quorum":
+    case "etcd_quorum": {
+      // k3s's TLS files are the defaults only for an https endpoint; a plain-http etcd needs none.
+      const endpoint = c.endpoint ?? K3S_ETCD.endpoint;
+      const k3s = endpoint.startsWith("https:") && c.cert_file === null && c.key_file === null;
       return {
         type: c.type,
         ...common(c),
-        endpoints: c.endpoints ?? [K3S_ETCD.endpoint],
-        ca_file: c.ca_file ?? K3S_ETCD.ca_file,
-        cert_file: c.cert_file ?? (c.key_file === null ? K3S_ETCD.cert_file : null),
-        key_file: c.key_file ?? (c.cert_file === null ? K3S_ETCD.key_file : null),
-        server_name: c.server_name,
+        endpoint,
+        ca_file: c.ca_file ?? (endpoint.startsWith("https:") ? K3S_ETCD.ca_file : null),
+        cert_file: c.cert_file ?? (k3s ? K3S_ETCD.cert_file : null),
+        key_file: c.key_file ?? (k3s ? K3S_ETCD.key_file : null),
+        // Members are dialled by IP (k3s advertises https://<node-ip>:2379) and gRPC under Bun cannot
+        // verify an IP as a TLS name; every k3s etcd server certificate carries DNS:localhost.
+        server_name: c.server_name ?? (endpoint.startsWith("https:") && isIpHost(endpoint) ? "localhost" : null),
       };
+    }
   }
 }
 

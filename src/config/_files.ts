@@ -46,13 +46,14 @@ export function errorReason(e: unknown): string {
 
 /** Problems (exit 2) and warnings from the file system, in config order. */
 export async function fileChecks(cfg: unknown, fs: FileAccess): Promise<{ problems: string[]; warnings: string[] }> {
-  const [tls, auth, health, killSwitch] = await Promise.all([
+  const [tls, flTls, auth, health, killSwitch] = await Promise.all([
     tlsProblems(get(cfg, "etcd_tls"), fs),
+    pemProblems("fleetlock.tls", get(get(cfg, "fleetlock"), "tls"), ["cert_file", "key_file"], fs),
     passwordFileProblems(get(cfg, "etcd_auth"), fs),
     healthScriptWarnings(get(cfg, "health_script"), fs),
     killSwitchWarnings(get(cfg, "kill_switch_file"), fs),
   ]);
-  return { problems: [...tls, ...auth], warnings: [...health, ...killSwitch, ...transportWarnings(cfg)] };
+  return { problems: [...tls, ...flTls, ...auth], warnings: [...health, ...killSwitch, ...transportWarnings(cfg)] };
 }
 
 // --- internal ---
@@ -61,17 +62,22 @@ const TLS_FILES = ["ca_file", "cert_file", "key_file"] as const;
 
 async function tlsProblems(tls: unknown, fs: FileAccess): Promise<string[]> {
   if (get(tls, "enabled") !== true) return []; // Go ignores the files while TLS is off
+  return pemProblems("etcd_tls", tls, TLS_FILES, fs);
+}
+
+/** Every named file under `block` that is set must be readable and hold a PEM block. */
+async function pemProblems(prefix: string, block: unknown, keys: readonly string[], fs: FileAccess): Promise<string[]> {
   const out = await Promise.all(
-    TLS_FILES.map(async (key) => {
-      const path = get(tls, key);
+    keys.map(async (key) => {
+      const path = get(block, key);
       if (typeof path !== "string" || path.trim() === "") return [];
       try {
         const text = await fs.readFile(path);
         if (text.includes("-----BEGIN")) return [];
         const what = key === "key_file" ? "private key" : "certificate";
-        return [`etcd_tls.${key}: ${path} contains no PEM block ("-----BEGIN …"); expected a PEM-encoded ${what}`];
+        return [`${prefix}.${key}: ${path} contains no PEM block ("-----BEGIN …"); expected a PEM-encoded ${what}`];
       } catch (e) {
-        return [`etcd_tls.${key}: cannot read ${path}: ${errorReason(e)}`];
+        return [`${prefix}.${key}: cannot read ${path}: ${errorReason(e)}`];
       }
     }),
   );

@@ -26,6 +26,7 @@ import {
 } from "./_fields.ts";
 import { finalizeConfig, topLevelRules } from "./_rules.ts";
 import { InteractiveUsersSchema, NotificationsSchema } from "./_daemon.ts";
+import { FleetLockSchema } from "./_fleetlock.ts";
 
 export const DEFAULT_LOCK_KEY = "/cluster/clusterrebootd/lock";
 /** Every key we write lives under this prefix, so one etcd role covers the daemon (W15). */
@@ -238,6 +239,7 @@ const ConfigObject = v.strictObject({
   reboot_loop_window_sec: int(1, 86400),
   notifications: NotificationsSchema,
   interactive_users: InteractiveUsersSchema,
+  fleetlock: FleetLockSchema,
 });
 
 /** Parse input (the YAML document as plain data) into a defaulted, normalized `Config`. */

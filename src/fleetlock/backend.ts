@@ -119,7 +119,8 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
     };
     const state = await readClusterState(gw, keys);
     const cur = state.slots.find((x) => x.key === slot.key);
-    if (!cur || cur.createRevision !== slot.createRevision) return refused(p, fleetError("conflict", "the slot was freed while granting; retry"));
+    if (!cur || cur.createRevision !== slot.createRevision || !cur.record)
+      return refused(p, fleetError("conflict", "the slot was freed or replaced while granting; retry"));
     const gate = identityGate(state, p) ?? windowAndPolicy(s, state, p, clock.now());
     if (gate) return free(gate);
     const hook = await hooks.beforeGrant(p.id, { group: p.group }).catch((err: unknown) => ({

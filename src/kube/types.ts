@@ -35,7 +35,7 @@ export interface PodRef {
 
 /** A pod the drain leaves alone, and why. */
 export interface SkippedPod extends PodRef {
-  why: "daemonset" | "mirror" | "finished" | "not-selected";
+  why: "daemonset" | "mirror" | "finished";
 }
 
 /** A pod still on the node when the drain gave up, with the last reason it did not leave. */
@@ -53,6 +53,8 @@ export type DrainResult =
       evicted: PodRef[];
       /** Deleted without the Eviction API after the timeout (on_timeout: force). */
       forced: PodRef[];
+      /** on_timeout force only: pods still there (delete failed, or not gone after forceWaitMs); the reboot kills them. */
+      leftBehind: RemainingPod[];
       skipped: SkippedPod[];
       durationMs: number;
     }

@@ -90,6 +90,7 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
   const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
   ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: plan.cooldownSec });
   r.slot = { key: own.key, phase: "released", released: true };
+  r.rebooted = rebooted;
   const since = prev?.last_reboot_at ? Date.parse(prev.last_reboot_at) : NaN;
   if (rebooted && Number.isFinite(since)) ports.metrics?.observe("reboot_to_healthy_seconds", Math.max(0, (ports.clock.now() - since) / 1000));
   return rebooted

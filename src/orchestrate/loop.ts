@@ -81,7 +81,10 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
       const wait =
         kind === "rebooting"
           ? plan.rebootGraceMs
-          : kind === "post_boot_released" || kind === "recheck_cleared"
+          : // Right after a real reboot, check again at once (detectors may still fire: the loop
+            // guard decides). After a reboot that did not happen, wait like everyone else so a
+            // node whose reboot never takes effect cannot grab the slot again ahead of waiters.
+            (kind === "post_boot_released" && report.rebooted) || kind === "recheck_cleared"
             ? 0
             : kind === "runtime_error"
               ? backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs)

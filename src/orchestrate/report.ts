@@ -24,6 +24,8 @@ export interface PassReport {
   slot?: { key: string; phase: string; attempts?: number; released?: boolean };
   /** The expanded reboot command (ready / lock_skipped / rebooting). */
   command?: string[];
+  /** Set by the post-boot path: did the machine really reboot (new boot id)? */
+  rebooted?: boolean;
   /** Set when the reboot command ran: did it exit 0? */
   rebootCommand?: { ok: boolean; error?: string };
   /** Slots per group at the start of the pass (for the slots_in_use gauge). */

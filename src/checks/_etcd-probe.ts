@@ -1,0 +1,92 @@
+/**
+ * How etcd_quorum looks at etcd: which member is ours (the one answering on this node's endpoint),
+ * the member list, and whether each member answers and sees a leader. Behind a small interface so
+ * the quorum arithmetic is tested on its own; the real probe uses etcd3's Maintenance and Cluster
+ * clients (imported lazily, so loading the config never loads gRPC) against a real etcd in tests.
+ */
+import { describeFsError, type Fs } from "../platform/index.ts";
+import type { SpecOf } from "./types.ts";
+
+export interface EtcdMemberInfo {
+  /** Member id in decimal (uint64 as text). */
+  id: string;
+  name: string;
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+export type MemberHealth = { healthy: true; detail: string } | { healthy: false; detail: string };
+
+export interface EtcdProbe {
+  /** Our member's id (from the local endpoint's response header) and the full member list. Never throws. */
+  members(): Promise<{ kind: "ok"; selfId: string; members: EtcdMemberInfo[] } | { kind: "error"; message: string }>;
+  /** Status of one member at its client URLs: healthy = answers, sees a leader, no alarms. Never throws. */
+  memberHealth(member: EtcdMemberInfo): Promise<MemberHealth>;
+  close(): void;
+}
+
+/** Builds a probe, or says why it cannot (unreadable TLS files). */
+export type EtcdProbeFactory = (spec: SpecOf<"etcd_quorum">, fs: Fs, deadlineMs: number) => Promise<EtcdProbe | { error: string }>;
+
+/** The real probe: one etcd3 client for our endpoint, one per member for its status. No retries: the check has its own deadline. */
+export const etcd3Probe: EtcdProbeFactory = async (spec, fs, deadlineMs) => {
+  const [{ Etcd3 }, { noop }] = await Promise.all([import("etcd3"), import("cockatiel")]);
+  const files: (Buffer | undefined)[] = [];
+  for (const path of [spec.ca_file, spec.cert_file, spec.key_file]) {
+    try {
+      files.push(path === null ? undefined : Buffer.from(await fs.readText(path)));
+    } catch (e) {
+      return { error: `cannot read ${path}: ${describeFsError(e)}` };
+    }
+  }
+  const [ca, cert, key] = files;
+  const tls = spec.endpoint.startsWith("https:") || ca !== undefined;
+  const options = (hosts: string[]) => ({
+    hosts,
+    ...(tls ? { credentials: { rootCertificate: ca ?? Buffer.alloc(0), ...(cert && key ? { certChain: cert, privateKey: key } : {}) } } : {}),
+    ...(spec.server_name ? { grpcOptions: { "grpc.ssl_target_name_override": spec.server_name, "grpc.default_authority": spec.server_name } } : {}),
+    dialTimeout: deadlineMs,
+    defaultCallOptions: () => ({ deadline: Date.now() + deadlineMs }),
+    faultHandling: { host: () => noop, global: noop },
+  });
+  const clients: InstanceType<typeof Etcd3>[] = [];
+  const client = (hosts: string[]) => {
+    const c = new Etcd3(options(hosts));
+    clients.push(c);
+    return c;
+  };
+  const local = client([spec.endpoint]);
+  return {
+    async members() {
+      try {
+        const status = await local.maintenance.status();
+        const list = await local.cluster.memberList({});
+        return {
+          kind: "ok",
+          selfId: String(status.header.member_id),
+          members: list.members.map((m) => ({ id: String(m.ID), name: m.name, clientUrls: m.clientURLs, isLearner: m.isLearner === true })),
+        };
+      } catch (e) {
+        return { kind: "error", message: `our member at ${spec.endpoint} did not answer: ${firstLine(e)}` };
+      }
+    },
+    async memberHealth(m) {
+      if (m.clientUrls.length === 0) return { healthy: false, detail: "not started (no client URLs)" };
+      try {
+        const s = await client(m.clientUrls).maintenance.status();
+        if (s.leader === "0" || s.leader === "") return { healthy: false, detail: "answers but sees no leader" };
+        if ((s.errors ?? []).length > 0) return { healthy: false, detail: `alarms: ${s.errors.join(", ")}` };
+        return { healthy: true, detail: `raft index ${s.raftIndex}` };
+      } catch (e) {
+        return { healthy: false, detail: `unreachable: ${firstLine(e)}` };
+      }
+    },
+    close() {
+      for (const c of clients) c.close();
+    },
+  };
+};
+
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 200);
+}

@@ -1,0 +1,94 @@
+/**
+ * `clusterrebootd fleetlock serve`: a FleetLock server (Zincati's reboot-lock protocol) on the
+ * cluster's etcd reboot slots, so Fedora CoreOS / Zincati nodes share the reboot budget with
+ * clusterrebootd nodes. Runs until SIGTERM/SIGINT; several instances may serve one etcd.
+ */
+import { defineCommand } from "citty";
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import * as v from "valibot";
+import { FleetLockSchema, type FleetLockConfig } from "../config/_fleetlock.ts";
+import { checkListen } from "../config/_addresses.ts";
+import type { Config } from "../config/index.ts";
+import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, startFleetLockServer } from "../fleetlock/index.ts";
+import { createLogger } from "../observe/index.ts";
+import { outcome, type Outcome } from "../orchestrate/outcome.ts";
+import { systemClock } from "../platform/index.ts";
+import { configArg } from "./_args.ts";
+import { handleSignals } from "./_daemon.ts";
+import { connect, loadOrFail } from "./_setup.ts";
+
+export default defineCommand({
+  meta: {
+    name: "fleetlock",
+    description:
+      "FleetLock server on the etcd reboot slots. 'fleetlock serve' answers POST /v1/pre-reboot and /v1/steady-state (header fleet-lock-protocol: true) until stopped; clients count against the same group limits, pause, cooldown, windows and health policy as clusterrebootd nodes.",
+  },
+  args: {
+    action: { type: "positional", description: "serve", required: true },
+    ...configArg,
+    listen: { type: "string", description: "host:port to listen on (overrides fleetlock.listen; default 127.0.0.1:8080)", valueHint: "HOST:PORT" },
+  },
+  async run({ args }): Promise<Outcome> {
+    if (args.action !== "serve") {
+      process.stderr.write(`fleetlock: unknown action ${JSON.stringify(args.action)} (expected "serve")\n`);
+      return outcome("usage", "unknown fleetlock action");
+    }
+    const res = await loadOrFail(args.config);
+    if (!res.ok) return res.outcome;
+    const cfg = res.config;
+    const fl = fleetLockConfigOf(cfg);
+    const listen = args.listen ?? fl.listen;
+    const bad = checkListen(listen);
+    if (bad) {
+      process.stderr.write(`fleetlock: --listen ${bad}\n`);
+      return outcome("usage", "bad --listen");
+    }
+    const log = createLogger({ node: cfg.node_name, level: cfg.log_level, json: !process.stderr.isTTY });
+    for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
+    let tls: { cert: string; key: string } | undefined;
+    try {
+      tls = fl.tls ? { cert: await readFile(fl.tls.cert_file, "utf8"), key: await readFile(fl.tls.key_file, "utf8") } : undefined;
+    } catch (err) {
+      process.stderr.write(`fleetlock: cannot read fleetlock.tls files: ${err instanceof Error ? err.message : String(err)}\n`);
+      return outcome("config_error", "fleetlock TLS files unreadable");
+    }
+    const stop = handleSignals(log);
+    const { gw, keys } = await connect(cfg);
+    try {
+      const serverName = `${cfg.node_name}/${hostname()}:${process.pid}`;
+      const backend = createEtcdBackend({
+        gw,
+        keys,
+        clock: systemClock,
+        log,
+        settings: backendSettingsFromConfig(cfg, fl, { serverName, pid: process.pid }),
+      });
+      const handler = createFleetLockHandler({ backend, maxBodyBytes: fl.max_body_bytes, log, serveMetrics: true });
+      let server;
+      try {
+        server = startFleetLockServer({ listen, handler, ...(tls ? { tls } : {}) });
+      } catch (err) {
+        process.stderr.write(`fleetlock: cannot listen on ${listen}: ${err instanceof Error ? err.message : String(err)}\n`);
+        return outcome("runtime_error", "cannot listen");
+      }
+      log.event("info", "fleetlock_listening", { url: server.url, namespace: keys.prefix, tls: Boolean(tls), pid: process.pid });
+      await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener("abort", () => resolve(), { once: true })));
+      // Requests in flight finish (each is a few etcd calls); the signal handler's deadline bounds this.
+      await server.stop();
+      log.event("info", "stopped", { reason: "signal" });
+      return outcome("ok", "stopped");
+    } finally {
+      stop.dispose();
+      await gw.close();
+    }
+  },
+});
+
+/**
+ * The `fleetlock:` block. Until config/schema.ts carries it (`fleetlock: FleetLockSchema`), a
+ * loaded Config has none and every default applies; afterwards this is just `cfg.fleetlock`.
+ */
+function fleetLockConfigOf(cfg: Config): FleetLockConfig {
+  return cfg.fleetlock ?? v.parse(FleetLockSchema, undefined);
+}
