@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEB_ARCH, RPM_ARCH, packageVersion } from "./_pkg-deb-meta.ts";
+import { DEB_ARCH, RPM_ARCH, debVersion, packageVersion } from "./_pkg-deb-meta.ts";
 import type { Arch } from "./_pkg-stage.ts";
 
 export type Compression = "release" | "fast";
@@ -21,7 +21,7 @@ export interface PackageMeta {
 }
 
 export function debFileName(m: PackageMeta): string {
-  return `clusterrebootd_${packageVersion(m.version)}-${m.release}_${DEB_ARCH[m.arch]}.deb`;
+  return `clusterrebootd_${debVersion(m.version, m.release)}_${DEB_ARCH[m.arch]}.deb`;
 }
 
 export function rpmFileName(m: PackageMeta): string {

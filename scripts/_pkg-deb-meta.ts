@@ -28,13 +28,21 @@ export function packageVersion(semver: string): string {
   return `${core}${pre ? `~${pre.replace(/-/g, ".")}` : ""}${build ? `+${build.replace(/-/g, ".")}` : ""}`;
 }
 
+/**
+ * The .deb version: native (we are upstream, there is no separate Debian revision), with a
+ * package release other than 1 appended as "+rN" so a rebuild of the same version upgrades.
+ */
+export function debVersion(semver: string, release: string): string {
+  return `${packageVersion(semver)}${release === "1" ? "" : `+r${release}`}`;
+}
+
 export const DEB_ARCH: Record<StageInput["arch"], string> = { amd64: "amd64", arm64: "arm64" };
 export const RPM_ARCH: Record<StageInput["arch"], string> = { amd64: "x86_64", arm64: "aarch64" };
 
 export function debControl(input: StageInput, installedKiB: number): string {
   return [
     "Package: clusterrebootd",
-    `Version: ${packageVersion(input.version)}-${input.release}`,
+    `Version: ${debVersion(input.version, input.release)}`,
     `Architecture: ${DEB_ARCH[input.arch]}`,
     `Maintainer: ${input.maintainer}`,
     `Installed-Size: ${installedKiB}`,
@@ -52,7 +60,7 @@ export function debControl(input: StageInput, installedKiB: number): string {
 export function debChangelog(input: StageInput): string {
   const date = new Date(input.epoch * 1000).toUTCString().replace("GMT", "+0000");
   return [
-    `clusterrebootd (${packageVersion(input.version)}-${input.release}) unstable; urgency=medium`,
+    `clusterrebootd (${debVersion(input.version, input.release)}) unstable; urgency=medium`,
     "",
     `  * Release ${input.version}, built from commit ${input.commit}.`,
     "",

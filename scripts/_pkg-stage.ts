@@ -41,7 +41,7 @@ const EXAMPLES = ["configs/config.example.yaml", "configs/cloud-init.yaml", "con
 export async function stageTree(dir: string, input: StageInput): Promise<void> {
   const files = new Map<string, Entry>([
     ["usr/bin/clusterrebootd", { from: input.binary, mode: 0o755 }],
-    ["etc/clusterrebootd/config.yaml", { text: TEXTS.configTemplate, mode: 0o640 }],
+    ["etc/clusterrebootd/config.yaml", { text: TEXTS.configTemplate, mode: input.format === "rpm" ? 0o640 : 0o644 }],
     ["usr/lib/systemd/system/clusterrebootd.service", { text: TEXTS.daemonService, mode: 0o644 }],
     ["usr/lib/systemd/system/clusterrebootd-pass.service", { text: TEXTS.passService, mode: 0o644 }],
     ["usr/lib/systemd/system/clusterrebootd.timer", { text: TEXTS.timer, mode: 0o644 }],
@@ -58,15 +58,19 @@ export async function stageTree(dir: string, input: StageInput): Promise<void> {
   const license = await readFile(join(input.repo, "LICENSE"), "utf8");
   if (input.format === "deb") {
     files.set(`${DOC}/copyright`, { text: debCopyright(input, license), mode: 0o644 });
-    files.set(`${DOC}/changelog.Debian.gz`, { text: gzip(debChangelog(input)), mode: 0o644 });
+    // A native Debian version (no "-1" revision: we are upstream), so changelog.gz.
+    files.set(`${DOC}/changelog.gz`, { text: gzip(debChangelog(input)), mode: 0o644 });
     files.set(`${DOC}/THIRD-PARTY-NOTICES.gz`, { text: gzip(input.notices), mode: 0o644 });
     files.set("usr/share/lintian/overrides/clusterrebootd", { from: join(input.repo, "packaging/deb/lintian-overrides"), mode: 0o644 });
   } else {
     files.set("usr/share/licenses/clusterrebootd/LICENSE", { text: license, mode: 0o644 });
     files.set("usr/share/licenses/clusterrebootd/THIRD-PARTY-NOTICES", { text: input.notices, mode: 0o644 });
   }
-  // Directories with a mode other than 0755; the rest are created 0755 on the way.
-  const dirs = new Map([["etc/clusterrebootd", 0o750], ["etc/clusterrebootd/config.d", 0o750]]);
+  // The config may hold etcd credentials: root only. The .rpm says so in its file list; the
+  // .deb ships standard modes (lintian) and its postinst adds a dpkg-statoverride instead.
+  const secret = input.format === "rpm";
+  const dirs = new Map([["etc", 0o755], ["etc/clusterrebootd", secret ? 0o750 : 0o755], ["etc/clusterrebootd/config.d", secret ? 0o750 : 0o755]]);
+  await chmod(dir, 0o755); // mkdtemp made it 0700, and the archive records "/" too
   for (const [d, mode] of dirs) await mkdir(join(dir, d), { recursive: true, mode });
   for (const [path, entry] of files) {
     const target = join(dir, path);

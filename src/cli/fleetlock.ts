@@ -4,19 +4,16 @@
  * clusterrebootd nodes. Runs until SIGTERM/SIGINT; several instances may serve one etcd.
  */
 import { defineCommand } from "citty";
-import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
 import * as v from "valibot";
-import { FleetLockSchema, type FleetLockConfig } from "../config/_fleetlock.ts";
+import { FleetLockSchema, type FleetLockConfig } from "../config/index.ts";
 import { checkListen } from "../config/_addresses.ts";
 import type { Config } from "../config/index.ts";
-import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, startFleetLockServer } from "../fleetlock/index.ts";
 import { createLogger } from "../observe/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
-import { systemClock } from "../platform/index.ts";
 import { configArg } from "./_args.ts";
 import { handleSignals } from "./_daemon.ts";
 import { connect, loadOrFail } from "./_setup.ts";
+import { serveFleetLock } from "./_fleetlock-serve.ts";
 
 export default defineCommand({
   meta: {
@@ -46,33 +43,14 @@ export default defineCommand({
     }
     const log = createLogger({ node: cfg.node_name, level: cfg.log_level, json: !process.stderr.isTTY });
     for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
-    let tls: { cert: string; key: string } | undefined;
-    try {
-      tls = fl.tls ? { cert: await readFile(fl.tls.cert_file, "utf8"), key: await readFile(fl.tls.key_file, "utf8") } : undefined;
-    } catch (err) {
-      process.stderr.write(`fleetlock: cannot read fleetlock.tls files: ${err instanceof Error ? err.message : String(err)}\n`);
-      return outcome("config_error", "fleetlock TLS files unreadable");
-    }
     const stop = handleSignals(log);
     const { gw, keys } = await connect(cfg);
     try {
-      const serverName = `${cfg.node_name}/${hostname()}:${process.pid}`;
-      const backend = createEtcdBackend({
-        gw,
-        keys,
-        clock: systemClock,
-        log,
-        settings: backendSettingsFromConfig(cfg, fl, { serverName, pid: process.pid }),
-      });
-      const handler = createFleetLockHandler({ backend, maxBodyBytes: fl.max_body_bytes, log, serveMetrics: true });
-      let server;
-      try {
-        server = startFleetLockServer({ listen, handler, ...(tls ? { tls } : {}) });
-      } catch (err) {
-        process.stderr.write(`fleetlock: cannot listen on ${listen}: ${err instanceof Error ? err.message : String(err)}\n`);
-        return outcome("runtime_error", "cannot listen");
+      const server = await serveFleetLock(cfg, fl, { gw, keys, log, listen, serveMetrics: true });
+      if (!server.ok) {
+        process.stderr.write(`fleetlock: ${server.message}\n`);
+        return outcome(server.kind, server.message);
       }
-      log.event("info", "fleetlock_listening", { url: server.url, namespace: keys.prefix, tls: Boolean(tls), pid: process.pid });
       await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener("abort", () => resolve(), { once: true })));
       // Requests in flight finish (each is a few etcd calls); the signal handler's deadline bounds this.
       await server.stop();

@@ -7,6 +7,7 @@ import { buildCoordinator, connect, loadOrFail } from "./_setup.ts";
 import { handleSignals, waitForEtcd } from "./_daemon.ts";
 import { startObservability } from "./_observability.ts";
 import { logReload, reloadConfig } from "./_reload.ts";
+import { serveFleetLock } from "./_fleetlock-serve.ts";
 
 export default defineCommand({
   meta: {
@@ -60,6 +61,12 @@ export default defineCommand({
           return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;
         }
         const { runLoop } = await import("../orchestrate/index.ts");
+        // fleetlock.enabled: this daemon also serves FleetLock clients from the same slots.
+        const fl = cfg.fleetlock.enabled ? await serveFleetLock(cfg, cfg.fleetlock, { gw: etcd.gw, keys: etcd.keys, log, listen: cfg.fleetlock.listen, serveMetrics: false }) : undefined;
+        if (fl && !fl.ok) {
+          process.stderr.write(`fleetlock: ${fl.message}\n`);
+          return outcome(fl.kind, fl.message);
+        }
         // SIGHUP: validate and swap the plan between passes; the old config stays on any problem.
         let current = cfg;
         let pending: typeof live | undefined;
@@ -91,6 +98,7 @@ export default defineCommand({
           });
         } finally {
           stop.onHup(undefined);
+          if (fl?.ok) await fl.stop();
         }
         log.event("info", "stopped", { reason: "signal" });
         return outcome("ok", "stopped"); // W13: a requested stop exits 0

@@ -1,0 +1,42 @@
+/** Starting a FleetLock server from the config: shared by `fleetlock serve` and `run` (fleetlock.enabled). */
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import type { Config, FleetLockConfig } from "../config/index.ts";
+import type { EtcdGateway } from "../etcd/index.ts";
+import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, startFleetLockServer } from "../fleetlock/index.ts";
+import type { Logger } from "../observe/index.ts";
+import { systemClock } from "../platform/index.ts";
+import type { Keys } from "../slots/index.ts";
+
+export type ServeResult =
+  | { ok: true; url: string; stop(): Promise<void> }
+  | { ok: false; kind: "config_error" | "runtime_error"; message: string };
+
+export async function serveFleetLock(
+  cfg: Config,
+  fl: FleetLockConfig,
+  deps: { gw: EtcdGateway; keys: Keys; log: Logger; listen: string; serveMetrics: boolean },
+): Promise<ServeResult> {
+  let tls: { cert: string; key: string } | undefined;
+  try {
+    tls = fl.tls ? { cert: await readFile(fl.tls.cert_file, "utf8"), key: await readFile(fl.tls.key_file, "utf8") } : undefined;
+  } catch (err) {
+    return { ok: false, kind: "config_error", message: `cannot read fleetlock.tls files: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const serverName = `${cfg.node_name}/${hostname()}:${process.pid}`;
+  const backend = createEtcdBackend({
+    gw: deps.gw,
+    keys: deps.keys,
+    clock: systemClock,
+    log: deps.log,
+    settings: backendSettingsFromConfig(cfg, fl, { serverName, pid: process.pid }),
+  });
+  const handler = createFleetLockHandler({ backend, maxBodyBytes: fl.max_body_bytes, log: deps.log, serveMetrics: deps.serveMetrics });
+  try {
+    const server = startFleetLockServer({ listen: deps.listen, handler, ...(tls ? { tls } : {}) });
+    deps.log.event("info", "fleetlock_listening", { url: server.url, namespace: deps.keys.prefix, tls: Boolean(tls), pid: process.pid });
+    return { ok: true, url: server.url, stop: () => server.stop() };
+  } catch (err) {
+    return { ok: false, kind: "runtime_error", message: `cannot listen on ${deps.listen}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
