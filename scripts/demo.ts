@@ -57,6 +57,7 @@ let screen: LiveScreen | undefined;
 
 /** Stops what we started (daemons by handle, etcd by PID) and removes the temp dir; idempotent. */
 let cleaning: Promise<void> | undefined;
+let interrupted = false;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     screen?.close();
@@ -69,6 +70,7 @@ function cleanup(): Promise<void> {
 }
 for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   process.on(sig, () => {
+    interrupted = true;
     void cleanup().then(() => {
       say(`\ninterrupted: stopped ${NODES.length} daemons${etcd ? ` and etcd (pid ${etcd.pid})` : ""}, removed ${dir ?? "nothing"}`);
       process.exit(code);
@@ -177,6 +179,7 @@ try {
   code = await main();
 } catch (err) {
   screen?.close();
+  if (interrupted) await new Promise(() => {}); // the signal handler reports and exits
   say(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   code = 1;
 } finally {

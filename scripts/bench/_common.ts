@@ -3,7 +3,7 @@
  * printed above every table (a figure without its machine is meaningless), /proc readings and a
  * plain-text table. Loopback and temp dirs only; every child runs under `setpriv --pdeathsig`.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 
 /** `--name N` from argv as a positive number, else `def`. */
@@ -39,6 +39,9 @@ export interface ProcSample {
   cpuTicks: number;
   /** cutime + cstime: children it has waited for (health scripts, detectors). */
   childTicks: number;
+  /** Voluntary context switches summed over all threads: how often the process wakes up. */
+  wakeups: number;
+  threads: number;
 }
 
 /** VmRSS from /proc/<pid>/status and CPU ticks from /proc/<pid>/stat; undefined once gone. */
@@ -53,6 +56,7 @@ export function procSample(pid: number): ProcSample | undefined {
       rssKb: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
       cpuTicks: n(14) + n(15),
       childTicks: n(16) + n(17),
+      ...threadSwitches(pid),
     };
   } catch {
     return undefined;
@@ -86,6 +90,17 @@ export function pct(values: readonly number[], p: number): number {
 
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function threadSwitches(pid: number): { wakeups: number; threads: number } {
+  let wakeups = 0;
+  let threads = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(safeRead(`/proc/${pid}/task/${tid}/status`));
+    if (m) wakeups += Number(m[1]);
+    threads++;
+  }
+  return { wakeups, threads };
 }
 
 function safeRead(path: string): string {

@@ -101,12 +101,12 @@ try {
     const last = s[s.length - 1]!;
     const rss = s.map((x) => x.rssKb / 1024);
     const cpuS = (last.cpuTicks - first.cpuTicks) / CLK_TCK;
-    return [name, rss[0]!, mean(rss), Math.max(...rss), rss[rss.length - 1]!, cpuS, (100 * cpuS) / elapsed, (last.childTicks - first.childTicks) / CLK_TCK];
+    return [name, rss[0]!, mean(rss), Math.max(...rss), rss[rss.length - 1]!, cpuS, (100 * cpuS) / elapsed, (last.childTicks - first.childTicks) / CLK_TCK, (last.wakeups - first.wakeups) / elapsed, last.threads];
   };
   console.log(`\nmeasured ${elapsed.toFixed(0)} s, ${series.get(daemon.pid)!.length} samples, /metrics scraped ${scrapes} times`);
   console.log(
     table(
-      ["program", "RSS start MiB", "RSS mean MiB", "RSS max MiB", "RSS end MiB", "CPU s", "CPU % of 1 core", "children CPU s"],
+      ["program", "RSS start MiB", "RSS mean MiB", "RSS max MiB", "RSS end MiB", "CPU s", "CPU % of 1 core", "children CPU s", "wakeups/s", "threads"],
       [row("clusterrebootd run (idle, etcd, metrics)", daemon.pid), row("bare compiled Bun program", bare.pid)],
     ),
   );

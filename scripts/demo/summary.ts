@@ -36,8 +36,10 @@ export function nodeTimes(spans: readonly Span[], startedAt: number, nodes: read
 }
 
 /** Letters of the ASCII timeline. */
-const GLYPH: Record<Phase, string> = { starting: " ", waiting: ".", preparing: "P", rebooting: "R", down: "_", verifying: "V", done: " " };
-export const TIMELINE_LEGEND = "legend: . waiting   P preparing (slot taken, gates re-checked)   R reboot command   _ machine down   V booted, verifying   digits: slots held in the group";
+const GLYPH: Record<Phase, string> = { starting: "-", waiting: ".", preparing: "P", rebooting: "R", down: "_", verifying: "V", done: " " };
+export const TIMELINE_LEGEND = "legend: - daemon starting   . waiting   P preparing (slot taken, gates re-checked)   R reboot command   _ machine down   V booted, verifying   digits: slots held in the group (mid-column)";
+
+const PRIORITY: readonly Phase[] = ["rebooting", "preparing", "down", "verifying", "waiting", "starting", "done"];
 
 /**
  * One row per node (grouped), one column per `width`-th of the run; a row per group counts the
@@ -45,7 +47,12 @@ export const TIMELINE_LEGEND = "legend: . waiting   P preparing (slot taken, gat
  */
 export function asciiTimeline(spans: readonly Span[], startedAt: number, endAt: number, nodes: readonly { name: string; group: string }[], width = 64): string[] {
   const step = Math.max(1, (endAt - startedAt) / width);
-  const at = (col: number) => startedAt + (col + 0.5) * step;
+  /** The most telling phase of `node` within column `col`: short phases (R, P) stay visible. */
+  const phaseIn = (node: string, col: number): Phase | undefined => {
+    const [t0, t1] = [startedAt + col * step, startedAt + (col + 1) * step];
+    const seen = spans.filter((s) => s.node === node && s.start < t1 && (s.end ?? Number.POSITIVE_INFINITY) > t0).map((s) => s.phase);
+    return PRIORITY.find((p) => seen.includes(p));
+  };
   const phaseAt = (node: string, t: number): Phase | undefined =>
     spans.find((s) => s.node === node && s.start <= t && (s.end ?? Number.POSITIVE_INFINITY) > t)?.phase;
   const nw = Math.max(...nodes.map((n) => n.name.length), ...nodes.map((n) => n.group.length + 2));
@@ -55,12 +62,12 @@ export function asciiTimeline(spans: readonly Span[], startedAt: number, endAt: 
     const members = nodes.filter((n) => n.group === g);
     for (const n of members) {
       let row = "";
-      for (let c = 0; c < width; c++) row += GLYPH[phaseAt(n.name, at(c)) ?? "done"];
+      for (let c = 0; c < width; c++) row += GLYPH[phaseIn(n.name, c) ?? "done"];
       lines.push(`${n.name.padEnd(nw)} |${row}|`);
     }
     let counts = "";
     for (let c = 0; c < width; c++) {
-      const k = members.filter((n) => HOLDING.has(phaseAt(n.name, at(c)) ?? "done")).length;
+      const k = members.filter((n) => HOLDING.has(phaseAt(n.name, startedAt + (c + 0.5) * step) ?? "done")).length;
       counts += k === 0 ? " " : String(Math.min(9, k));
     }
     lines.push(`${`[${g}]`.padEnd(nw)} |${counts}|`);

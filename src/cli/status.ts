@@ -26,7 +26,13 @@ export default defineCommand({
     if (args["skip-health"]) process.stderr.write("skipping health script execution (--skip-health)\n");
     if (args["skip-lock"]) process.stderr.write("skipping lock acquisition (--skip-lock)\n");
     const co = await buildCoordinator(cfg, { dryRun: true, skipHealth: args["skip-health"], skipLock: args["skip-lock"], log: silentLogger });
-    const etcd = args["skip-lock"] ? undefined : await connect(cfg);
+    const remoteLock = cfg.lock_backend === "fleetlock" && cfg.fleetlock_client;
+    const etcd = args["skip-lock"] || remoteLock ? undefined : await connect(cfg);
+    if (remoteLock) {
+      // status never calls the server (read-only): the client only names where it would ask.
+      const { createFleetLockClient } = await import("../fleetlock/index.ts");
+      co.remote = { client: createFleetLockClient({ baseUrl: remoteLock.url }), id: remoteLock.id ?? cfg.node_name, group: remoteLock.group ?? cfg.group };
+    }
     const ac = new AbortController();
     const deadline = setTimeout(() => ac.abort(), cfg.health_timeout_sec * 1000 + STATUS_EXTRA_MS);
     try {

@@ -3,7 +3,8 @@
  * deferral while interactive users are logged in.
  */
 import * as v from "valibot";
-import { bool, expected, int, list, problemCheck } from "./_fields.ts";
+import { bool, expected, int, list, nameSchema, problemCheck, str } from "./_fields.ts";
+import { checkBaseUrl } from "../fleetlock/client.ts";
 
 export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed"] as const;
 
@@ -44,4 +45,22 @@ export const InteractiveUsersSchema = v.nullish(
     max_defer_sec: int(1, 3600),
   }),
   () => ({ defer: false, max_defer_sec: 3600 }),
+);
+
+/** Where slots come from: our etcd protocol, or a remote FleetLock server (airlock, fleetlock, ours). */
+export const LockBackendSchema = v.nullish(v.picklist(["etcd", "fleetlock"], expected("etcd or fleetlock")), "etcd");
+
+export const FleetLockClientSchema = v.nullish(
+  v.strictObject({
+    /** Base URL of the FleetLock server, e.g. http://10.0.0.10:8080/ */
+    url: v.pipe(v.string(expected("a URL")), problemCheck(checkBaseUrl)),
+    /** FleetLock group; default: this node's `group`. */
+    group: v.nullish(nameSchema, null),
+    /** Client id; default: node_name. */
+    id: v.nullish(nameSchema, null),
+    /** Extra CA (PEM) for an https server with a private CA. */
+    ca_file: str(""),
+    timeout_sec: int(1, 30),
+  }),
+  null,
 );

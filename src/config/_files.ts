@@ -48,7 +48,10 @@ export function errorReason(e: unknown): string {
 export async function fileChecks(cfg: unknown, fs: FileAccess): Promise<{ problems: string[]; warnings: string[] }> {
   const [tls, flTls, auth, health, killSwitch] = await Promise.all([
     tlsProblems(get(cfg, "etcd_tls"), fs),
-    pemProblems("fleetlock.tls", get(get(cfg, "fleetlock"), "tls"), ["cert_file", "key_file"], fs),
+    Promise.all([
+      pemProblems("fleetlock.tls", get(get(cfg, "fleetlock"), "tls"), ["cert_file", "key_file"], fs),
+      pemProblems("fleetlock_client", get(cfg, "fleetlock_client"), ["ca_file"], fs),
+    ]).then((x) => x.flat()),
     passwordFileProblems(get(cfg, "etcd_auth"), fs),
     healthScriptWarnings(get(cfg, "health_script"), fs),
     killSwitchWarnings(get(cfg, "kill_switch_file"), fs),

@@ -138,3 +138,37 @@ const KubernetesObject = v.strictObject({
 export const KubernetesSchema = v.nullish(KubernetesObject, null);
 export type KubernetesConfig = v.InferOutput<typeof KubernetesObject>;
 export type DrainConfig = KubernetesConfig["drain"];
+
+/**
+ * Load-time warnings for `_files.ts` (`fileChecks`): files the Kubernetes integration and the
+ * built-in checks will read. Warnings, not problems: on a k3s server these files appear only once
+ * k3s has started, and until they do every drain and check fails closed (no reboot), which is safe.
+ */
+export async function kubernetesFileWarnings(cfg: unknown, readFile: (path: string) => Promise<string>): Promise<string[]> {
+  const get = (x: unknown, key: string): unknown =>
+    x !== null && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined;
+  const wanted: { path: string; where: string }[] = [];
+  const kubeconfig = get(get(cfg, "kubernetes"), "kubeconfig");
+  if (typeof kubeconfig === "string" && kubeconfig !== IN_CLUSTER) wanted.push({ path: kubeconfig, where: "kubernetes.kubeconfig" });
+  const checks = get(cfg, "health_checks");
+  if (Array.isArray(checks)) {
+    checks.forEach((c: unknown, i) => {
+      for (const key of ["ca_file", "cert_file", "key_file"]) {
+        const path = get(c, key);
+        if (typeof path === "string") wanted.push({ path, where: `health_checks[${i}].${key}` });
+      }
+    });
+  }
+  const out = await Promise.all(
+    wanted.map(async ({ path, where }) => {
+      try {
+        await readFile(path);
+        return [];
+      } catch (e) {
+        const why = e instanceof Error && "code" in e && e.code === "ENOENT" ? "does not exist (yet)" : "cannot be read";
+        return [`${where}: ${path} ${why}; what needs it fails (and blocks reboots) until it can be read`];
+      }
+    }),
+  );
+  return out.flat();
+}

@@ -11,6 +11,16 @@ type C = ConfigObjectOutput;
 
 export const topLevelRules = crossChecks<C>([
   {
+    reads: [["etcd_endpoints"], ["lock_backend"], ["fleetlock_client"]],
+    check: (c) => {
+      if (c.lock_backend === "fleetlock")
+        return c.fleetlock_client ? [] : [{ path: ["fleetlock_client"], message: "is required when lock_backend is fleetlock (the server's url at least)" }];
+      return c.etcd_endpoints.length > 0
+        ? []
+        : [{ path: ["etcd_endpoints"], message: "must list at least one etcd endpoint (e.g. https://etcd1.example.internal:2379)" }];
+    },
+  },
+  {
     reads: [["lock_ttl_sec"], ["health_timeout_sec"]],
     check: (c) =>
       c.lock_ttl_sec > c.health_timeout_sec

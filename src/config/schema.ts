@@ -25,7 +25,7 @@ import {
   str,
 } from "./_fields.ts";
 import { finalizeConfig, topLevelRules } from "./_rules.ts";
-import { InteractiveUsersSchema, NotificationsSchema } from "./_daemon.ts";
+import { FleetLockClientSchema, InteractiveUsersSchema, LockBackendSchema, NotificationsSchema } from "./_daemon.ts";
 import { FleetLockSchema } from "./_fleetlock.ts";
 
 export const DEFAULT_LOCK_KEY = "/cluster/clusterrebootd/lock";
@@ -154,8 +154,8 @@ const ConfigObject = v.strictObject({
   min_reboot_interval_sec: int(0, 0),
   lock_key: keyPath(DEFAULT_LOCK_KEY),
   lock_ttl_sec: int(1, 90),
-  etcd_endpoints: v.pipe(
-    v.array(
+  // Required unless lock_backend is fleetlock (rule in _rules.ts).
+  etcd_endpoints: v.nullish(v.array(
       v.pipe(
         v.string(expected("a string")),
         problemCheck((s: string) => {
@@ -164,9 +164,7 @@ const ConfigObject = v.strictObject({
         }),
       ),
       expected("a list of endpoints"),
-    ),
-    v.minLength(1, "must list at least one etcd endpoint (e.g. https://etcd1.example.internal:2379)"),
-  ),
+    ), () => []),
   etcd_namespace: keyPath(DEFAULT_NAMESPACE),
   etcd_request_timeout_sec: int(1, 5),
   etcd_tls: v.nullish(EtcdTls, {}),
@@ -240,6 +238,8 @@ const ConfigObject = v.strictObject({
   notifications: NotificationsSchema,
   interactive_users: InteractiveUsersSchema,
   fleetlock: FleetLockSchema,
+  lock_backend: LockBackendSchema,
+  fleetlock_client: FleetLockClientSchema,
 });
 
 /** Parse input (the YAML document as plain data) into a defaulted, normalized `Config`. */

@@ -10,6 +10,7 @@ import type { Logger, Metrics, Notifier } from "../observe/index.ts";
 import type { Clock, Fs, Host, ProcessRunner } from "../platform/index.ts";
 import type { Keys } from "../slots/index.ts";
 import type { WindowSet } from "../windows/index.ts";
+import type { RemoteLock } from "./client-pass.ts";
 
 export interface Plan {
   node: string;
@@ -67,6 +68,8 @@ export interface Coordinator {
   /** The process environment given to detectors and (with RC_*) to the reboot command. */
   env: Record<string, string>;
   notifier?: Notifier;
+  /** lock_backend: fleetlock — a remote FleetLock server instead of etcd (then etcd is absent). */
+  remote?: RemoteLock;
   /** What the loop remembers between passes (deferral start); absent for single passes. */
   memory?: LoopMemory;
 }

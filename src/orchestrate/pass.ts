@@ -15,8 +15,10 @@ import { handleOwnSlot } from "./_postboot.ts";
 import { newReport, type PassReport } from "./report.ts";
 import { checkKillSwitch, commandFor, describe, detectorErrors, loopGuard, policyVerdict, runHealth } from "./_steps.ts";
 import { underSlot } from "./_underslot.ts";
+import { runClientPass } from "./client-pass.ts";
 
 export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSignal): Promise<PassReport> {
+  if (co.remote) return runClientPass(co, co.remote, mode, signal);
   const { plan, ports } = co;
   const r = newReport(plan.node, plan.group, mode !== "run" || plan.dryRun);
   const done = (kind: Parameters<typeof outcome>[0], message: string) => ((r.outcome = outcome(kind, message)), r);

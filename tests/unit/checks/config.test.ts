@@ -4,9 +4,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { HealthChecksSchema, kubernetesChecksProblems, parsePassIf } from "../../../src/config/_checks.ts";
+import { CHECK_PHASES, HealthChecksSchema, kubernetesChecksProblems, parsePassIf } from "../../../src/config/_checks.ts";
 import { fallbackMessage, issueProblems, structureProblems } from "../../../src/config/_issues.ts";
-import { DEFAULT_KUBECONFIG, KubernetesSchema, labelSelectorProblem } from "../../../src/config/_kubernetes.ts";
+import { DEFAULT_KUBECONFIG, kubernetesFileWarnings, KubernetesSchema, labelSelectorProblem } from "../../../src/config/_kubernetes.ts";
 
 /** What the loader would do with these two top-level keys. */
 const Schema = v.strictObject({ kubernetes: KubernetesSchema, health_checks: HealthChecksSchema });
@@ -82,7 +82,7 @@ describe("health_checks", () => {
         { type: "etcd_quorum" },
       ],
     }).health_checks;
-    const all = ["monitor", "pre-lock", "post-lock", "heartbeat", "post-boot"];
+    const all = [...CHECK_PHASES];
     expect(checks).toEqual([
       { type: "http", name: "http:http://127.0.0.1:30000/health", timeout_sec: 10, phases: all, url: "http://127.0.0.1:30000/health", expect_status: [200], body_regex: null, ca_file: null, insecure_skip_verify: false },
       { type: "prometheus", name: "prometheus:up == 0", timeout_sec: 10, phases: all, url: "http://127.0.0.1:9090", ca_file: null, insecure_skip_verify: false, mode: "query", query: "up == 0", pass_if: { op: "==", value: 0 }, on_empty: "fail" },
@@ -151,5 +151,20 @@ describe("health_checks", () => {
       { path: ["health_checks", 1, "type"], message: expect.stringContaining("a longhorn check needs the kubernetes: block") },
     ]);
     expect(kubernetesChecksProblems({ kubernetes: {}, health_checks: checks })).toEqual([]);
+  });
+
+  test("files the integration will read are warned about at load time when missing", async () => {
+    const cfg = mustLoad({ kubernetes: {}, health_checks: [{ type: "etcd_quorum" }, { type: "http", url: "https://x/", ca_file: "/etc/ca.pem" }] });
+    const present = new Set(["/etc/ca.pem", "/var/lib/rancher/k3s/server/tls/etcd/server-ca.crt"]);
+    const readFile = async (p: string) => {
+      if (present.has(p)) return "x";
+      throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+    };
+    expect(await kubernetesFileWarnings(cfg, readFile)).toEqual([
+      "kubernetes.kubeconfig: /etc/rancher/k3s/k3s.yaml does not exist (yet); what needs it fails (and blocks reboots) until it can be read",
+      "health_checks[0].cert_file: /var/lib/rancher/k3s/server/tls/etcd/client.crt does not exist (yet); what needs it fails (and blocks reboots) until it can be read",
+      "health_checks[0].key_file: /var/lib/rancher/k3s/server/tls/etcd/client.key does not exist (yet); what needs it fails (and blocks reboots) until it can be read",
+    ]);
+    expect(await kubernetesFileWarnings({ kubernetes: { kubeconfig: "in-cluster" } }, readFile)).toEqual([]);
   });
 });
