@@ -99,6 +99,7 @@ export async function underSlot(
   if (plan.dryRun) {
     ports.log.event("info", "would_reboot", { command: argv.join(" ") });
     const rel = await releaseSlot(etcd.gw, etcd.keys, fence.slot, { cooldownSec: plan.cooldownSec, nowMs: ports.clock.now(), node: plan.node });
+    ports.log.event("info", "slot_released", { slot: slot.key, result: rel.kind, reason: "dry_run" });
     r.slot = { ...r.slot, key: slot.key, phase: "released", released: rel.kind === "released" };
     r.outcome = outcome("ready", "dry-run: would reboot now (slot taken and released like a real reboot)");
     return r;

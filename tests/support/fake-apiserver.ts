@@ -35,27 +35,11 @@ export interface PodSpec {
   emptyDir?: boolean;
   graceSec?: number;
 }
-export interface PdbSpec {
-  name: string;
-  namespace?: string;
-  selector: Record<string, string>;
-  /** Evictions refused (429) before the budget allows them. */
-  refusals: number;
-}
-export interface Recorded {
-  method: string;
-  path: string;
-  query: string;
-  contentType: string | null;
-  body: unknown;
-  status: number;
-}
-interface Failure {
-  method?: string;
-  path: RegExp;
-  status: number;
-  times: number;
-}
+/** A PodDisruptionBudget reduced to its effect: `refusals` evictions get 429 before it allows them. */
+export type PdbSpec = { name: string; namespace?: string; selector: Record<string, string>; refusals: number };
+/** One request as the fake saw it, with the status it answered. */
+export type Recorded = { method: string; path: string; query: string; contentType: string | null; body: unknown; status: number };
+type Failure = { method?: string; path: RegExp; status: number; times: number };
 
 export interface FakeApiOptions {
   /** Required bearer token; null = no token check (use with tls client certs). Default "test-token". */
@@ -313,12 +297,7 @@ export async function startFakeApiServer(opts: FakeApiOptions = {}): Promise<Fak
 
 export const NODE = "pi-03";
 
-export interface Harness {
-  clock: FakeClock;
-  api: KubeApi;
-  kube: Kube;
-  log: ReturnType<typeof memoryLogger>;
-}
+export type Harness = { clock: FakeClock; api: KubeApi; kube: Kube; log: ReturnType<typeof memoryLogger> };
 
 /** A fresh daemon's view of the cluster: new clock, client and logger (a restart is a new harness). */
 export function harness(fake: FakeApiServer, token: string | null = fake.token): Harness {
@@ -336,22 +315,15 @@ export function harness(fake: FakeApiServer, token: string | null = fake.token):
   return { clock, api, kube: createKube({ api, clock, log }), log };
 }
 
+/** kubectl's defaults: refuse emptyDir and unmanaged pods, each pod's own grace period; 2 min timeout, abort. */
 export function drainOpts(o: Partial<DrainOptions> = {}): DrainOptions {
-  return {
-    timeoutMs: 120_000,
-    gracePeriodSec: null,
-    deleteEmptyDirData: false,
-    evictUnmanagedPods: false,
-    podSelector: "",
-    onTimeout: "abort",
-    ...o,
-  };
+  return { timeoutMs: 120_000, gracePeriodSec: null, deleteEmptyDirData: false, evictUnmanagedPods: false, podSelector: "", onTimeout: "abort", ...o };
 }
 
 /**
  * Runs `p` to completion, moving the fake clock only while the code under test is parked in a
  * sleep, in steps of `stepMs`: time never jumps while a request is in flight, so deadlines and
- * backoff are exact. Returns the value and the simulated time it took.
+ * backoff are exact (results carry their simulated durationMs).
  */
 export async function drive<T>(clock: FakeClock, p: Promise<T>, stepMs = 250): Promise<T> {
   let settled = false;
