@@ -89,8 +89,8 @@ export async function longhornCheck(spec: SpecOf<"longhorn">, deps: CheckDeps, s
 
 /** Longhorn marks a replica healthy once rebuilt (healthyAt) and failed with failedAt; running when attached. */
 function isHealthy(r: LonghornReplica): boolean {
-  if (r.spec.failedAt) return false;
-  if (!r.spec.healthyAt) return false;
+  if (r.spec.failedAt || r.status?.failedAt) return false;
+  if (!r.spec.healthyAt && !r.status?.healthyAt) return false;
   const state = r.status?.currentState;
   return state === undefined || state === null || state === "running" || state === "stopped";
 }

@@ -69,6 +69,8 @@ export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: strin
     rebootGraceMs: cfg.reboot_grace_sec * 1000,
     maxRebootsPerNode: cfg.max_reboots_per_node,
     rebootLoopWindowMs: cfg.reboot_loop_window_sec * 1000,
+    // The simulator gives every node its own; production uses the tmpfiles/systemd runtime dir.
+    runtimeDir: process.env["CLUSTERREBOOTD_RUNTIME_DIR"] || "/run/clusterrebootd",
     blockedThresholdMs: cfg.notifications.blocked_threshold_sec * 1000,
     deferForUsers: cfg.interactive_users.defer,
     maxDeferMs: cfg.interactive_users.max_defer_sec * 1000,

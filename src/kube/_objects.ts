@@ -78,7 +78,16 @@ export const LonghornReplicaSchema = v.looseObject({
     healthyAt: v.optional(v.nullable(v.string())),
     failedAt: v.optional(v.nullable(v.string())),
   }),
-  status: v.optional(v.nullable(v.looseObject({ currentState: v.optional(v.nullable(v.string())) }))),
+  // Longhorn v1beta2 keeps healthyAt/failedAt in spec; read status too in case a later release moves them.
+  status: v.optional(
+    v.nullable(
+      v.looseObject({
+        currentState: v.optional(v.nullable(v.string())),
+        healthyAt: v.optional(v.nullable(v.string())),
+        failedAt: v.optional(v.nullable(v.string())),
+      }),
+    ),
+  ),
 });
 export type LonghornReplica = v.InferOutput<typeof LonghornReplicaSchema>;
 

@@ -9,6 +9,8 @@ import type { PassReport } from "./report.ts";
 const BLOCKED = new Set(["kill_switch_active", "paused", "window_denied", "window_outside_allow", "cooldown_active", "health_blocked", "lock_unavailable", "reboot_loop_guard", "users_logged_in"]);
 
 export interface BlockTracker {
+  /** Since when this node has needed a reboot without holding a slot (slot_wait_seconds). */
+  waitingSince?: number;
   since?: number;
   reason?: string;
   notified?: boolean;
@@ -24,6 +26,11 @@ export function afterPass(co: Coordinator, r: PassReport, t: BlockTracker): void
   }
   if (kind === "post_boot_released") n?.notify("node_healthy", { group: r.group, message: r.outcome.message });
   const needs = r.preDetectors?.requiresReboot ?? true;
+  if (r.slot?.attempts !== undefined) {
+    co.ports.metrics?.observe("slot_wait_seconds", Math.max(0, now - (t.waitingSince ?? now)) / 1000);
+    t.waitingSince = undefined;
+  } else if (r.preDetectors?.requiresReboot) t.waitingSince ??= now;
+  else if (r.preDetectors) t.waitingSince = undefined;
   if (BLOCKED.has(kind) && needs) {
     if (t.since === undefined) t.since = now;
     t.reason = kind;

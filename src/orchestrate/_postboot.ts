@@ -18,6 +18,21 @@ import { outcome } from "./outcome.ts";
 import type { PassReport } from "./report.ts";
 import { describe, runHealth } from "./_steps.ts";
 
+/**
+ * The post-reboot marker (/run/clusterrebootd/post-reboot.json): on tmpfs, so it exists exactly
+ * for the boot that followed a coordinated reboot; scripts and monitoring can read it. A failure to
+ * write it is logged, never fatal.
+ */
+async function writeMarker(co: Coordinator, data: Record<string, unknown>): Promise<void> {
+  const dir = co.plan.runtimeDir;
+  if (!dir) return;
+  try {
+    await co.ports.fs.writeAtomic(`${dir}/post-reboot.json`, JSON.stringify(data, null, 2) + "\n", 0o644);
+  } catch (err) {
+    co.ports.log.event("warn", "marker_write_failed", { path: `${dir}/post-reboot.json`, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEntry, signal?: AbortSignal): Promise<PassReport> {
   const { plan, ports } = co;
   const etcd = co.etcd!;
@@ -91,6 +106,7 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
   ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: plan.cooldownSec });
   r.slot = { key: own.key, phase: "released", released: true };
   r.rebooted = rebooted;
+  await writeMarker(co, { rebooted, boot_id_before: prev?.boot_id_before ?? null, boot_id_after: bootId, reboot_at: prev?.last_reboot_at ?? null, released_at: new Date(ports.clock.now()).toISOString(), slot: own.key });
   const since = prev?.last_reboot_at ? Date.parse(prev.last_reboot_at) : NaN;
   if (rebooted && Number.isFinite(since)) ports.metrics?.observe("reboot_to_healthy_seconds", Math.max(0, (ports.clock.now() - since) / 1000));
   return rebooted

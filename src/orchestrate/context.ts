@@ -40,6 +40,8 @@ export interface Plan {
   /** Defer while interactive users are logged in, for at most maxDeferMs. */
   deferForUsers: boolean;
   maxDeferMs: number;
+  /** Where the post-reboot marker goes (/run/clusterrebootd); absent = no marker. */
+  runtimeDir?: string;
   /** RC_* variables shared by the health script and the reboot command. */
   baseEnv: Record<string, string>;
 }

@@ -3,6 +3,8 @@
  * cooldown keys (instant hand-off), backoff with jitter from the configured bounds on errors (W23),
  * heartbeats that keep the health record fresh, and a quiet log (only changes are logged, W18).
  */
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
 import type { HealthRunner } from "../health/index.ts";
 import { isTransient, type WatchHandle } from "../etcd/index.ts";
 import { parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
@@ -29,6 +31,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   const waker = new Waker();
   const ref = { co: { ...co, health: trackHealth(co.health) } };
   const watches = co.etcd ? await watchCoordinationKeys(co, () => waker.kick()) : [];
+  const killSwitchWatch = watchKillSwitch(co.plan.killSwitchFile, () => waker.kick());
   const heartbeat = startHeartbeat(ref, signal);
   let last: PassReport | undefined;
   let lastKey = "";
@@ -93,6 +96,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
     }
   } finally {
     heartbeat.stop();
+    killSwitchWatch?.close();
     await Promise.all(watches.map((w) => w.cancel()));
   }
   return last;
@@ -110,6 +114,25 @@ function levelFor(kind: string): "info" | "warn" | "error" {
   if (kind === "runtime_error") return "error";
   if (["no_action", "ready", "post_boot_released", "recheck_cleared", "rebooting"].includes(kind)) return "info";
   return "warn";
+}
+
+/**
+ * Wakes the loop when the kill switch file appears or disappears, so removing it takes effect at
+ * once instead of after check_interval_sec. Watches the directory (the file may not exist yet);
+ * a directory that cannot be watched just means no early wake-up.
+ */
+function watchKillSwitch(path: string, kick: () => void): FSWatcher | undefined {
+  const dir = dirname(path);
+  const name = basename(path);
+  try {
+    const w = watch(dir, { persistent: false }, (_event, file) => {
+      if (file === null || file === name) kick();
+    });
+    w.on("error", () => w.close());
+    return w;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resolves sleeps early when kicked (a watch event), plus a little jitter. */

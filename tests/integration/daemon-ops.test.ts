@@ -163,3 +163,24 @@ test("webhooks receive reboot_started and node_healthy", async () => {
   await waitFor(() => got.some((g) => g.event === "node_healthy"), { timeoutMs: 30_000, what: "node_healthy webhook" });
   expect(got.map((g) => `${g.event}:${g.node}`)).toEqual(expect.arrayContaining(["reboot_started:w1", "node_healthy:w1"]));
 }, 45_000);
+
+test("started before etcd is up, the daemon waits (no crash loop) and proceeds once etcd answers (W10)", async () => {
+  const own = await startEtcd();
+  try {
+    dir = await mkdtemp(join(tmpdir(), "crd-ops-"));
+    fleet = await createFleet({ endpoints: own.endpoints, dir, nodes: [{ name: "e1", group: "g" }] });
+    const n = fleet.node("e1");
+    await own.members[0]!.kill();
+    n.start();
+    const waiting = await n.waitForEvent("waiting_for_etcd", { timeoutMs: 20_000 });
+    expect(String(waiting.fields?.["error"])).toContain("unavailable");
+    expect(n.running).toBe(true);
+    await own.members[0]!.restart();
+    await n.waitForEvent("run_outcome", { timeoutMs: 20_000 });
+    expect(n.running).toBe(true);
+  } finally {
+    await fleet?.stop();
+    fleet = undefined;
+    await own.stop();
+  }
+}, 60_000);

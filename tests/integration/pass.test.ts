@@ -147,7 +147,7 @@ describe("through the reboot", () => {
     // The session lease dies with the process; the slot does not.
     host.reboot();
     healthy = false;
-    const again = await coordinator({ health, host, clock, runner });
+    const again = await coordinator({ health, host, clock, runner, plan: { runtimeDir: dir } });
     const r2 = await runPass(again.co, "run");
     expect(r2.outcome.kind).toBe("health_blocked");
     st = await readClusterState(gw, keys);
@@ -158,6 +158,9 @@ describe("through the reboot", () => {
     st = await readClusterState(gw, keys);
     expect(st.slots).toHaveLength(0);
     expect(st.reboots.get("n1")).toMatchObject({ boot_id_before: "boot-1", boot_id_after: host.bootIdValue, last_outcome: "rebooted" });
+    // The post-reboot marker on the runtime dir (tmpfs in production).
+    const marker = JSON.parse(await Bun.file(join(dir, "post-reboot.json")).text());
+    expect(marker).toMatchObject({ rebooted: true, boot_id_before: "boot-1", boot_id_after: host.bootIdValue });
     await again.session.close({ revoke: true });
   });
 
@@ -198,6 +201,25 @@ describe("through the reboot", () => {
     expect(r.outcome.message).toContain("reboot command failed");
     expect(log.records.some((x) => x.event === "reboot_command_failed")).toBe(true);
     expect((await readClusterState(gw, keys)).slots[0]?.record?.phase).toBe("rebooting");
+    await session.close({ revoke: true });
+  });
+});
+
+describe("interactive users", () => {
+  test("a logged-in user defers the reboot, for at most max_defer", async () => {
+    const host = new FakeHost({ bootId: "boot-1" });
+    host.users = ["alice@pts/0"];
+    const clock = new FakeClock(MONDAY_2159);
+    const { co, runner, session } = await coordinator({ host, clock, plan: { deferForUsers: true, maxDeferMs: 60_000 } });
+    co.memory = {};
+    const r1 = await runPass(co, "run");
+    expect(r1.outcome.kind).toBe("users_logged_in");
+    expect(r1.outcome.message).toContain("alice@pts/0");
+    expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+    await clock.advance(61_000);
+    const r2 = await runPass(co, "run");
+    expect(r2.outcome.kind).toBe("rebooting");
+    expect(rebootCalls(runner)).toBe(1);
     await session.close({ revoke: true });
   });
 });

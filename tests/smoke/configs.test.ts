@@ -133,16 +133,18 @@ describe("configs/first-boot.sh", () => {
     await writeFile(config, await readFile(join(REPO, "tests/fixtures/config/good-minimal.yaml")));
   }, 120_000);
 
-  const firstBoot = (env: Record<string, string>) => {
-    const r = Bun.spawnSync(["sh", script], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env }, stdin: "ignore" });
-    return { exitCode: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  // Async: the download tests serve the files from this process.
+  const firstBoot = async (env: Record<string, string>) => {
+    const p = Bun.spawn(["sh", script], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 25_000 });
+    const [exitCode, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    return { exitCode, stdout, stderr };
   };
   const files = async (root: string) =>
     (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort();
 
   test("installs a local binary and the node's config below a root", async () => {
     const root = join(dir, "fb-local");
-    const r = firstBoot({ CRD_BINARY: bin, CRD_ROOT: root, CRD_CONFIG: config });
+    const r = await firstBoot({ CRD_BINARY: bin, CRD_ROOT: root, CRD_CONFIG: config });
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
     expect(await files(root)).toEqual([
@@ -158,7 +160,7 @@ describe("configs/first-boot.sh", () => {
     const root = join(dir, "fb-existing");
     await mkdir(join(root, "etc/clusterrebootd"), { recursive: true });
     await writeFile(join(root, "etc/clusterrebootd/config.yaml"), "node_name: already-here\n");
-    const r = firstBoot({ CRD_BINARY: bin, CRD_ROOT: root, CRD_CONFIG: config, CRD_MODE: "timer" });
+    const r = await firstBoot({ CRD_BINARY: bin, CRD_ROOT: root, CRD_CONFIG: config, CRD_MODE: "timer" });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("keeping the existing");
     expect(await readFile(join(root, "etc/clusterrebootd/config.yaml"), "utf8")).toBe("node_name: already-here\n");
@@ -190,7 +192,7 @@ describe("configs/first-boot.sh", () => {
 
     t("fetches the binary and SHA256SUMS, checks the sum, installs", async () => {
       const root = join(dir, "fb-download");
-      const r = firstBoot({ CRD_BASE_URL: `http://127.0.0.1:${server!.port}/v1`, CRD_ROOT: root });
+      const r = await firstBoot({ CRD_BASE_URL: `http://127.0.0.1:${server!.port}/v1`, CRD_ROOT: root });
       expect(r.stderr).toBe("");
       expect(r.exitCode).toBe(0);
       expect(await Bun.file(join(root, "usr/local/bin/clusterrebootd")).size).toBe(Bun.file(bin).size);
@@ -198,7 +200,7 @@ describe("configs/first-boot.sh", () => {
 
     t("refuses a binary whose checksum does not match, installing nothing", async () => {
       const root = join(dir, "fb-mismatch");
-      const r = firstBoot({ CRD_BASE_URL: `http://127.0.0.1:${server!.port}/v1`, CRD_ROOT: root, CRD_SHA256: "1".repeat(64) });
+      const r = await firstBoot({ CRD_BASE_URL: `http://127.0.0.1:${server!.port}/v1`, CRD_ROOT: root, CRD_SHA256: "1".repeat(64) });
       expect(r.exitCode).not.toBe(0);
       expect(r.stderr).toContain("checksum mismatch");
       expect(await Bun.file(root).exists()).toBe(false);

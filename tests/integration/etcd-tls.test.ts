@@ -1,0 +1,72 @@
+/**
+ * Our etcd client (connectEtcd, as the daemon builds it from etcd_tls) against a real etcd with TLS
+ * and client-certificate auth: mTLS by DNS name, by IP with server_name, and refusal without a
+ * client certificate. Also the daemon's config path: `cluster --json` with an etcd_tls block.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtemp, rm, writeFile, chmod } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectEtcd } from "../../src/etcd/index.ts";
+import { makeTlsMaterial, startEtcd, type EtcdCluster, type TlsMaterial } from "../support/etcd.ts";
+
+let dir: string;
+let tls: TlsMaterial;
+let cluster: EtcdCluster;
+const port = () => new URL(cluster.endpoints[0]!).port;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "crd-tls-"));
+  tls = await makeTlsMaterial(dir);
+  cluster = await startEtcd({ tls });
+});
+afterAll(async () => {
+  await cluster?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test.each([
+  ["mTLS to the certificate's DNS name", () => `https://localhost:${port()}`, undefined, true],
+  ["mTLS to an IP with etcd_tls.server_name", () => `https://127.0.0.1:${port()}`, "localhost", true],
+  ["no client certificate is refused (client-cert-auth)", () => `https://localhost:${port()}`, undefined, false],
+] as const)("%s", async (_name, endpoint, serverName, withCert) => {
+  const gw = await connectEtcd({
+    endpoints: [endpoint()],
+    requestTimeoutMs: 3000,
+    tls: { ca: tls.ca, ...(withCert ? { cert: tls.clientCert, key: tls.clientKey } : {}), ...(serverName ? { serverName } : {}) },
+  });
+  try {
+    const res = await gw.txn([], [{ kind: "put", key: "/clusterrebootd/tls-probe", value: "1" }]).catch((e: unknown) => e);
+    if (withCert) expect(res).toMatchObject({ succeeded: true });
+    else expect(res).toBeInstanceOf(Error);
+  } finally {
+    await gw.close();
+  }
+});
+
+test("the daemon's config path: etcd_tls with files and server_name reaches etcd", async () => {
+  const health = join(dir, "health.sh");
+  await writeFile(health, "#!/bin/sh\nexit 0\n");
+  await chmod(health, 0o755);
+  const cfg = join(dir, "c.yaml");
+  await writeFile(
+    cfg,
+    [
+      "node_name: tls1",
+      "reboot_required_detectors: [{type: file, path: /nonexistent/reboot-required}]",
+      `health_script: ${health}`,
+      `etcd_endpoints: ["https://127.0.0.1:${port()}"]`,
+      "etcd_tls:",
+      "  enabled: true",
+      `  ca_file: ${tls.caFile}`,
+      `  cert_file: ${tls.clientCertFile}`,
+      `  key_file: ${tls.clientKeyFile}`,
+      "  server_name: localhost",
+    ].join("\n"),
+  );
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "cluster", "--json", "--config", cfg], { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  expect(err).toBe("");
+  expect(code).toBe(0);
+  expect(JSON.parse(out).namespace).toBe("/clusterrebootd");
+});
