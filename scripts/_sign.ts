@@ -14,14 +14,19 @@ import { run } from "./_pkg-build.ts";
 export interface SigningKey {
   id: string;
   passphraseFile?: string;
+  /** gpg home holding the key (GNUPGHOME); default gpg's own. */
+  home?: string;
 }
 
 export function signingKeyFromEnv(env: Record<string, string | undefined>): SigningKey | undefined {
   const id = env["GPG_KEY"]?.trim();
   if (!id) return undefined;
   const passphraseFile = env["GPG_PASSPHRASE_FILE"]?.trim();
-  return { id, ...(passphraseFile ? { passphraseFile } : {}) };
+  const home = env["GNUPGHOME"]?.trim();
+  return { id, ...(passphraseFile ? { passphraseFile } : {}), ...(home ? { home } : {}) };
 }
+
+const gpgEnv = (key: SigningKey): Record<string, string> => (key.home ? { GNUPGHOME: key.home } : {});
 
 function gpgArgs(key: SigningKey): string[] {
   return ["--batch", "--yes", "--local-user", key.id, ...(key.passphraseFile ? ["--pinentry-mode", "loopback", "--passphrase-file", key.passphraseFile] : [])];
@@ -29,19 +34,19 @@ function gpgArgs(key: SigningKey): string[] {
 
 export async function signRpm(file: string, key: SigningKey): Promise<void> {
   const extra = key.passphraseFile ? `--pinentry-mode loopback --passphrase-file ${key.passphraseFile}` : "";
-  await run(["rpmsign", "--addsign", "--define", `_gpg_name ${key.id}`, ...(extra ? ["--define", `_gpg_sign_cmd_extra_args ${extra}`] : []), file]);
+  await run(["rpmsign", "--addsign", "--define", `_gpg_name ${key.id}`, ...(extra ? ["--define", `_gpg_sign_cmd_extra_args ${extra}`] : []), file], gpgEnv(key));
 }
 
 /** Detached armored signature `<file>.asc`. */
 export async function signDetached(file: string, key: SigningKey): Promise<string> {
   const out = `${file}.asc`;
-  await run(["gpg", ...gpgArgs(key), "--armor", "--detach-sign", "--output", out, file]);
+  await run(["gpg", ...gpgArgs(key), "--armor", "--detach-sign", "--output", out, file], gpgEnv(key));
   return out;
 }
 
 export async function exportPublicKey(dir: string, key: SigningKey): Promise<string> {
   const out = join(dir, "clusterrebootd-signing-key.asc");
-  await run(["gpg", "--batch", "--yes", "--armor", "--output", out, "--export", key.id]);
+  await run(["gpg", "--batch", "--yes", "--armor", "--output", out, "--export", key.id], gpgEnv(key));
   if ((await Bun.file(out).size) === 0) throw new Error(`gpg exported nothing for key ${key.id}`);
   return out;
 }

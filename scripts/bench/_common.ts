@@ -76,6 +76,7 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 /** Up to 3 significant decimals for small numbers, whole numbers for large ones. */
 export function fmt(n: number): string {
   if (!Number.isFinite(n)) return "n/a";
+  if (Number.isInteger(n)) return String(n);
   if (Math.abs(n) >= 100) return n.toFixed(0);
   if (Math.abs(n) >= 10) return n.toFixed(1);
   return n.toFixed(2);

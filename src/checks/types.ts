@@ -2,7 +2,7 @@
  * Built-in health checks: the spec comes from `health_checks:` (config/_checks.ts), each run gives
  * a tagged result with a one-line message for status output and logs.
  */
-import type { CheckPhase, HealthCheckConfig } from "../config/_checks.ts";
+import type { CheckPhase, HealthCheckConfig } from "../config/index.ts";
 import type { KubeApi } from "../kube/index.ts";
 import type { Clock, Fs } from "../platform/index.ts";
 import type { EtcdProbeFactory } from "./_etcd-probe.ts";

@@ -13,6 +13,7 @@ import type { Coordinator, Plan } from "../orchestrate/context.ts";
 import { realPorts } from "../platform/index.ts";
 import { makeKeys, type Keys } from "../slots/index.ts";
 import { parseWindows } from "../windows/index.ts";
+import { kubeFromConfig } from "../kube/index.ts";
 
 /** Loads and validates; prints every problem to stderr and returns a config_error outcome. */
 export async function loadOrFail(path: string): Promise<{ ok: true; config: Config; warnings: string[] } | { ok: false; outcome: Outcome }> {
@@ -122,9 +123,13 @@ export async function buildCoordinator(cfg: Config, o: BuildOptions): Promise<Co
   const plan = planFromConfig(cfg, { dryRun: o.dryRun, bootId, ...(o.metricsEndpoint ? { metricsEndpoint: o.metricsEndpoint } : {}), ...(o.skipHealth ? { skipHealth: true } : {}), ...(o.skipLock ? { skipLock: true } : {}) });
   const log = o.log ?? createLogger({ node: cfg.node_name, level: cfg.log_level, json: o.logJson ?? !process.stderr.isTTY });
   const ports = { ...base, log };
+  const kube = cfg.kubernetes ? kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: base.clock, fs: base.fs, env: process.env, log }) : undefined;
+  const checks = cfg.health_checks.length
+    ? { specs: cfg.health_checks, deps: { clock: base.clock, fs: base.fs, node: kube?.node ?? cfg.node_name, ...(kube ? { kube: kube.api } : {}) } }
+    : undefined;
   const health = createHealthRunner(
     { scriptPath: cfg.health_script, timeoutMs: plan.healthTimeoutMs, baseEnv: plan.baseEnv, ...(o.skipHealth ? { skip: true } : {}) },
     base,
   );
-  return { plan, ports, health, env: processEnv() };
+  return { plan, ports, health, env: processEnv(), ...(kube ? { kube } : {}), ...(checks ? { checks } : {}) };
 }

@@ -4,6 +4,7 @@
  * and the kill switch. They run on the partially parsed config, so a config with both a typo and
  * a missing CA file reports both; every field is type-guarded for that reason.
  */
+import { kubernetesFileWarnings } from "./_kubernetes.ts";
 import { readFile as nodeReadFile, stat as nodeStat } from "node:fs/promises";
 import type { FileStat } from "../platform/ports.ts";
 
@@ -56,7 +57,8 @@ export async function fileChecks(cfg: unknown, fs: FileAccess): Promise<{ proble
     healthScriptWarnings(get(cfg, "health_script"), fs),
     killSwitchWarnings(get(cfg, "kill_switch_file"), fs),
   ]);
-  return { problems: [...tls, ...flTls, ...auth], warnings: [...health, ...killSwitch, ...transportWarnings(cfg)] };
+  const kube = await kubernetesFileWarnings(cfg, fs.readFile);
+  return { problems: [...tls, ...flTls, ...auth], warnings: [...health, ...killSwitch, ...kube, ...transportWarnings(cfg)] };
 }
 
 // --- internal ---

@@ -6,10 +6,12 @@
 import { endpointUrl, parseEndpoint } from "./_addresses.ts";
 import { crossChecks, type CrossProblem } from "./_cross.ts";
 import type { ConfigObjectOutput } from "./schema.ts";
+import { kubernetesChecksProblems } from "./_checks.ts";
 
 type C = ConfigObjectOutput;
 
 export const topLevelRules = crossChecks<C>([
+  { reads: [["kubernetes"], ["health_checks"]], check: kubernetesChecksProblems },
   {
     reads: [["etcd_endpoints"], ["lock_backend"], ["fleetlock_client"]],
     check: (c) => {

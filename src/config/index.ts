@@ -16,5 +16,7 @@ export {
 export { DEFAULT_CONFIG_PATH, loadConfigFile, parseConfigText, type LoadOptions, type LoadResult } from "./load.ts";
 export { effectiveLockKey, groupLimit, keyPrefix } from "./derived.ts";
 export { baseEnvironment, formatDecimal, RC_INVOCATION_VARIABLE_NAMES, RC_VARIABLE_NAMES, type RuntimeEnvFacts } from "./env.ts";
+export type { KubernetesConfig } from "./_kubernetes.ts";
+export type { CheckPhase, HealthCheckConfig } from "./_checks.ts";
 export { DEFAULT_FLEETLOCK_LISTEN, FleetLockSchema, type FleetLockConfig } from "./_fleetlock.ts";
 export { expandPlaceholders, type Expansion } from "./placeholders.ts";

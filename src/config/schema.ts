@@ -27,6 +27,8 @@ import {
 import { finalizeConfig, topLevelRules } from "./_rules.ts";
 import { FleetLockClientSchema, InteractiveUsersSchema, LockBackendSchema, NotificationsSchema } from "./_daemon.ts";
 import { FleetLockSchema } from "./_fleetlock.ts";
+import { KubernetesSchema } from "./_kubernetes.ts";
+import { HealthChecksSchema } from "./_checks.ts";
 
 export const DEFAULT_LOCK_KEY = "/cluster/clusterrebootd/lock";
 /** Every key we write lives under this prefix, so one etcd role covers the daemon (W15). */
@@ -238,6 +240,8 @@ const ConfigObject = v.strictObject({
   notifications: NotificationsSchema,
   interactive_users: InteractiveUsersSchema,
   fleetlock: FleetLockSchema,
+  kubernetes: KubernetesSchema,
+  health_checks: HealthChecksSchema,
   lock_backend: LockBackendSchema,
   fleetlock_client: FleetLockClientSchema,
 });

@@ -61,6 +61,7 @@ export async function drainNode(deps: DrainDeps, node: string, opts: DrainOption
   let pending: Pod[] = [];
   let skipped: SkippedPod[] = [];
   let listError: string | null = null;
+  let listed = false;
 
   for (;;) {
     if (signal?.aborted) return giveUp({ kind: "interrupted" });
@@ -68,6 +69,7 @@ export async function drainNode(deps: DrainDeps, node: string, opts: DrainOption
     const list = await api.listPods({ fieldSelector: `spec.nodeName=${node}`, labelSelector: opts.podSelector }, signal);
     if (list.kind === "ok") {
       listError = null;
+      listed = true;
       const plans = list.value.map((pod) => ({ pod, plan: planPod(pod, opts) }));
       const refusals = plans.flatMap(({ pod, plan }) => (plan.kind === "refuse" ? [`${podLabel(podRef(pod))} ${plan.why}`] : []));
       if (refusals.length > 0) return giveUp({ kind: "failed", reason: `cannot drain node ${node}: ${refusals.join("; ")}` });
@@ -94,6 +96,8 @@ export async function drainNode(deps: DrainDeps, node: string, opts: DrainOption
     await clock.sleep(Math.min(refused ? delays.next().value : (opts.pollMs ?? POLL_MS), left), signal);
   }
 
+  // Never saw the pod list: "force" must not turn "API unreachable" into "drained".
+  if (!listed) return giveUp({ kind: "failed", reason: `could not list the pods on ${node} before the drain timeout: ${listError ?? "no answer"}` });
   const remaining: RemainingPod[] = pending.map((p) => ({ ...podRef(p), reason: reasons.get(uid(p)) ?? listError ?? "not evicted yet" }));
   log.event("warn", "drain_timeout", { node, on_timeout: opts.onTimeout, remaining: remaining.map((r) => `${podLabel(r)}: ${r.reason}`) });
   if (opts.onTimeout === "abort") {

@@ -2,7 +2,7 @@
  * Front door of kube/: cordon, PDB-aware drain, uncordon and node annotations for k3s/Kubernetes
  * fleets, over a small fetch-based API client (see api.ts for why not @kubernetes/client-node).
  */
-import type { KubernetesConfig } from "../config/_kubernetes.ts";
+import type { KubernetesConfig } from "../config/index.ts";
 import type { Logger } from "../observe/index.ts";
 import type { Clock, Fs } from "../platform/index.ts";
 import { createKubeApi, type KubeApi } from "./api.ts";

@@ -16,14 +16,24 @@ export interface BlockTracker {
   notified?: boolean;
 }
 
+/** How long the reboot waits for the `reboot_started` webhook: once the machine is down it is lost. */
+export const ANNOUNCE_TIMEOUT_MS = 3_000;
+
+/** Sends `reboot_started` and waits (bounded) for its delivery, right before the reboot command. */
+export async function announceReboot(co: Coordinator, fields: Record<string, unknown>): Promise<void> {
+  const n = co.notifier;
+  if (!n) return;
+  n.notify("reboot_started", fields);
+  const stop = new AbortController();
+  await Promise.race([n.idle(), co.ports.clock.sleep(ANNOUNCE_TIMEOUT_MS, stop.signal)]);
+  stop.abort();
+}
+
 export function afterPass(co: Coordinator, r: PassReport, t: BlockTracker): void {
   const n = co.notifier;
   const now = co.ports.clock.now();
   const kind = r.outcome.kind;
-  if (r.rebootCommand) {
-    if (r.rebootCommand.ok) n?.notify("reboot_started", { group: r.group, slot: r.slot?.key, command: r.command?.join(" ") });
-    else n?.notify("reboot_failed", { group: r.group, slot: r.slot?.key, error: r.rebootCommand.error });
-  }
+  if (r.rebootCommand && !r.rebootCommand.ok) n?.notify("reboot_failed", { group: r.group, slot: r.slot?.key, error: r.rebootCommand.error });
   if (kind === "post_boot_released") n?.notify("node_healthy", { group: r.group, message: r.outcome.message });
   const needs = r.preDetectors?.requiresReboot ?? true;
   if (r.slot?.attempts !== undefined) {

@@ -17,6 +17,7 @@ import type { Coordinator } from "./context.ts";
 import { outcome } from "./outcome.ts";
 import type { PassReport } from "./report.ts";
 import { describe, runHealth } from "./_steps.ts";
+import { restoreNode } from "./_kube.ts";
 
 /**
  * The post-reboot marker (/run/clusterrebootd/post-reboot.json): on tmpfs, so it exists exactly
@@ -48,6 +49,8 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
   if (rec.phase === "preparing") {
     // Preparing slots live on a session lease. Ours (this process): an interrupted pass; another
     // process's: it died before rebooting. Either way nobody rebooted: free it now, no cooldown.
+    // It may have died mid-drain: uncordon first (the state is on the Node's annotations).
+    await restoreNode(co, "previous process died before rebooting");
     const n = await deleteSlots(etcd.gw, [own]);
     ports.log.event("warn", "slot_recovered", { slot: own.key, previous_pid: rec.pid, freed: n });
     return done("no_action", `freed a preparing slot left by pid ${rec.pid} (it never rebooted)`);
@@ -74,6 +77,7 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
     own = up.slot;
     r.slot = { key: own.key, phase: "verifying" };
     ports.log.event("info", "post_boot_verifying", { slot: own.key, rebooted, boot_id: bootId });
+    if (co.kube) await co.kube.kube.annotate(co.kube.node, "verifying");
   }
 
   const h = await runHealth(co, r, "post-boot", { lockHeld: true, lockAttempts: 0 }, "run", signal);
@@ -85,6 +89,9 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
       `post-boot health check failing (${describe(h)}); slot kept until healthy${rec.deadline ? ` or until it expires at ${rec.deadline}` : ""}`,
     );
   }
+  // Uncordon before the slot goes to the next node; if that fails, keep the slot and retry.
+  if (!(await restoreNode(co, "post-boot checks passed")))
+    return done("health_blocked", "post-boot checks passed but uncordoning the node failed; slot kept, retrying");
   if (det.requiresReboot) ports.log.event("warn", "still_requires_reboot", { slot: own.key, detectors: det.results.filter((d) => d.kind === "required").map((d) => d.name) });
 
   const prev = parseRecord(RebootsRecordSchema, (await etcd.gw.get(etcd.keys.reboots(plan.node)))?.value);

@@ -1,5 +1,6 @@
 /** Small steps shared by the pass, the post-boot path and the work under the slot. */
 import { classifyPeers, evaluatePolicy } from "../cluster/index.ts";
+import { runChecks, type ChecksReport } from "../checks/index.ts";
 import type { HealthPhase, HealthResult } from "../health/index.ts";
 import type { ClusterState, RebootsRecord } from "../slots/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
@@ -15,7 +16,27 @@ export async function checkKillSwitch(co: Coordinator): Promise<{ path: string; 
   return { path, active: true };
 }
 
-/** Run the health script, publish the result (run/once only), and log it. */
+/**
+ * The health script and the built-in checks of the phase, as one verdict: healthy only if both
+ * pass. A check failure turns a passing script result into an `error` naming the checks, so it is
+ * published and reported as unhealthy like any script failure.
+ */
+export async function checkHealth(
+  co: Coordinator,
+  phase: HealthPhase,
+  vars: { lockHeld: boolean; lockAttempts: number },
+  signal?: AbortSignal,
+): Promise<{ h: HealthResult; checks?: ChecksReport }> {
+  const [h, checks] = await Promise.all([
+    co.health.run(phase, { ...vars, lockEnabled: co.etcd !== undefined || co.remote !== undefined }, signal),
+    co.checks && co.checks.specs.length > 0 ? runChecks(co.checks.specs, phase, co.checks.deps, signal) : undefined,
+  ]);
+  if (!checks || checks.kind === "pass" || h.kind !== "pass") return { h, ...(checks ? { checks } : {}) };
+  const { exitCode: _e, ...rest } = h;
+  return { h: { ...rest, kind: "error", error: `built-in checks blocked: ${checks.message}` }, checks };
+}
+
+/** Run the health script (and checks), publish the result (run/once only), and log it. */
 export async function runHealth(
   co: Coordinator,
   r: PassReport,
@@ -24,8 +45,9 @@ export async function runHealth(
   mode: PassMode,
   signal?: AbortSignal,
 ): Promise<HealthResult> {
-  const h = await co.health.run(phase, { ...vars, lockEnabled: co.etcd !== undefined }, signal);
+  const { h, checks } = await checkHealth(co, phase, vars, signal);
   r.health.push(h);
+  if (checks) (r.checks ??= []).push(checks);
   const level = h.kind === "pass" ? "debug" : "warn";
   co.ports.log.event(level, "health_check", {
     phase,

@@ -9,6 +9,8 @@ import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type OutcomeKind } from "./outcome.ts";
 import type { PassReport } from "./report.ts";
 import { rebootVariables } from "./_command.ts";
+import { restoreNode } from "./_kube.ts";
+import { announceReboot } from "./_events.ts";
 import { checkKillSwitch, describe, detectorErrors, loopGuard, policyVerdict, recentReboots, runHealth } from "./_steps.ts";
 
 /** How long the reboot command itself may run (it usually returns at once while shutdown begins). */
@@ -25,7 +27,10 @@ export async function underSlot(
 ): Promise<PassReport> {
   const { plan, ports } = co;
   const etcd = co.etcd!;
+  let drained = false;
   const release = async (kind: OutcomeKind, message: string, cooldownSec = 0) => {
+    // Never give the slot back with the node still cordoned by us.
+    if (drained) await restoreNode(co, "slot released without reboot");
     const rel = await releaseSlot(etcd.gw, etcd.keys, slot, { cooldownSec, nowMs: ports.clock.now(), node: plan.node });
     ports.log.event("info", "slot_released", { slot: slot.key, result: rel.kind, reason: kind });
     r.slot = { ...r.slot, key: slot.key, phase: "released", released: rel.kind === "released" };
@@ -53,7 +58,21 @@ export async function underSlot(
   const h = await runHealth(co, r, "post-lock", { lockHeld: true, lockAttempts: r.slot?.attempts ?? 1 }, mode, signal);
   if (h.kind !== "pass") return release("health_blocked", `health script blocked reboot under lock (${describe(h)})`);
 
-  // (Kubernetes drain goes here, while we hold the slot.)
+  // Kubernetes: cordon and drain while we hold the slot (PDBs decide through the Eviction API).
+  if (co.kube?.drain && mode === "run") {
+    if (plan.dryRun) ports.log.event("info", "would_drain", { node: co.kube.node });
+    else {
+      const d = await co.kube.kube.drain(co.kube.node, co.kube.drain, signal);
+      ports.metrics?.observe("drain_seconds", d.durationMs / 1000, { result: d.kind });
+      const detail =
+        d.kind === "timeout" ? `timed out; still on the node: ${d.remaining.map((p) => `${p.namespace}/${p.name} (${p.reason})`).join(", ")}` : d.kind === "failed" ? d.reason : d.kind;
+      r.drain = { kind: d.kind, durationMs: d.durationMs, ...(d.kind === "drained" ? {} : { message: detail }) };
+      ports.log.event(d.kind === "drained" ? "info" : "warn", "drain_finished", { node: co.kube.node, result: d.kind, duration_ms: Math.round(d.durationMs), ...(d.kind === "drained" ? { evicted: d.evicted.length, forced: d.forced.length } : { detail }) });
+      // Every result but `drained` has already uncordoned the node: just give the slot back.
+      if (d.kind !== "drained") return release("drain_blocked", `drain of ${co.kube.node} did not finish (${detail}); node uncordoned, slot released`);
+      drained = true;
+    }
+  }
 
   // Windows again, right before the command: a window may have closed while we prepared (W4).
   if (hasWindows(plan.windows)) {
@@ -94,10 +113,15 @@ export async function underSlot(
       return fence satisfies never;
   }
   r.slot = { key: slot.key, phase: "rebooting", attempts: r.slot?.attempts ?? 1 };
+  if (co.kube && !plan.dryRun) {
+    const a = await co.kube.kube.annotate(co.kube.node, "rebooting");
+    if (a.kind === "failed") ports.log.event("warn", "annotate_failed", { node: co.kube.node, state: "rebooting", reason: a.reason });
+  }
   ports.log.event("warn", "reboot_started", { slot: slot.key, command: argv.join(" "), dry_run: plan.dryRun, deadline: fence.record.deadline });
 
   if (plan.dryRun) {
     ports.log.event("info", "would_reboot", { command: argv.join(" ") });
+    if (drained) await restoreNode(co, "dry run");
     const rel = await releaseSlot(etcd.gw, etcd.keys, fence.slot, { cooldownSec: plan.cooldownSec, nowMs: ports.clock.now(), node: plan.node });
     ports.log.event("info", "slot_released", { slot: slot.key, result: rel.kind, reason: "dry_run" });
     r.slot = { ...r.slot, key: slot.key, phase: "released", released: rel.kind === "released" };
@@ -105,6 +129,7 @@ export async function underSlot(
     return r;
   }
 
+  await announceReboot(co, { group: plan.group, slot: slot.key, command: argv.join(" ") });
   // Not tied to our shutdown signal (W22): systemd stopping us must not kill the reboot command.
   const res = await ports.runner.run({
     argv,

@@ -14,6 +14,7 @@ import { outcome, type OutcomeKind } from "./outcome.ts";
 import { newReport, type PassReport } from "./report.ts";
 import { checkKillSwitch, commandFor, describe, detectorErrors, runHealth } from "./_steps.ts";
 import { rebootVariables } from "./_command.ts";
+import { announceReboot } from "./_events.ts";
 
 export interface RemoteLock {
   client: FleetLockClient;
@@ -97,6 +98,7 @@ export async function runClientPass(co: Coordinator, remote: RemoteLock, mode: P
   if (mode === "once" || plan.dryRun) return giveBack("ready", mode === "once" ? "reboot prerequisites satisfied (--once: lock released, command not run)" : "dry-run: would reboot now");
 
   ports.log.event("warn", "reboot_started", { slot: r.slot.key, command: cmd.argv.join(" "), backend: "fleetlock" });
+  await announceReboot(co, { group: plan.group, slot: r.slot.key, command: cmd.argv.join(" ") });
   const res = await ports.runner.run({ argv: cmd.argv, env: { ...co.env, ...plan.baseEnv, ...rebootVariables(undefined) }, timeoutMs: 120_000 });
   r.slot = { ...r.slot, phase: "rebooting" };
   if (res.kind !== "exited" || res.exitCode !== 0) {

@@ -11,6 +11,8 @@ import type { Clock, Fs, Host, ProcessRunner } from "../platform/index.ts";
 import type { Keys } from "../slots/index.ts";
 import type { WindowSet } from "../windows/index.ts";
 import type { RemoteLock } from "./client-pass.ts";
+import type { CheckDeps, CheckSpec } from "../checks/index.ts";
+import type { KubeSetup } from "../kube/index.ts";
 
 export interface Plan {
   node: string;
@@ -70,6 +72,10 @@ export interface Coordinator {
   /** The process environment given to detectors and (with RC_*) to the reboot command. */
   env: Record<string, string>;
   notifier?: Notifier;
+  /** kubernetes: cordon/drain under the slot, uncordon after post-boot checks. */
+  kube?: KubeSetup;
+  /** health_checks: built-in checks run beside the health script in every phase. */
+  checks?: { specs: CheckSpec[]; deps: CheckDeps };
   /** lock_backend: fleetlock — a remote FleetLock server instead of etcd (then etcd is absent). */
   remote?: RemoteLock;
   /** What the loop remembers between passes (deferral start); absent for single passes. */

@@ -11,7 +11,7 @@ import { parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.t
 import type { Coordinator } from "./context.ts";
 import { runPass } from "./pass.ts";
 import type { PassReport } from "./report.ts";
-import { healthReason } from "./_steps.ts";
+import { checkHealth, healthReason } from "./_steps.ts";
 import { recordPass } from "./_metrics.ts";
 import { afterPass, type BlockTracker } from "./_events.ts";
 
@@ -206,7 +206,7 @@ function startHeartbeat(ref: { co: Coordinator & { health: HealthRunner & { last
       if (both.aborted || !co.session) break;
       if (Date.now() - health.lastRunAt < plan.publishIntervalMs * 0.9) continue;
       try {
-        const h = await health.run("heartbeat", { lockHeld: false, lockAttempts: 0, lockEnabled: true }, both);
+        const { h } = await checkHealth({ ...co, health }, "heartbeat", { lockHeld: false, lockAttempts: 0 }, both);
         if (both.aborted) break;
         await co.session.ensureLease();
         await co.session.publishHealth({ healthy: h.kind === "pass", phase: "heartbeat", ...(h.kind === "pass" ? {} : { reason: healthReason(h) }), seq: h.seq, nowMs: ports.clock.now() });

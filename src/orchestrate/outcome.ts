@@ -20,6 +20,7 @@ export type OutcomeKind =
   | "users_logged_in" // deferring while interactive users are logged in (bounded)
   | "lock_unavailable" // every slot of the group (or the global cap) is taken
   | "reboot_loop_guard" // rebooted too often recently; operator needed
+  | "drain_blocked" // the Kubernetes drain did not finish (PDB, timeout, refused pods); node uncordoned
   | "ok" // a command that is not an orchestration pass succeeded
   | "runtime_error" // etcd, detector or health runtime failure; interrupted --once
   | "config_error" // invalid configuration (any problem validate-config can see)
@@ -44,6 +45,7 @@ export const EXIT_CODE: { readonly [K in OutcomeKind]: number } = {
   users_logged_in: 0,
   // Refusing to reboot again without an operator is a health refusal, not a lock problem.
   reboot_loop_guard: 3,
+  drain_blocked: 3,
   ok: 0,
   runtime_error: 1,
   config_error: 2,

@@ -16,6 +16,7 @@ import { newReport, type PassReport } from "./report.ts";
 import { checkKillSwitch, commandFor, describe, detectorErrors, loopGuard, policyVerdict, runHealth } from "./_steps.ts";
 import { underSlot } from "./_underslot.ts";
 import { runClientPass } from "./client-pass.ts";
+import { restoreLeftovers } from "./_kube.ts";
 
 export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSignal): Promise<PassReport> {
   if (co.remote) return runClientPass(co, co.remote, mode, signal);
@@ -37,6 +38,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     for (const s of state.slots) r.slotsInUse[s.group] = (r.slotsInUse[s.group] ?? 0) + 1;
     const own = state.slots.find((s) => s.node === plan.node);
     if (own && mode !== "status") return handleOwnSlot(co, r, own, signal);
+    if (!own && mode !== "status") await restoreLeftovers(co);
     if (own) {
       r.slot = { key: own.key, phase: own.record?.phase ?? "unknown" };
       return done("lock_unavailable", `this node holds slot ${own.key} (phase ${own.record?.phase ?? "unknown"}); run without --once finishes it`);

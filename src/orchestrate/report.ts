@@ -4,6 +4,7 @@ import type { Evaluation } from "../detect/index.ts";
 import type { HealthResult } from "../health/index.ts";
 import type { SlotEntry } from "../slots/index.ts";
 import type { WindowDecision } from "../windows/index.ts";
+import type { ChecksReport } from "../checks/index.ts";
 import type { Outcome } from "./outcome.ts";
 
 export interface PassReport {
@@ -17,6 +18,10 @@ export interface PassReport {
   preDetectors?: Evaluation;
   postDetectors?: Evaluation;
   health: HealthResult[];
+  /** Built-in health checks, one report per phase that ran them. */
+  checks?: ChecksReport[];
+  /** The Kubernetes drain of this pass, if one ran. */
+  drain?: { kind: string; durationMs: number; message?: string };
   policy?: PolicyVerdict;
   peers?: PeerView[];
   /** Slots held by others when we could not get one (or all slots, for status). */

@@ -164,6 +164,16 @@ describe("drain refusals", () => {
     expect(r.reason).toContain("401 Unauthorized");
   });
 
+  test("an API server that never lists the pods fails the drain even with on_timeout force", async () => {
+    fake.fail({ method: "GET", path: /\/api\/v1\/pods$/, status: 503, times: Infinity });
+    const h = harness(fake);
+    const r = await drive(h.clock, h.kube.drain(NODE, drainOpts({ timeoutMs: 10_000, onTimeout: "force" })), 1_000);
+    if (r.kind !== "failed") throw new Error(r.kind);
+    expect(r.reason).toContain("could not list the pods on pi-03 before the drain timeout: 503");
+    expect(fake.requests.filter((x) => x.method === "DELETE")).toHaveLength(0);
+    expect(unschedulable(fake)).toBe(false);
+  });
+
   test("an aborted signal interrupts the drain and undoes the cordon", async () => {
     fake.addPdb({ name: "web-pdb", selector: { app: "web" }, refusals: Infinity });
     const h = harness(fake);

@@ -1,0 +1,122 @@
+/**
+ * The orchestrator with Kubernetes: drain under the slot, annotations through the reboot,
+ * uncordon before the slot is released, a PDB that blocks the drain, and a cordon left behind by
+ * a crashed daemon. Real etcd for the slots; the fake API server of tests/support for Kubernetes.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openSession } from "../../src/cluster/index.ts";
+import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
+import type { HealthRunner } from "../../src/health/index.ts";
+import { STATE_ANNOTATION } from "../../src/kube/index.ts";
+import { runPass, type Coordinator, type Plan } from "../../src/orchestrate/index.ts";
+import { createFs } from "../../src/platform/index.ts";
+import { makeKeys, readClusterState, type Keys } from "../../src/slots/index.ts";
+import { parseWindows } from "../../src/windows/index.ts";
+import { FakeHost } from "../fakes/host.ts";
+import { exited, FakeRunner } from "../fakes/runner.ts";
+import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { annotationsOf, drainOpts, drive, harness, NODE, seedNode, startFakeApiServer, unschedulable, type FakeApiServer } from "../support/fake-apiserver.ts";
+
+let cluster: EtcdCluster;
+let gw: EtcdGateway;
+let dir: string;
+let fake: FakeApiServer;
+let keys: Keys;
+let n = 0;
+
+beforeAll(async () => {
+  cluster = await startEtcd();
+  gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 3000 });
+  dir = await mkdtemp(join(tmpdir(), "crd-pk-"));
+});
+afterAll(async () => {
+  await gw?.close();
+  await cluster?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  keys = makeKeys(`/pk${n++}`);
+  fake = await startFakeApiServer();
+  seedNode(fake);
+});
+afterEach(() => fake.stop());
+
+const passHealth: HealthRunner = {
+  async run(phase) {
+    return { phase, seq: 0, durationMs: 1, stdout: "", stderr: "", truncated: false, kind: "pass", exitCode: 0 };
+  },
+};
+
+async function coordinator(opts: { requireReboot?: boolean; drain?: Partial<ReturnType<typeof drainOpts>>; host?: FakeHost } = {}) {
+  const h = harness(fake);
+  const host = opts.host ?? new FakeHost({ bootId: "boot-1" });
+  const runner = new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
+  const w = parseWindows({ deny: [], allow: [], timezone: "UTC" });
+  if (!w.ok) throw new Error("windows");
+  const plan: Plan = {
+    node: NODE, group: "g", fallback: false, limit: 1, globalCap: null,
+    detectors: [{ name: "flag", type: "file", path: opts.requireReboot === false ? join(dir, "absent") : dir }],
+    policy: { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] },
+    windows: w.windows, killSwitchFile: join(dir, "none"), rebootCommand: ["/sbin/reboot-sim"], dryRun: false,
+    healthTimeoutMs: 1000, publishIntervalMs: 1000, checkIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000,
+    cooldownSec: 0, lockTtlSec: 5, slotTimeoutSec: 120, rebootGraceMs: 30_000, maxRebootsPerNode: 3, rebootLoopWindowMs: 86_400_000,
+    blockedThresholdMs: 3_600_000, deferForUsers: false, maxDeferMs: 1,
+    baseEnv: { RC_NODE_NAME: NODE },
+  };
+  const session = await openSession(gw, keys, { node: NODE, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: h.clock.now() });
+  const co: Coordinator = {
+    plan, health: passHealth, env: {}, etcd: { gw, keys }, session,
+    ports: { clock: h.clock, runner, host, fs: createFs(), log: h.log },
+    kube: { kube: h.kube, api: h.api, node: NODE, drain: drainOpts(opts.drain) },
+  };
+  return { co, runner, host, clock: h.clock, session };
+}
+
+test("drain under the slot, 'rebooting' through the reboot, uncordon before the slot is released", async () => {
+  const a = await coordinator();
+  const r1 = await drive(a.clock, runPass(a.co, "run"));
+  expect(r1.outcome.kind).toBe("rebooting");
+  expect(r1.drain?.kind).toBe("drained");
+  expect(unschedulable(fake)).toBe(true);
+  expect(annotationsOf(fake)[STATE_ANNOTATION]).toBe("rebooting");
+  expect(fake.podNames(NODE)).not.toContain("default/web-1");
+  await a.session.close({ revoke: false });
+
+  a.host.reboot();
+  const b = await coordinator({ requireReboot: false, host: a.host });
+  const r2 = await drive(b.clock, runPass(b.co, "run"));
+  expect(r2.outcome.kind).toBe("post_boot_released");
+  expect(unschedulable(fake)).toBe(false);
+  expect(annotationsOf(fake)[STATE_ANNOTATION]).toBeUndefined();
+  expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+  await b.session.close({ revoke: true });
+});
+
+test("a PDB that never allows the eviction: drain_blocked, node uncordoned, slot released, no reboot", async () => {
+  fake.addPdb({ name: "web-pdb", selector: { app: "web" }, refusals: Infinity });
+  const a = await coordinator({ drain: { timeoutMs: 5_000, onTimeout: "abort" } });
+  const r = await drive(a.clock, runPass(a.co, "run"));
+  expect(r.outcome.kind).toBe("drain_blocked");
+  expect(r.outcome.message).toContain("web-1");
+  expect(a.runner.argvs).toEqual([]);
+  expect(unschedulable(fake)).toBe(false);
+  expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+  await a.session.close({ revoke: true });
+});
+
+test("a cordon left by a crashed daemon (no slot any more) is undone by the next pass", async () => {
+  fake.addPdb({ name: "web-pdb", selector: { app: "web" }, refusals: Infinity });
+  const crashed = harness(fake);
+  void crashed.kube.drain(NODE, drainOpts()); // cordons, then waits on the PDB forever: the "crash"
+  await crashed.clock.untilSleeping();
+  expect(unschedulable(fake)).toBe(true);
+  const a = await coordinator({ requireReboot: false });
+  const r = await drive(a.clock, runPass(a.co, "run"));
+  expect(r.outcome.kind).toBe("no_action");
+  expect(unschedulable(fake)).toBe(false);
+  expect(annotationsOf(fake)[STATE_ANNOTATION]).toBeUndefined();
+  await a.session.close({ revoke: true });
+});
