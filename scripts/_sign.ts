@@ -34,7 +34,9 @@ function gpgArgs(key: SigningKey): string[] {
 
 export async function signRpm(file: string, key: SigningKey): Promise<void> {
   const extra = key.passphraseFile ? `--pinentry-mode loopback --passphrase-file ${key.passphraseFile}` : "";
-  await run(["rpmsign", "--addsign", "--define", `_gpg_name ${key.id}`, ...(extra ? ["--define", `_gpg_sign_cmd_extra_args ${extra}`] : []), file], gpgEnv(key));
+  // rpm's default gpg path differs between distributions (Debian's says /usr/bin/gpg2): use ours.
+  const gpg = Bun.which("gpg") ?? "gpg";
+  await run(["rpmsign", "--addsign", "--define", `__gpg ${gpg}`, "--define", `_gpg_name ${key.id}`, ...(extra ? ["--define", `_gpg_sign_cmd_extra_args ${extra}`] : []), file], gpgEnv(key));
 }
 
 /** Detached armored signature `<file>.asc`. */

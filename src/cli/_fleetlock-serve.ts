@@ -3,9 +3,10 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Config, FleetLockConfig } from "../config/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
-import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, startFleetLockServer } from "../fleetlock/index.ts";
+import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, createKubeHooks, startFleetLockServer } from "../fleetlock/index.ts";
+import { kubeFromConfig } from "../kube/index.ts";
 import type { Logger } from "../observe/index.ts";
-import { systemClock } from "../platform/index.ts";
+import { createFs, systemClock } from "../platform/index.ts";
 import type { Keys } from "../slots/index.ts";
 
 export type ServeResult =
@@ -24,12 +25,16 @@ export async function serveFleetLock(
     return { ok: false, kind: "config_error", message: `cannot read fleetlock.tls files: ${err instanceof Error ? err.message : String(err)}` };
   }
   const serverName = `${cfg.node_name}/${hostname()}:${process.pid}`;
+  // kubernetes.drain: drain the client's node before granting, uncordon on steady-state.
+  const k = cfg.kubernetes ? kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: systemClock, fs: createFs(), env: process.env, log: deps.log }) : undefined;
+  const hooks = k?.drain ? createKubeHooks({ kube: k.kube, api: k.api, drain: k.drain, log: deps.log }) : undefined;
   const backend = createEtcdBackend({
     gw: deps.gw,
     keys: deps.keys,
     clock: systemClock,
     log: deps.log,
     settings: backendSettingsFromConfig(cfg, fl, { serverName, pid: process.pid }),
+    ...(hooks ? { hooks } : {}),
   });
   const handler = createFleetLockHandler({ backend, maxBodyBytes: fl.max_body_bytes, log: deps.log, serveMetrics: deps.serveMetrics });
   try {

@@ -37,3 +37,4 @@ export {
   type FleetLockClient,
   type FleetLockClientOptions,
 } from "./client.ts";
+export { appSpecificId, createKubeHooks, ID_ANNOTATION, ZINCATI_APP_ID, type KubeHooksDeps } from "./kube-hooks.ts";

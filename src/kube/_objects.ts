@@ -24,7 +24,13 @@ export const NodeSchema = v.looseObject({
   metadata: Meta,
   spec: v.optional(v.nullable(v.looseObject({ unschedulable: v.optional(v.nullable(v.boolean())) }))),
   status: v.optional(
-    v.nullable(v.looseObject({ conditions: v.optional(v.nullable(v.array(v.looseObject({ type: v.string(), status: v.string() })))) })),
+    v.nullable(
+      v.looseObject({
+        conditions: v.optional(v.nullable(v.array(v.looseObject({ type: v.string(), status: v.string() })))),
+        // The machine id (/etc/machine-id) of the node: FleetLock clients are mapped through it.
+        nodeInfo: v.optional(v.nullable(v.looseObject({ machineID: v.optional(v.nullable(v.string())) }))),
+      }),
+    ),
   ),
 });
 export type Node = v.InferOutput<typeof NodeSchema>;

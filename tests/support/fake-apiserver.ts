@@ -87,12 +87,12 @@ export class FakeApiServer {
     this.server = null;
   }
 
-  addNode(name: string, o: { unschedulable?: boolean; ready?: boolean; labels?: Record<string, string>; annotations?: Record<string, string> } = {}): void {
+  addNode(name: string, o: { unschedulable?: boolean; ready?: boolean; labels?: Record<string, string>; annotations?: Record<string, string>; machineID?: string } = {}): void {
     const node: Obj = {
       apiVersion: "v1", kind: "Node",
       metadata: { name, uid: randomUUID(), resourceVersion: this.nextRv(), labels: { "kubernetes.io/hostname": name, ...o.labels }, annotations: { ...o.annotations } },
       spec: o.unschedulable ? { unschedulable: true } : {},
-      status: { conditions: [{ type: "Ready", status: o.ready === false ? "False" : "True", reason: "KubeletReady" }] },
+      status: { conditions: [{ type: "Ready", status: o.ready === false ? "False" : "True", reason: "KubeletReady" }], ...(o.machineID ? { nodeInfo: { machineID: o.machineID } } : {}) },
     };
     this.nodes.set(name, withTaint(node));
   }
