@@ -2,7 +2,7 @@
 import { isTransient } from "../etcd/index.ts";
 import type { Logger } from "../observe/index.ts";
 import type { Coordinator } from "../orchestrate/context.ts";
-import { backoffDelay } from "../orchestrate/loop.ts";
+import { backoffDelay } from "../orchestrate/index.ts";
 
 /** Deadline for a graceful stop; systemd's TimeoutStopSec should be longer. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;

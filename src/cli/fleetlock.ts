@@ -5,8 +5,7 @@
  */
 import { defineCommand } from "citty";
 import * as v from "valibot";
-import { FleetLockSchema, type FleetLockConfig } from "../config/index.ts";
-import { checkListen } from "../config/_addresses.ts";
+import { checkListen, FleetLockSchema, type FleetLockConfig } from "../config/index.ts";
 import type { Config } from "../config/index.ts";
 import { createLogger } from "../observe/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";

@@ -89,3 +89,17 @@ function parsePort(s: string): number | null {
 export function checkHostname(raw: string): string | null {
   return HOSTNAME_RE.test(raw) ? null : `expected a DNS name such as etcd.example.internal, got ${JSON.stringify(raw)}`;
 }
+
+/** The problem with a base URL, or null; for config validation (FleetLock server URLs). */
+export function checkBaseUrl(raw: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return `expected an http:// or https:// URL, got ${JSON.stringify(raw)}`;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return `expected an http:// or https:// URL, got ${JSON.stringify(raw)}`;
+  if (u.search || u.hash) return `must not carry a query or fragment, got ${JSON.stringify(raw)}`;
+  return null;
+}
+

@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { bool, expected, int, list, nameSchema, problemCheck, str } from "./_fields.ts";
-import { checkBaseUrl } from "../fleetlock/client.ts";
+import { checkBaseUrl } from "./_addresses.ts";
 
 export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed"] as const;
 

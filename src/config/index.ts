@@ -19,4 +19,5 @@ export { baseEnvironment, formatDecimal, RC_INVOCATION_VARIABLE_NAMES, RC_VARIAB
 export type { KubernetesConfig } from "./_kubernetes.ts";
 export type { CheckPhase, HealthCheckConfig } from "./_checks.ts";
 export { DEFAULT_FLEETLOCK_LISTEN, FleetLockSchema, type FleetLockConfig } from "./_fleetlock.ts";
+export { checkBaseUrl, checkListen } from "./_addresses.ts";
 export { expandPlaceholders, type Expansion } from "./placeholders.ts";

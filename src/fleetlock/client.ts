@@ -7,9 +7,11 @@
  * `Url::join` would silently drop its last path segment), the default timeout is 30 s instead of
  * 30 min (the daemon has its own loop and backoff), and response bodies are read with a cap.
  */
+import { checkBaseUrl } from "../config/index.ts";
 import { readBodyCapped } from "./_body.ts";
 import { PATHS, PROTOCOL_HEADER, type Endpoint } from "./protocol.ts";
 
+export { checkBaseUrl };
 export const DEFAULT_CLIENT_TIMEOUT_MS = 30_000;
 /** Error bodies are `{kind, value}`; anything this large is not one. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -37,19 +39,6 @@ export interface FleetLockClient {
   preReboot(id: string, group: string, signal?: AbortSignal): Promise<FleetLockCallResult>;
   /** UnlockIfHeld: ok means this id holds no slot now. */
   steadyState(id: string, group: string, signal?: AbortSignal): Promise<FleetLockCallResult>;
-}
-
-/** The problem with a base URL, or null; for config validation. */
-export function checkBaseUrl(raw: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return `expected an http:// or https:// URL, got ${JSON.stringify(raw)}`;
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return `expected an http:// or https:// URL, got ${JSON.stringify(raw)}`;
-  if (u.search || u.hash) return `must not carry a query or fragment, got ${JSON.stringify(raw)}`;
-  return null;
 }
 
 /** Throws for an invalid base URL: callers validate configuration first (checkBaseUrl). */
