@@ -3,7 +3,7 @@
  * to etcd, and build the Coordinator with the real ports.
  */
 import { readFile } from "node:fs/promises";
-import { baseEnvironment, groupLimit, keyPrefix, loadConfigFile, type Config } from "../config/index.ts";
+import { baseEnvironment, groupLimit, keyPrefix, loadConfigFile, policyConfig, type Config } from "../config/index.ts";
 import type { DetectorSpec } from "../detect/index.ts";
 import type { EtcdConnectOptions, EtcdGateway } from "../etcd/index.ts";
 import { createHealthRunner } from "../health/index.ts";
@@ -49,12 +49,7 @@ export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: strin
     limit: groupLimit(cfg),
     globalCap: cfg.global_max_concurrent_reboots,
     detectors: detectorSpecs(cfg),
-    policy: {
-      minHealthyFraction: cp.min_healthy_fraction,
-      minHealthyAbsolute: cp.min_healthy_absolute,
-      forbidIfOnlyFallbackLeft: cp.forbid_if_only_fallback_left,
-      fallbackNodes: cp.fallback_nodes,
-    },
+    policy: policyConfig(cfg),
     windows: w.windows,
     killSwitchFile: cfg.kill_switch_file,
     rebootCommand: cfg.reboot_command,

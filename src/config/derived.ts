@@ -8,6 +8,17 @@ export function keyPrefix(cfg: Config): string {
   return cfg.etcd_namespace;
 }
 
+/** The cluster policy thresholds in the shape cluster/policy.ts evaluates. */
+export function policyConfig(cfg: Config) {
+  const cp = cfg.cluster_policies;
+  return {
+    minHealthyFraction: cp.min_healthy_fraction,
+    minHealthyAbsolute: cp.min_healthy_absolute,
+    forbidIfOnlyFallbackLeft: cp.forbid_if_only_fallback_left,
+    fallbackNodes: cp.fallback_nodes,
+  };
+}
+
 /** Slot limit of this node's group: `group_limits[group]`, else `max_concurrent_reboots`. */
 export function groupLimit(cfg: Config): number {
   return Object.hasOwn(cfg.group_limits, cfg.group) ? (cfg.group_limits[cfg.group] ?? cfg.max_concurrent_reboots) : cfg.max_concurrent_reboots;

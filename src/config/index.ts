@@ -14,7 +14,7 @@ export {
   detectorName,
 } from "./schema.ts";
 export { DEFAULT_CONFIG_PATH, loadConfigFile, parseConfigText, type LoadOptions, type LoadResult } from "./load.ts";
-export { effectiveLockKey, groupLimit, keyPrefix } from "./derived.ts";
+export { effectiveLockKey, groupLimit, keyPrefix, policyConfig } from "./derived.ts";
 export { baseEnvironment, formatDecimal, RC_INVOCATION_VARIABLE_NAMES, RC_VARIABLE_NAMES, type RuntimeEnvFacts } from "./env.ts";
 export type { KubernetesConfig } from "./_kubernetes.ts";
 export type { CheckPhase, HealthCheckConfig } from "./_checks.ts";

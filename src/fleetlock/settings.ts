@@ -2,7 +2,7 @@
  * BackendSettings from the loaded config, computed the way the daemon computes its Plan
  * (cli/_setup.ts planFromConfig), so a FleetLock client meets the same limits and gates as a node.
  */
-import type { Config } from "../config/index.ts";
+import { policyConfig, type Config } from "../config/index.ts";
 import { parseWindows } from "../windows/index.ts";
 import type { BackendSettings } from "./backend.ts";
 
@@ -16,19 +16,13 @@ export function backendSettingsFromConfig(cfg: Config, fl: FleetLockGroupsConfig
   const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
   // The loader already validated windows; a failure here is a bug, not an operator error.
   if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
-  const cp = cfg.cluster_policies;
   return {
     limitFor: (group) => groupLimitFor(cfg, fl, group),
     globalCap: cfg.global_max_concurrent_reboots,
     slotTimeoutSec: cfg.reboot_slot_timeout_sec,
     cooldownSec: cfg.min_reboot_interval_sec,
     windows: w.windows,
-    policy: {
-      minHealthyFraction: cp.min_healthy_fraction,
-      minHealthyAbsolute: cp.min_healthy_absolute,
-      forbidIfOnlyFallbackLeft: cp.forbid_if_only_fallback_left,
-      fallbackNodes: cp.fallback_nodes,
-    },
+    policy: policyConfig(cfg),
     publishIntervalMs: cfg.health_publish_interval_sec * 1000,
     healthTimeoutMs: cfg.health_timeout_sec * 1000,
     serverName: who.serverName,

@@ -5,6 +5,8 @@ import type { HealthPhase, HealthResult } from "../health/index.ts";
 import type { ClusterState, RebootsRecord } from "../slots/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import type { PassReport } from "./report.ts";
+import type { OutcomeKind } from "./outcome.ts";
+import { evaluateWindows, hasWindows } from "../windows/index.ts";
 import { expandCommand, rebootVariables, type Expansion } from "./_command.ts";
 
 /** Stat the node-local kill switch; a stat error other than "missing" counts as active (refuse). */
@@ -34,6 +36,27 @@ export async function checkHealth(
   if (!checks || checks.kind === "pass" || h.kind !== "pass") return { h, ...(checks ? { checks } : {}) };
   const { exitCode: _e, ...rest } = h;
   return { h: { ...rest, kind: "error", error: `built-in checks blocked: ${checks.message}` }, checks };
+}
+
+/**
+ * The node-local gates every pass starts with: kill switch, then maintenance windows. Returns the
+ * refusal (and records what it saw in the report), or undefined to go on.
+ */
+export async function localGates(co: Coordinator, r: PassReport): Promise<[OutcomeKind, string] | undefined> {
+  const ks = await checkKillSwitch(co);
+  r.killSwitch = ks;
+  if (ks.active) return ["kill_switch_active", `kill switch ${ks.path} present`];
+  return windowGate(co, r);
+}
+
+/** Maintenance windows now; `suffix` marks a re-check under the slot. */
+export function windowGate(co: Coordinator, r: PassReport, suffix = ""): [OutcomeKind, string] | undefined {
+  if (!hasWindows(co.plan.windows)) return undefined;
+  const w = evaluateWindows(co.plan.windows, co.ports.clock.now());
+  r.window = w;
+  if (w.kind === "denied") return ["window_denied", `blocked by deny window "${w.matchedDeny}"${suffix}`];
+  if (w.kind === "outside_allow") return ["window_outside_allow", `outside configured allow windows${suffix}`];
+  return undefined;
 }
 
 /** Run the health script (and checks), publish the result (run/once only), and log it. */

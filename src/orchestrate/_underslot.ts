@@ -4,14 +4,13 @@
  */
 import { evaluateDetectors } from "../detect/index.ts";
 import { enterRebooting, readClusterState, releaseSlot, type SlotEntry, type SlotRecord } from "../slots/index.ts";
-import { evaluateWindows, hasWindows } from "../windows/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type OutcomeKind } from "./outcome.ts";
 import type { PassReport } from "./report.ts";
 import { rebootVariables } from "./_command.ts";
 import { restoreNode } from "./_kube.ts";
 import { announceReboot } from "./_events.ts";
-import { checkKillSwitch, describe, detectorErrors, loopGuard, policyVerdict, recentReboots, runHealth } from "./_steps.ts";
+import { checkKillSwitch, describe, detectorErrors, loopGuard, policyVerdict, recentReboots, runHealth, windowGate } from "./_steps.ts";
 
 /** How long the reboot command itself may run (it usually returns at once while shutdown begins). */
 const REBOOT_COMMAND_TIMEOUT_MS = 120_000;
@@ -75,12 +74,8 @@ export async function underSlot(
   }
 
   // Windows again, right before the command: a window may have closed while we prepared (W4).
-  if (hasWindows(plan.windows)) {
-    const w = evaluateWindows(plan.windows, ports.clock.now());
-    r.window = w;
-    if (w.kind === "denied") return release("window_denied", `blocked by deny window "${w.matchedDeny}" (re-checked under the slot)`);
-    if (w.kind === "outside_allow") return release("window_outside_allow", "outside configured allow windows (re-checked under the slot)");
-  }
+  const closed = windowGate(co, r, " (re-checked under the slot)");
+  if (closed) return release(...closed);
 
   r.command = argv;
   if (mode === "once") return release("ready", "reboot prerequisites satisfied (--once: slot released, command not run)");

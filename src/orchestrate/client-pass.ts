@@ -8,11 +8,10 @@
  */
 import { evaluateDetectors } from "../detect/index.ts";
 import type { FleetLockCallResult, FleetLockClient } from "../fleetlock/index.ts";
-import { evaluateWindows, hasWindows } from "../windows/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type OutcomeKind } from "./outcome.ts";
 import { newReport, type PassReport } from "./report.ts";
-import { checkKillSwitch, commandFor, describe, detectorErrors, runHealth } from "./_steps.ts";
+import { checkKillSwitch, commandFor, describe, detectorErrors, localGates, runHealth, windowGate } from "./_steps.ts";
 import { rebootVariables } from "./_command.ts";
 import { announceReboot } from "./_events.ts";
 
@@ -44,15 +43,8 @@ export async function runClientPass(co: Coordinator, remote: RemoteLock, mode: P
   const r = newReport(plan.node, plan.group, mode !== "run" || plan.dryRun);
   const done = (kind: OutcomeKind, message: string) => ((r.outcome = outcome(kind, message)), r);
 
-  const ks = await checkKillSwitch(co);
-  r.killSwitch = ks;
-  if (ks.active) return done("kill_switch_active", `kill switch ${ks.path} present`);
-  if (hasWindows(plan.windows)) {
-    const w = evaluateWindows(plan.windows, ports.clock.now());
-    r.window = w;
-    if (w.kind === "denied") return done("window_denied", `blocked by deny window "${w.matchedDeny}"`);
-    if (w.kind === "outside_allow") return done("window_outside_allow", "outside configured allow windows");
-  }
+  const gate = await localGates(co, r);
+  if (gate) return done(...gate);
   const pre = await evaluateDetectors(plan.detectors, { ...ports, env: co.env }, signal);
   r.preDetectors = pre;
   if (pre.hasErrors) return done("runtime_error", `detector evaluation failed: ${detectorErrors(pre)}`);
@@ -93,8 +85,8 @@ export async function runClientPass(co: Coordinator, remote: RemoteLock, mode: P
   if (!post.requiresReboot) return giveBack("recheck_cleared", "detectors cleared after lock acquisition");
   const h2 = await runHealth(co, r, "post-lock", { lockHeld: true, lockAttempts: 1 }, mode, signal);
   if (h2.kind !== "pass") return giveBack("health_blocked", `health script blocked reboot under lock (${describe(h2)})`);
-  if (hasWindows(plan.windows) && evaluateWindows(plan.windows, ports.clock.now()).kind !== "allowed")
-    return giveBack("window_outside_allow", "maintenance window closed while holding the lock (re-checked under the lock)");
+  const closed = windowGate(co, r, " (re-checked under the lock)");
+  if (closed) return giveBack(...closed);
   if (mode === "once" || plan.dryRun) return giveBack("ready", mode === "once" ? "reboot prerequisites satisfied (--once: lock released, command not run)" : "dry-run: would reboot now");
 
   ports.log.event("warn", "reboot_started", { slot: r.slot.key, command: cmd.argv.join(" "), backend: "fleetlock" });

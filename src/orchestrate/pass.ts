@@ -8,12 +8,11 @@
  */
 import { evaluateDetectors } from "../detect/index.ts";
 import { admission, readClusterState, releaseSlot, tryAcquireSlot, type ClusterState } from "../slots/index.ts";
-import { evaluateWindows, hasWindows } from "../windows/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import { outcome } from "./outcome.ts";
 import { handleOwnSlot } from "./_postboot.ts";
 import { newReport, type PassReport } from "./report.ts";
-import { checkKillSwitch, commandFor, describe, detectorErrors, loopGuard, policyVerdict, runHealth } from "./_steps.ts";
+import { checkKillSwitch, commandFor, describe, detectorErrors, loopGuard, policyVerdict, runHealth, windowGate } from "./_steps.ts";
 import { underSlot } from "./_underslot.ts";
 import { runClientPass } from "./client-pass.ts";
 import { restoreLeftovers } from "./_kube.ts";
@@ -51,12 +50,8 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   }
 
   // 4. Maintenance windows.
-  if (hasWindows(plan.windows)) {
-    const w = evaluateWindows(plan.windows, ports.clock.now());
-    r.window = w;
-    if (w.kind === "denied") return done("window_denied", `blocked by deny window "${w.matchedDeny}"`);
-    if (w.kind === "outside_allow") return done("window_outside_allow", "outside configured allow windows");
-  }
+  const closed = windowGate(co, r);
+  if (closed) return done(...closed);
 
   // 5. Detectors.
   const pre = await evaluateDetectors(plan.detectors, { ...ports, env: co.env }, signal);

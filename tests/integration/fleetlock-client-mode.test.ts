@@ -9,16 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { createFleetLockClient } from "../../src/fleetlock/index.ts";
-import type { HealthRunner } from "../../src/health/index.ts";
 import { memoryLogger } from "../../src/observe/index.ts";
-import { runPass, type Coordinator, type Plan } from "../../src/orchestrate/index.ts";
+import { runPass, type Coordinator } from "../../src/orchestrate/index.ts";
 import { createFs } from "../../src/platform/index.ts";
 import { makeKeys, readClusterState } from "../../src/slots/index.ts";
-import { parseWindows } from "../../src/windows/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
 import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
 import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { passingHealth, testPlan } from "../support/plan.ts";
 import { startTestServer, type TestServer } from "../unit/fleetlock/_harness.ts";
 
 let cluster: EtcdCluster;
@@ -40,30 +39,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const passHealth: HealthRunner = {
-  async run(phase) {
-    return { phase, seq: 0, durationMs: 1, stdout: "", stderr: "", truncated: false, kind: "pass", exitCode: 0 };
-  },
-};
-
 async function node(name: string) {
   const flag = join(dir, `${name}-reboot-required`);
   await writeFile(flag, "");
-  const w = parseWindows({ deny: [], allow: [], timezone: "UTC" });
-  if (!w.ok) throw new Error("windows");
   const runner = new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
-  const plan: Plan = {
-    node: name, group: "default", fallback: false, limit: 1, globalCap: null,
-    detectors: [{ name: "flag", type: "file", path: flag }],
-    policy: { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] },
-    windows: w.windows, killSwitchFile: join(dir, "none"), rebootCommand: ["/sbin/reboot-sim"], dryRun: false,
-    healthTimeoutMs: 1000, publishIntervalMs: 1000, checkIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000,
-    cooldownSec: 0, lockTtlSec: 5, slotTimeoutSec: 120, rebootGraceMs: 1000, maxRebootsPerNode: 3, rebootLoopWindowMs: 86_400_000,
-    blockedThresholdMs: 3_600_000, deferForUsers: false, maxDeferMs: 1,
-    baseEnv: { RC_NODE_NAME: name },
-  };
+  const plan = testPlan({ node: name, group: "default", detectors: [{ name: "flag", type: "file", path: flag }], slotTimeoutSec: 120, rebootGraceMs: 1000 });
   const co: Coordinator = {
-    plan, health: passHealth, env: {},
+    plan, health: passingHealth, env: {},
     ports: { clock: new FakeClock(), runner, host: new FakeHost(), fs: createFs(), log: memoryLogger() },
     remote: { client: createFleetLockClient({ baseUrl: server.server.url, timeoutMs: 3000 }), id: name, group: "default" },
   };

@@ -9,15 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSession } from "../../src/cluster/index.ts";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
-import type { HealthRunner } from "../../src/health/index.ts";
 import { STATE_ANNOTATION } from "../../src/kube/index.ts";
-import { runPass, type Coordinator, type Plan } from "../../src/orchestrate/index.ts";
+import { runPass, type Coordinator } from "../../src/orchestrate/index.ts";
 import { createFs } from "../../src/platform/index.ts";
 import { makeKeys, readClusterState, type Keys } from "../../src/slots/index.ts";
-import { parseWindows } from "../../src/windows/index.ts";
 import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
 import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { passingHealth, testPlan } from "../support/plan.ts";
 import { annotationsOf, drainOpts, drive, harness, NODE, seedNode, startFakeApiServer, unschedulable, type FakeApiServer } from "../support/fake-apiserver.ts";
 
 let cluster: EtcdCluster;
@@ -44,31 +43,18 @@ beforeEach(async () => {
 });
 afterEach(() => fake.stop());
 
-const passHealth: HealthRunner = {
-  async run(phase) {
-    return { phase, seq: 0, durationMs: 1, stdout: "", stderr: "", truncated: false, kind: "pass", exitCode: 0 };
-  },
-};
-
 async function coordinator(opts: { requireReboot?: boolean; drain?: Partial<ReturnType<typeof drainOpts>>; host?: FakeHost } = {}) {
   const h = harness(fake);
   const host = opts.host ?? new FakeHost({ bootId: "boot-1" });
   const runner = new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
-  const w = parseWindows({ deny: [], allow: [], timezone: "UTC" });
-  if (!w.ok) throw new Error("windows");
-  const plan: Plan = {
-    node: NODE, group: "g", fallback: false, limit: 1, globalCap: null,
+  const plan = testPlan({
+    node: NODE,
     detectors: [{ name: "flag", type: "file", path: opts.requireReboot === false ? join(dir, "absent") : dir }],
-    policy: { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] },
-    windows: w.windows, killSwitchFile: join(dir, "none"), rebootCommand: ["/sbin/reboot-sim"], dryRun: false,
-    healthTimeoutMs: 1000, publishIntervalMs: 1000, checkIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000,
-    cooldownSec: 0, lockTtlSec: 5, slotTimeoutSec: 120, rebootGraceMs: 30_000, maxRebootsPerNode: 3, rebootLoopWindowMs: 86_400_000,
-    blockedThresholdMs: 3_600_000, deferForUsers: false, maxDeferMs: 1,
-    baseEnv: { RC_NODE_NAME: NODE },
-  };
+    slotTimeoutSec: 120,
+  });
   const session = await openSession(gw, keys, { node: NODE, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: h.clock.now() });
   const co: Coordinator = {
-    plan, health: passHealth, env: {}, etcd: { gw, keys }, session,
+    plan, health: passingHealth, env: {}, etcd: { gw, keys }, session,
     ports: { clock: h.clock, runner, host, fs: createFs(), log: h.log },
     kube: { kube: h.kube, api: h.api, node: NODE, drain: drainOpts(opts.drain) },
   };

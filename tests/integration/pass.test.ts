@@ -14,11 +14,11 @@ import { memoryLogger } from "../../src/observe/index.ts";
 import { runPass, type Coordinator, type Plan } from "../../src/orchestrate/index.ts";
 import { createFs } from "../../src/platform/index.ts";
 import { makeKeys, readClusterState, type Keys } from "../../src/slots/index.ts";
-import { parseWindows } from "../../src/windows/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
 import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
 import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { testPlan } from "../support/plan.ts";
 
 let cluster: EtcdCluster;
 let gw: EtcdGateway;
@@ -61,23 +61,19 @@ function fakeHealth(hook: HealthHook = () => {}): HealthRunner & { phases: Healt
 
 async function coordinator(opts: { node?: string; allow?: string[]; health?: HealthRunner; clock?: FakeClock; host?: FakeHost; runner?: FakeRunner; plan?: Partial<Plan> } = {}) {
   const node = opts.node ?? "n1";
-  const w = parseWindows({ deny: [], allow: opts.allow ?? [], timezone: "UTC" });
-  if (!w.ok) throw new Error(w.errors.join());
   const clock = opts.clock ?? new FakeClock(MONDAY_2159);
   const host = opts.host ?? new FakeHost({ bootId: "boot-1" });
   const runner = opts.runner ?? new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
   const log = memoryLogger();
-  const plan: Plan = {
-    node, group: "g", fallback: false, limit: 1, globalCap: null,
+  const plan = testPlan({
+    node,
+    allow: opts.allow ?? [],
     detectors: [{ name: "always", type: "file", path: dir }], // the temp dir exists: reboot required
-    policy: { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] },
-    windows: w.windows, killSwitchFile: join(dir, "no-such-kill-switch"), rebootCommand: ["/sbin/reboot-sim"],
-    dryRun: false, healthTimeoutMs: 2000, publishIntervalMs: 1000, checkIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000,
-    blockedThresholdMs: 3_600_000, deferForUsers: false, maxDeferMs: 3_600_000,
-    cooldownSec: 0, lockTtlSec: 5, slotTimeoutSec: 60, rebootGraceMs: 30_000, maxRebootsPerNode: 2, rebootLoopWindowMs: 86_400_000,
+    killSwitchFile: join(dir, "no-such-kill-switch"),
+    maxRebootsPerNode: 2,
     baseEnv: { RC_NODE_NAME: node, RC_BOOT_ID: await host.bootId() },
     ...opts.plan,
-  };
+  });
   const session = await openSession(gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: clock.now() });
   const co: Coordinator = {
     plan, ports: { clock, runner, host, fs: createFs(), log }, health: opts.health ?? fakeHealth(),
