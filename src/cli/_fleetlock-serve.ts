@@ -3,14 +3,14 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Config, FleetLockConfig } from "../config/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
-import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, createKubeHooks, startFleetLockServer } from "../fleetlock/index.ts";
+import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, createKubeHooks, renderPrometheus, startFleetLockServer } from "../fleetlock/index.ts";
 import { kubeFromConfig } from "../kube/index.ts";
 import type { Logger } from "../observe/index.ts";
 import { createFs, systemClock } from "../platform/index.ts";
 import type { Keys } from "../slots/index.ts";
 
 export type ServeResult =
-  | { ok: true; url: string; stop(): Promise<void> }
+  | { ok: true; url: string; stop(): Promise<void>; /** Prometheus text of the request counters. */ metricsText(): string }
   | { ok: false; kind: "config_error" | "runtime_error"; message: string };
 
 export async function serveFleetLock(
@@ -40,7 +40,7 @@ export async function serveFleetLock(
   try {
     const server = startFleetLockServer({ listen: deps.listen, handler, ...(tls ? { tls } : {}) });
     deps.log.event("info", "fleetlock_listening", { url: server.url, namespace: deps.keys.prefix, tls: Boolean(tls), pid: process.pid });
-    return { ok: true, url: server.url, stop: () => server.stop() };
+    return { ok: true, url: server.url, stop: () => server.stop(), metricsText: () => renderPrometheus(handler.metrics) };
   } catch (err) {
     return { ok: false, kind: "runtime_error", message: `cannot listen on ${deps.listen}: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -27,6 +27,7 @@ export async function runDaemon(cfg: Config, live: Coordinator, o: DaemonOptions
     process.stderr.write(`fleetlock: ${fl.message}\n`);
     return outcome(fl.kind, fl.message);
   }
+  if (fl?.ok) o.obs.metrics.addSource(fl.metricsText);
   // SIGHUP: validate and swap the plan between passes; the old config stays on any problem.
   let current = cfg;
   let pending: Coordinator | undefined;

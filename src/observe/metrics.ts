@@ -11,6 +11,8 @@ export interface Metrics {
   reset(name: GaugeName): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
+  /** Adds another text source to /metrics (e.g. the FleetLock server's request counters). */
+  addSource(render: () => string): void;
   contentType: string;
 }
 
@@ -75,6 +77,7 @@ export const noopMetrics: Metrics = {
   observe() {},
   set() {},
   reset() {},
+  addSource() {},
   render: async () => "",
   contentType: "text/plain; version=0.0.4",
 };
@@ -93,12 +96,14 @@ export async function createPromMetrics(): Promise<Metrics> {
     histograms.set(name, new prom.Histogram({ name: METRIC_PREFIX + name, help: help(name), labelNames: [...labels], buckets: BUCKETS, registers: [registry] }));
   for (const [name, labels] of Object.entries(GAUGES))
     gauges.set(name, new prom.Gauge({ name: METRIC_PREFIX + name, help: help(name), labelNames: [...labels], registers: [registry] }));
+  const sources: (() => string)[] = [];
   return {
+    addSource: (r) => void sources.push(r),
     inc: (name, labels = {}, by = 1) => counters.get(name)!.inc(labels, by),
     observe: (name, seconds, labels = {}) => histograms.get(name)!.observe(labels, seconds),
     set: (name, value, labels = {}) => gauges.get(name)!.set(labels, value),
     reset: (name) => gauges.get(name)!.reset(),
-    render: () => registry.metrics(),
+    render: async () => [await registry.metrics(), ...sources.map((s) => s())].join("\n"),
     contentType: registry.contentType,
   };
 }

@@ -184,3 +184,27 @@ test("started before etcd is up, the daemon waits (no crash loop) and proceeds o
     await own.stop();
   }
 }, 60_000);
+
+test("fleetlock.enabled: the daemon serves FleetLock from the same slots, counted in its /metrics", async () => {
+  const [mport, fport] = [await freePort(), await freePort()];
+  const f = await makeFleet([{ name: "s1" }], { metrics: { enabled: true, listen: `127.0.0.1:${mport}` }, fleetlock: { enabled: true, listen: `127.0.0.1:${fport}`, groups: { default: 1 } } });
+  const n = f.node("s1");
+  n.start();
+  await n.waitForEvent("fleetlock_listening", { timeoutMs: 15_000 });
+  const pre = await fetch(`http://127.0.0.1:${fport}/v1/pre-reboot`, {
+    method: "POST",
+    headers: { "fleet-lock-protocol": "true" },
+    body: JSON.stringify({ client_params: { id: "fcos-1", group: "default" } }),
+  });
+  expect(pre.status).toBe(200);
+  const cluster = JSON.parse((await n.cli(["cluster", "--json"])).stdout);
+  expect(cluster.members.map((m: { node: string; slot: string }) => `${m.node}:${m.slot}`)).toContain("fcos-1:rebooting");
+  const steady = await fetch(`http://127.0.0.1:${fport}/v1/steady-state`, {
+    method: "POST",
+    headers: { "fleet-lock-protocol": "true" },
+    body: JSON.stringify({ client_params: { id: "fcos-1", group: "default" } }),
+  });
+  expect(steady.status).toBe(200);
+  const text = await (await fetch(`http://127.0.0.1:${mport}/metrics`)).text();
+  expect(text).toContain('clusterrebootd_fleetlock_requests_total{endpoint="pre_reboot",outcome="ok"} 1');
+}, 30_000);
