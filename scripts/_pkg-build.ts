@@ -50,7 +50,7 @@ export async function buildRpm(stage: string, outdir: string, m: PackageMeta, co
       crd_release: m.release,
       crd_stage: stage,
       crd_license: m.license,
-      crd_payload: compression === "release" ? "w6.xzdio" : "w1.zstdio",
+      crd_payload: compression === "release" ? "w6T.xzdio" : "w1.zstdio",
       ...(m.homepage ? { crd_url: m.homepage } : {}),
     };
     const argv = ["rpmbuild", "-bb", "--quiet", "--target", RPM_ARCH[m.arch]];

@@ -4,7 +4,7 @@
  *   scripts/package [--target amd64|arm64|all] [--format deb|rpm|all] [--fast] [--no-build]
  *                   [--outdir dist] [--check]
  *
- * Writes <outdir>/packages/: the packages, clusterrebootd-<version>.cdx.json (CycloneDX SBOM),
+ * Recreates <outdir>/packages/ on every run with: the packages, clusterrebootd-<version>.cdx.json (CycloneDX SBOM),
  * SHA256SUMS, and with GPG_KEY set the signatures (see _sign.ts). Binaries are (re)built into
  * <outdir> with scripts/build.ts unless --no-build finds them there.
  *   --fast   gzip -1 / zstd -1 instead of xz: for CI, where only contents and metadata matter.
@@ -19,7 +19,7 @@ import { buildBinary, resolveStamp, writeChecksums, type Stamp } from "./build.t
 import { commandSpecs } from "./_command-specs.ts";
 import { bashCompletion } from "./_gen-completion.ts";
 import { manPage } from "./gen-man.ts";
-import { buildDeb, buildRpm, run, type Compression } from "./_pkg-build.ts";
+import { buildDeb, buildRpm, type Compression } from "./_pkg-build.ts";
 import { stageTree, type Arch, type Format } from "./_pkg-stage.ts";
 import { binaryLicense, cycloneDx, thirdPartyNotices } from "./_sbom.ts";
 import { describe, exportPublicKey, signDetached, signingKeyFromEnv, signRpm } from "./_sign.ts";
@@ -169,8 +169,6 @@ function secs(since: number): string {
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
 }
-
-export { run };
 
 if (import.meta.main) {
   process.exitCode = await main().catch((e: unknown) => {

@@ -3,8 +3,9 @@
  * 1; nothing compacts it in our throw-away clusters) and checks the slot invariants of
  * docs/SLOTS.md at every single revision:
  *   - budget: live slot keys of a group ≤ its limit (and all groups ≤ the global cap, if any);
- *   - fence: no slot entered phase `rebooting` while the pause key or its group's cooldown existed
- *     (judged on the state before that revision: the fence transaction compared it there);
+ *   - fence and admission: no slot was created, and none entered phase `rebooting`, while the
+ *     pause key or its group's cooldown existed (judged on the state before that revision: the
+ *     acquiring and fencing transactions compared it there);
  *   - what is left at the end (slot keys, pause key).
  * Used by the chaos test and by the demo's final safety check.
  */
@@ -114,7 +115,11 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
         }
         const phase = phaseOf(e.value);
         const before = slots.get(e.key);
-        if (!before) out.acquisitions++;
+        if (!before) {
+          out.acquisitions++;
+          if (pausedBefore) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while the cluster was paused`);
+          if (cooldownBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot during its group's cooldown`);
+        }
         if (phase === "rebooting" && before?.phase !== "rebooting") {
           out.fences++;
           if (pausedBefore) out.violations.push(`rev ${rev}: ${node} (${group}) entered rebooting while the cluster was paused`);

@@ -4,7 +4,7 @@
  * and .ci/run builds them before the test suite; both set CRD_PACKAGES_DIR. Without it the
  * package checks are skipped with a message saying how to run them.
  */
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 export interface Artifacts {
@@ -47,6 +47,17 @@ async function find(): Promise<Artifacts> {
     sbom: one(/\.cdx\.json$/),
     sums: join(DIR, "SHA256SUMS"),
   };
+}
+
+/**
+ * SHA-256 of the binary the packages were built from, as scripts/package recorded it in
+ * <dist>/SHA256SUMS (the binary file itself may have been rebuilt since by the smoke tests).
+ */
+export async function builtBinarySha(a: Artifacts, arch: "amd64" | "arm64"): Promise<string> {
+  const sums = await readFile(join(a.dist, "SHA256SUMS"), "utf8");
+  const line = sums.split("\n").find((l) => l.endsWith(`  clusterrebootd-linux-${arch}`));
+  if (!line) throw new Error(`${join(a.dist, "SHA256SUMS")} has no entry for clusterrebootd-linux-${arch}`);
+  return line.split(" ")[0]!;
 }
 
 /** Runs a tool; returns exit code and output (never throws for a non-zero exit). */

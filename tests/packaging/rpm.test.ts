@@ -13,7 +13,7 @@ import { buildRpm } from "../../scripts/_pkg-build.ts";
 import { stageTree } from "../../scripts/_pkg-stage.ts";
 import { binaryLicense } from "../../scripts/_sbom.ts";
 import { runHermetic } from "../support/hermetic.ts";
-import { COMMON_FILES, SKIP_REASON, artifacts, must, sh, type Artifacts } from "./_artifacts.ts";
+import { COMMON_FILES, SKIP_REASON, artifacts, builtBinarySha, must, sh, type Artifacts } from "./_artifacts.ts";
 import { runScript } from "./_sandbox.ts";
 
 if (SKIP_REASON) console.warn(SKIP_REASON);
@@ -79,7 +79,7 @@ d.each([
     const root = join(work, `extract-${arch}`);
     await must(["rpm", "--root", root, "--initdb"]);
     await must(["rpm", "--root", root, "-i", "--nodeps", "--noscripts", "--nosignature", "--ignorearch", a.rpm[arch]]);
-    expect(await sha(join(root, "usr/bin/clusterrebootd"))).toBe(await sha(join(a.dist, `clusterrebootd-linux-${arch}`)));
+    expect(await sha(join(root, "usr/bin/clusterrebootd"))).toBe(await builtBinarySha(a, arch));
     await rm(root, { recursive: true, force: true });
   }, 60_000);
 });

@@ -33,6 +33,13 @@ const run = (args: string[]) => runHermetic(bin, args, { timeoutMs: 30_000 });
 describe("install from the compiled binary", () => {
   const root = () => join(base, "service");
 
+  test("the unit texts and config template are embedded in the executable", async () => {
+    const image = await readFile(bin);
+    for (const text of [TEXTS.daemonService, TEXTS.passService, TEXTS.timer, TEXTS.tmpfiles, TEXTS.configTemplate]) {
+      expect(image.includes(Buffer.from(text))).toBe(true);
+    }
+  });
+
   test("writes exactly the binary, the unit, the tmpfiles entry and the config template, printing each", async () => {
     const r = await run(["install", "--root", root()]);
     expect(r.stderr).toBe("");

@@ -1,0 +1,18 @@
+/** The verdict of a chaos run as text lines (the long run's output and the test's failure message). */
+import type { ChaosResult } from "./run.ts";
+
+export function formatResult(r: ChaosResult): string[] {
+  const lines = [
+    `chaos run, seed ${r.seed}: ${r.ok ? "PASSED" : "FAILED"} after ${(r.durationMs / 1000).toFixed(0)} s`,
+    `  waves completed ${r.wavesDone}, reboot commands ${r.reboots}, fences in etcd ${r.audit.fences}, slots taken ${r.audit.acquisitions}`,
+    `  daemon SIGKILLs by phase: ${Object.entries(r.kills).map(([p, n]) => `${p} ${n}`).join(", ")}; restarts ${r.restarts}`,
+    `  etcd member kills+restarts ${r.etcdRestarts}, cluster pauses ${r.pauses} (pause key set/removed ${r.audit.pauseChanges} times), deny windows lifted ${r.windowLifts}`,
+    `  etcd history: ${r.audit.revisions} revisions checked; most slots held at once: ${[...r.audit.peaks].map(([g, p]) => `${g} ${p.max}`).join(", ")}`,
+    `  ledger: most nodes away (slot taken → healthy) at once: ${[...r.ledger.peaks].map(([g, p]) => `${g} ${p.max}`).join(", ")}`,
+    `  daemon events: ${Object.entries(r.daemonEvents).map(([e, n]) => `${e} ${n}`).join(", ")}`,
+    "  not checked: Kubernetes cordon (the fleet simulator does not model an API server)",
+  ];
+  for (const v of r.violations) lines.push(`  VIOLATION: ${v}`);
+  if (r.dir) lines.push(`  logs and ledger kept in ${r.dir}`);
+  return lines;
+}

@@ -1,0 +1,214 @@
+/**
+ * One chaos run: a 3-member etcd, a simulated fleet in groups with limits, reboots pending on every
+ * node (again and again, in waves), and faults on seeded schedules — daemons SIGKILLed in every
+ * phase, an etcd member killed and restarted, cluster pause and resume, deny windows lifted by
+ * reload. After `chaosMs` the faults stop and the fleet must converge: every pending reboot done,
+ * no slot left, no pause left. Then two checkers that do not trust the daemons judge the run:
+ * the ledger (ledger-check.ts) and etcd's own history (etcd-history.ts).
+ *
+ * Not modelled: Kubernetes cordon/drain (the fleet simulator has no API server), so "no node left
+ * cordoned" is not checked here.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectEtcd } from "../../src/etcd/index.ts";
+import { makeKeys } from "../../src/slots/index.ts";
+import { startEtcd } from "../../tests/support/etcd.ts";
+import { createFleet, type NodeSpec } from "../sim/fleet.ts";
+import { auditHistory, readHistory, type AuditResult } from "./etcd-history.ts";
+import { EtcdFaults, Pauser, Windows, type Say } from "./faults.ts";
+import { DEFAULT_POLICY, Killer, PHASES, type DaemonPhase } from "./killer.ts";
+import { checkLedger, type LedgerVerdict } from "./ledger-check.ts";
+import { stream } from "./rng.ts";
+
+export interface ChaosOptions {
+  seed: number;
+  /** How long faults are injected. */
+  chaosMs: number;
+  /** How long the fleet may take to converge afterwards. */
+  convergeMs: number;
+  groups: readonly { name: string; nodes: number; limit: number }[];
+  /** A compiled clusterrebootd; default: Bun running src/main.ts. */
+  binary?: string;
+  /** Keep the temp dir (logs, ledger) when the run fails. */
+  keepDirOnFailure?: boolean;
+  say: Say;
+}
+
+export interface ChaosResult {
+  seed: number;
+  ok: boolean;
+  violations: string[];
+  wavesDone: number;
+  reboots: number;
+  kills: Record<DaemonPhase, number>;
+  restarts: number;
+  etcdRestarts: number;
+  pauses: number;
+  windowLifts: number;
+  audit: AuditResult;
+  ledger: LedgerVerdict;
+  durationMs: number;
+  /** How often the daemons logged the events that show recovery paths being taken. */
+  daemonEvents: Record<string, number>;
+  dir?: string;
+}
+
+/** Daemon log events worth counting in a chaos run (recovery paths, etcd trouble). */
+const NOTABLE = ["slot_recovered", "reboot_not_happened", "stale_slot_freed", "pass_failed", "waiting_for_etcd", "heartbeat_failed", "config_reloaded", "reboot_command_failed"];
+
+const PREFIX = "/clusterrebootd";
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const t0 = Date.now();
+  const say: Say = (l) => o.say(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${l}`);
+  const dir = mkdtempSync(join(tmpdir(), "crd-chaos-"));
+  const cluster = await startEtcd({ members: 3 });
+  const limits = new Map(o.groups.map((g) => [g.name, g.limit]));
+  const nodes: NodeSpec[] = o.groups.flatMap((g) => Array.from({ length: g.nodes }, (_, i) => ({ name: `${g.name}${i + 1}`, group: g.name })));
+  const groupOf = (n: string) => nodes.find((x) => x.name === n)?.group ?? "?";
+  const limitOf = (g: string) => limits.get(g) ?? 1;
+  let failed = true;
+  const fleet = await createFleet({
+    endpoints: cluster.endpoints,
+    dir,
+    nodes,
+    rebootDelayMs: 300,
+    ...(o.binary ? { binary: o.binary } : {}),
+    config: { etcd_namespace: PREFIX, group_limits: Object.fromEntries(limits), min_reboot_interval_sec: 1, max_reboots_per_node: 1000, reboot_slot_timeout_sec: 120 },
+  });
+  const gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 2_000 });
+  const keys = makeKeys(PREFIX);
+  try {
+    const rebootingMachine = (name: string) => {
+      const mine = fleet.ledger().filter((e) => e.node === name && (e.kind === "boot" || (e.kind === "reboot" && !e.noop)));
+      return mine[mine.length - 1]?.kind === "reboot";
+    };
+    const killer = new Killer(fleet, o.seed, rebootingMachine, DEFAULT_POLICY);
+    const sched = stream(o.seed, "schedule");
+    // First occurrences within the first minute (or the whole run, if shorter); then periodic.
+    const span = (a: number, b: number) => t0 + Math.round(Math.min(o.chaosMs, 60_000) * (a + sched.next() * (b - a)));
+    const pauser = new Pauser(fleet, stream(o.seed, "pause"), say, span(0.25, 0.45), [30_000, 60_000]);
+    const etcdFaults = new EtcdFaults(cluster, stream(o.seed, "etcd"), say, span(0.3, 0.6), [40_000, 80_000]);
+    const windows = new Windows(say);
+    const winRng = stream(o.seed, "windows");
+    const lifts = new Map<string, number>();
+    for (const g of o.groups) {
+      const n = fleet.node(`${g.name}1`);
+      windows.denyFromStart(n);
+      lifts.set(n.name, span(0.15, 0.35));
+    }
+    let waveStart = Date.now();
+    let wave = 1;
+    let wavesDone = 0;
+    for (const n of fleet.nodes) n.requireReboot();
+    fleet.startAll();
+    say(`seed ${o.seed}: ${nodes.length} nodes (${o.groups.map((g) => `${g.name}: ${g.nodes}, limit ${g.limit}`).join("; ")}), 3 etcd members, faults for ${o.chaosMs / 1000} s`);
+
+    let running = true;
+    const fast = (async () => {
+      while (running) {
+        killer.tick(Date.now());
+        windows.tick(fleet);
+        await Bun.sleep(10);
+      }
+    })();
+    const chaosEnd = t0 + o.chaosMs;
+    const hardEnd = chaosEnd + o.convergeMs;
+    const violations: string[] = [];
+    let pending: string[] = [];
+    for (;;) {
+      await Bun.sleep(200);
+      const now = Date.now();
+      const stop = now >= chaosEnd;
+      if (stop && killer.enabled) {
+        killer.enabled = false;
+        for (const name of lifts.keys()) windows.lift(fleet.node(name));
+        lifts.clear();
+        say("faults stop; waiting for the fleet to converge");
+      }
+      void pauser.tick(now, stop);
+      void etcdFaults.tick(now, stop);
+      for (const [name, at] of lifts)
+        if (now >= at) {
+          windows.lift(fleet.node(name));
+          lifts.delete(name);
+        }
+      pending = await pendingNodes(waveStart);
+      if (pending.length === 0) {
+        if (wavesDone < wave) {
+          wavesDone = wave;
+          say(`wave ${wave} complete: every node rebooted and released its slot`);
+        }
+        if (stop) {
+          if (!pauser.paused && etcdFaults.allUp) break;
+          continue;
+        }
+        wave++;
+        waveStart = Date.now();
+        killer.newWave();
+        for (const n of fleet.nodes) n.requireReboot();
+        for (const g of o.groups) {
+          if (!winRng.chance(0.5)) continue;
+          const n = fleet.node(`${g.name}${winRng.int(1, g.nodes)}`);
+          killer.expectExit(n.name);
+          await windows.denyNow(n);
+          lifts.set(n.name, Date.now() + winRng.int(5_000, 20_000));
+        }
+        say(`wave ${wave}: every node needs a reboot again`);
+      }
+      if (now > hardEnd) {
+        violations.push(`did not converge within ${o.convergeMs / 1000} s after the faults stopped; pending: ${pending.map((p) => `${p} (${killer.phaseOf(p)})`).join(", ")}`);
+        break;
+      }
+    }
+    running = false;
+    await fast;
+    await fleet.stop();
+    while (!etcdFaults.allUp) await etcdFaults.tick(Date.now(), true);
+    const audit = auditHistory(await readHistory(cluster.endpoints, PREFIX), PREFIX, limitOf, null);
+    const ledger = checkLedger(fleet.ledger(), { groupOf, limitOf, pauses: pauser.intervals, denies: windows.denies, pauseSlackMs: 1000 });
+    violations.push(...audit.violations.map((v) => `etcd: ${v}`), ...ledger.violations.map((v) => `ledger: ${v}`));
+    if (audit.slotsLeft.length) violations.push(`slots left in etcd: ${audit.slotsLeft.join(", ")}`);
+    if (audit.pauseLeft) violations.push("the pause key was left in etcd");
+    violations.push(...killer.unexpectedExits.map((u) => `daemon died on its own: ${u}`));
+    const kills = Object.fromEntries(PHASES.map((p) => [p, killer.kills.filter((k) => k.phase === p).length])) as Record<DaemonPhase, number>;
+    failed = violations.length > 0;
+    const daemonEvents = Object.fromEntries(NOTABLE.map((ev) => [ev, fleet.nodes.reduce((sum, n) => sum + n.events(ev).length, 0)]));
+    return {
+      daemonEvents,
+      seed: o.seed,
+      ok: !failed,
+      violations,
+      wavesDone,
+      reboots: ledger.reboots,
+      kills,
+      restarts: killer.restarts,
+      etcdRestarts: etcdFaults.restarts,
+      pauses: pauser.intervals.length,
+      windowLifts: windows.lifts,
+      audit,
+      ledger,
+      durationMs: Date.now() - t0,
+      ...(failed && o.keepDirOnFailure ? { dir } : {}),
+    };
+  } finally {
+    await fleet.stop();
+    await gw.close().catch(() => {});
+    await cluster.stop();
+    if (!(failed && o.keepDirOnFailure)) rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Nodes of the current wave not yet done: booted since the wave began, slot released, daemon up. */
+  async function pendingNodes(since: number): Promise<string[]> {
+    const booted = new Set(fleet.ledger().filter((e) => e.kind === "boot" && e.at > since).map((e) => e.node));
+    let holders: Set<string>;
+    try {
+      holders = new Set((await gw.getPrefix(keys.slotsPrefix)).map((kv) => kv.key.slice(kv.key.lastIndexOf("/") + 1)));
+    } catch {
+      return fleet.nodes.map((n) => n.name); // etcd unreachable right now: unknown, so pending
+    }
+    return fleet.nodes.filter((n) => !booted.has(n.name) || holders.has(n.name) || !n.running).map((n) => n.name);
+  }
+}
