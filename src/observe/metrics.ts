@@ -86,7 +86,9 @@ export const noopMetrics: Metrics = {
 export async function createPromMetrics(): Promise<Metrics> {
   const prom = await import("prom-client");
   const registry = new prom.Registry();
-  prom.collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  // The event-loop lag monitor samples every 10 ms by default: ~100 wake-ups/s and most of the
+  // idle CPU (docs/BENCHMARKS.md). Once a second keeps the lag metrics meaningful.
+  prom.collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 1000 });
   const counters = new Map<string, InstanceType<typeof prom.Counter>>();
   const histograms = new Map<string, InstanceType<typeof prom.Histogram>>();
   const gauges = new Map<string, InstanceType<typeof prom.Gauge>>();

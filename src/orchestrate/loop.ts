@@ -162,6 +162,11 @@ class Waker {
 async function watchCoordinationKeys(co: Coordinator, kick: () => void): Promise<WatchHandle[]> {
   const { gw, keys } = co.etcd!;
   const seen = new Map<string, SlotRecord | undefined>();
+  // Only deletes can let a waiter in (a slot freed, a cooldown expired, a pause lifted): puts
+  // (taken, fenced, verifying) would wake every waiter of the group for a useless full pass.
+  const onDelete = (e: { kind: "put" | "delete" }) => {
+    if (e.kind === "delete") kick();
+  };
   const onSlot = (e: { kind: "put" | "delete"; key: string; value: string }) => {
     if (e.kind === "put") seen.set(e.key, parseRecord(SlotRecordSchema, e.value));
     else {
@@ -172,13 +177,13 @@ async function watchCoordinationKeys(co: Coordinator, kick: () => void): Promise
         co.ports.metrics?.inc("stale_slots_freed_total");
         co.notifier?.notify("stale_slot_freed", { slot: e.key, holder: rec.node, phase: rec.phase, deadline: rec.deadline });
       }
+      kick();
     }
-    kick();
   };
   return Promise.all([
     gw.watchPrefix(keys.slotsPrefix, onSlot),
-    gw.watchPrefix(keys.cooldownPrefix, kick),
-    gw.watchPrefix(keys.pause, kick),
+    gw.watchPrefix(keys.cooldownPrefix, onDelete),
+    gw.watchPrefix(keys.pause, onDelete),
   ]);
 }
 

@@ -32,7 +32,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   let state: ClusterState | undefined;
   if (co.etcd) {
     await co.session?.ensureLease();
-    state = await readClusterState(co.etcd.gw, co.etcd.keys);
+    state = await readClusterState(co.etcd.gw, co.etcd.keys, "slots");
     r.slotsInUse = {};
     for (const s of state.slots) r.slotsInUse[s.group] = (r.slotsInUse[s.group] ?? 0) + 1;
     const own = state.slots.find((s) => s.node === plan.node);
@@ -64,6 +64,9 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     if (h.kind !== "pass") return done("health_blocked", `health script reported unhealthy during monitoring (${describe(h)})`);
     return done("no_action", "no detectors require a reboot");
   }
+
+  // Everything else (members, health, cooldowns, reboot history) only when a reboot is wanted.
+  if (co.etcd) state = await readClusterState(co.etcd.gw, co.etcd.keys);
 
   // 7. Reboot-loop guard (W28).
   if (state) {

@@ -61,14 +61,19 @@ export function slotFromKV(keys: Keys, kv: KeyValue): SlotEntry {
   };
 }
 
-/** Reads the whole coordinator state under the prefix in one transaction. */
-export async function readClusterState(gw: EtcdGateway, keys: Keys): Promise<ClusterState> {
+/**
+ * Reads the coordinator state under the prefix in one transaction. `scope: "slots"` reads only
+ * slots, guards and the pause key — what a node that needs no reboot must know — so the idle cost
+ * per node does not grow with the fleet (members, health and reboots come back empty).
+ */
+export async function readClusterState(gw: EtcdGateway, keys: Keys, scope: "all" | "slots" = "all"): Promise<ClusterState> {
   const guardsPrefix = `${keys.prefix}/guards/`;
-  const snap = await gw.snapshot(
-    [keys.slotsPrefix, keys.cooldownPrefix, keys.membersPrefix, keys.healthPrefix, keys.rebootsPrefix, guardsPrefix],
-    [keys.pause],
-  );
-  const [slots = [], cooldowns = [], members = [], health = [], reboots = [], guards = []] = snap.prefixes;
+  const wanted =
+    scope === "all"
+      ? [keys.slotsPrefix, guardsPrefix, keys.cooldownPrefix, keys.membersPrefix, keys.healthPrefix, keys.rebootsPrefix]
+      : [keys.slotsPrefix, guardsPrefix];
+  const snap = await gw.snapshot(wanted, [keys.pause]);
+  const [slots = [], guards = [], cooldowns = [], members = [], health = [], reboots = []] = snap.prefixes;
   const pauseKV = snap.keys[0];
   const state: ClusterState = {
     revision: snap.revision,
