@@ -166,8 +166,12 @@ function report(r: { tracker: Tracker; startedAt: number; endAt: number; finishe
   for (const l of asciiTimeline(tracker.spans, startedAt, endAt, NODES)) say(`  ${l}`);
   say(`  ${TIMELINE_LEGEND}`);
   const peaks = new Map([...GROUPS].map(([g, limit]) => [g, { limit, peak: audit.peaks.get(g)?.max ?? 0 }]));
-  writeFileSync(SVG_PATH, timelineSvg({ title: "clusterrebootd demo: rolling reboot of 5 simulated nodes", spans: tracker.spans, startedAt, endAt, nodes: NODES, groups: peaks }));
-  say(`  SVG timeline written to ${SVG_PATH}`);
+  try {
+    writeFileSync(SVG_PATH, timelineSvg({ title: "clusterrebootd demo: rolling reboot of 5 simulated nodes", spans: tracker.spans, startedAt, endAt, nodes: NODES, groups: peaks }));
+    say(`  SVG timeline written to ${SVG_PATH}`);
+  } catch (err) {
+    say(`  could not write the SVG timeline to ${SVG_PATH} (${err instanceof Error ? err.message : String(err)}); pass --svg FILE`);
+  }
   say("");
   const ok = safe && r.finished;
   say(ok ? "result: OK — every node rebooted, no group ever exceeded its limit" : `result: FAILED — ${!safe ? "safety check failed" : "not every node finished"}`);

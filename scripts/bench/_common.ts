@@ -39,9 +39,21 @@ export interface ProcSample {
   cpuTicks: number;
   /** cutime + cstime: children it has waited for (health scripts, detectors). */
   childTicks: number;
-  /** Voluntary context switches summed over all threads: how often the process wakes up. */
-  wakeups: number;
+  /** Voluntary context switches per thread id: how often the process wakes up. */
+  switches: Map<string, number>;
   threads: number;
+}
+
+/**
+ * Wake-ups over a series of samples: per consecutive pair, the growth of every thread's count
+ * (threads come and go, so totals of two samples cannot simply be subtracted).
+ */
+export function wakeups(samples: readonly ProcSample[]): number {
+  let sum = 0;
+  for (let i = 1; i < samples.length; i++) {
+    for (const [tid, n] of samples[i]!.switches) sum += Math.max(0, n - (samples[i - 1]!.switches.get(tid) ?? 0));
+  }
+  return sum;
 }
 
 /** VmRSS from /proc/<pid>/status and CPU ticks from /proc/<pid>/stat; undefined once gone. */
@@ -93,15 +105,13 @@ export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-function threadSwitches(pid: number): { wakeups: number; threads: number } {
-  let wakeups = 0;
-  let threads = 0;
+function threadSwitches(pid: number): { switches: Map<string, number>; threads: number } {
+  const switches = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(safeRead(`/proc/${pid}/task/${tid}/status`));
-    if (m) wakeups += Number(m[1]);
-    threads++;
+    if (m) switches.set(tid, Number(m[1]));
   }
-  return { wakeups, threads };
+  return { switches, threads: switches.size };
 }
 
 function safeRead(path: string): string {

@@ -5,7 +5,8 @@
  *
  *   ./node_modules/.bin/bun scripts/bench/idle.ts [--seconds 300] [--warmup 10]
  *
- * Both are release builds (scripts/build.ts, same flags). The daemon keeps production defaults
+ * Both are release builds (scripts/build.ts, same flags). A second daemon with metrics off runs
+ * alongside, to show what the metrics endpoint costs. The daemon keeps production defaults
  * (check_interval_sec 60, health_publish_interval_sec 15, lock_ttl_sec 90): its idle work is a
  * pass per minute, a heartbeat (health script + one etcd put) every 15 s, and the lease keep-alive.
  * RSS is VmRSS from /proc/<pid>/status sampled every second; CPU is utime+stime from
@@ -19,7 +20,7 @@ import { startEtcd, waitFor } from "../../tests/support/etcd.ts";
 import { freePort } from "../../tests/support/ports.ts";
 import { parentDeathPrefix, trackChild } from "../../tests/support/reaper.ts";
 import { buildBinaries } from "./_binaries.ts";
-import { CLK_TCK, machineDescription, mean, numArg, procSample, table, type ProcSample } from "./_common.ts";
+import { CLK_TCK, machineDescription, mean, numArg, procSample, table, wakeups, type ProcSample } from "./_common.ts";
 
 const SECONDS = numArg("seconds", 300);
 const WARMUP = numArg("warmup", 10);
@@ -44,19 +45,25 @@ try {
   const health = join(dir, "health.sh");
   writeFileSync(health, "#!/bin/sh\nexit 0\n");
   chmodSync(health, 0o755);
-  const config = join(dir, "config.yaml");
-  writeFileSync(
-    config,
-    stringify({
-      node_name: "idle-1",
-      reboot_required_detectors: [{ type: "file", path: join(dir, "reboot-required") }],
-      health_script: health,
-      etcd_endpoints: cluster.endpoints,
-      kill_switch_file: join(dir, "disable"),
-      reboot_command: ["/bin/false"],
-      metrics: { enabled: true, listen: `127.0.0.1:${port}` },
-    }),
-  );
+  const writeConfig = (name: string, metrics: boolean) => {
+    const path = join(dir, `${name}.yaml`);
+    writeFileSync(
+      path,
+      stringify({
+        node_name: name,
+        reboot_required_detectors: [{ type: "file", path: join(dir, "reboot-required") }],
+        health_script: health,
+        etcd_endpoints: cluster.endpoints,
+        kill_switch_file: join(dir, "disable"),
+        reboot_command: ["/bin/false"],
+        metrics: { enabled: metrics, listen: `127.0.0.1:${port}` },
+      }),
+    );
+    return path;
+  };
+  const config = writeConfig("idle-1", true);
+  // The same daemon without metrics, to show what the metrics cost.
+  const configNoMetrics = writeConfig("idle-2", false);
   const spawn = (argv: string[]) => {
     const p = Bun.spawn([...parentDeathPrefix(), ...argv], { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: Bun.file(join(dir, `${procs.length}.log`)), env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
     trackChild(p);
@@ -64,6 +71,7 @@ try {
     return p;
   };
   const daemon = spawn([bins.product, "run", "--config", config]);
+  const plain = spawn([bins.product, "run", "--config", configNoMetrics]);
   const bare = spawn([bins.bare, "idle"]);
   const metricsUrl = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${metricsUrl}/metrics`)).ok && (await (await fetch(`${metricsUrl}/metrics`)).text()).includes("etcd_up 1"), {
@@ -73,7 +81,7 @@ try {
   });
   await Bun.sleep(WARMUP * 1000);
 
-  const series = new Map<number, ProcSample[]>([[daemon.pid, []], [bare.pid, []]]);
+  const series = new Map<number, ProcSample[]>([[daemon.pid, []], [plain.pid, []], [bare.pid, []]]);
   const sample = () => {
     for (const [pid, list] of series) {
       const s = procSample(pid);
@@ -101,13 +109,13 @@ try {
     const last = s[s.length - 1]!;
     const rss = s.map((x) => x.rssKb / 1024);
     const cpuS = (last.cpuTicks - first.cpuTicks) / CLK_TCK;
-    return [name, rss[0]!, mean(rss), Math.max(...rss), rss[rss.length - 1]!, cpuS, (100 * cpuS) / elapsed, (last.childTicks - first.childTicks) / CLK_TCK, (last.wakeups - first.wakeups) / elapsed, last.threads];
+    return [name, rss[0]!, mean(rss), Math.max(...rss), rss[rss.length - 1]!, cpuS, (100 * cpuS) / elapsed, (last.childTicks - first.childTicks) / CLK_TCK, wakeups(s) / elapsed, last.threads];
   };
   console.log(`\nmeasured ${elapsed.toFixed(0)} s, ${series.get(daemon.pid)!.length} samples, /metrics scraped ${scrapes} times`);
   console.log(
     table(
       ["program", "RSS start MiB", "RSS mean MiB", "RSS max MiB", "RSS end MiB", "CPU s", "CPU % of 1 core", "children CPU s", "wakeups/s", "threads"],
-      [row("clusterrebootd run (idle, etcd, metrics)", daemon.pid), row("bare compiled Bun program", bare.pid)],
+      [row("clusterrebootd run (idle, etcd, metrics)", daemon.pid), row("clusterrebootd run (idle, etcd, metrics off)", plain.pid), row("bare compiled Bun program", bare.pid)],
     ),
   );
 } finally {

@@ -165,7 +165,12 @@ export class Windows {
     return (this.denies.get(n.name) ?? []).some((d) => d.end === Number.POSITIVE_INFINITY);
   }
 
-  /** Sends SIGHUP once the daemon that read the old config has installed its handler. */
+  /**
+   * Sends SIGHUP once the daemon that read the old config runs its loop (its first pass outcome is
+   * logged). An earlier SIGHUP is deferred and applied by the daemon (`sighup_deferred`, see
+   * tests/chaos/sighup-at-start.test.ts); waiting for the first pass just keeps the fault schedule
+   * easy to read in the chaos log.
+   */
   tick(fleet: Fleet): void {
     for (const [name, start] of this.hup) {
       const n = fleet.node(name);
@@ -174,7 +179,7 @@ export class Windows {
         continue;
       }
       const pid = n.pid;
-      if (pid && n.logs.some((e) => e.start === start && e.event === "starting")) {
+      if (pid && n.logs.some((e) => e.start === start && e.event === "run_outcome")) {
         process.kill(pid, "SIGHUP");
         this.hup.delete(name);
       }

@@ -27,9 +27,15 @@ export function handleSignals(log: Logger) {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
   };
-  // SIGHUP must never kill us (the runtime default); until `run` sets a reload handler it is logged.
+  // SIGHUP must never kill us (the runtime default). One that arrives before the reload handler is
+  // installed (e.g. while waiting for etcd at boot) is remembered and applied once it is.
   let hup: (() => void) | undefined;
-  const ignoreHup = () => (hup ? hup() : log.event("info", "sighup_ignored", { reason: "not ready to reload yet" }));
+  let pendingHup = false;
+  const ignoreHup = () => {
+    if (hup) return hup();
+    pendingHup = true;
+    log.event("info", "sighup_deferred", { reason: "reload applies once the daemon loop runs" });
+  };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   process.on("SIGHUP", ignoreHup);
@@ -38,6 +44,10 @@ export function handleSignals(log: Logger) {
     /** Installs (or with undefined removes) the SIGHUP reload handler. */
     onHup(fn: (() => void) | undefined) {
       hup = fn;
+      if (fn && pendingHup) {
+        pendingHup = false;
+        fn();
+      }
     },
     dispose() {
       process.off("SIGTERM", onSignal);

@@ -22,42 +22,55 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }): Promise<Outcome> {
-    const res = await loadOrFail(args.config);
-    if (!res.ok) return res.outcome;
-    const cfg = res.config;
-    if (args.once && args.timer) return outcome("usage", "--once and --timer exclude each other");
-    const single = args.once || args.timer;
-    // Bind the metrics listener first: its address goes into RC_METRICS_ENDPOINT (exit 1 if busy).
-    const obs = await startObservability(cfg, single);
-    if (!obs.ok) return obs.outcome;
-    let co = await buildCoordinator(cfg, { dryRun: cfg.dry_run || args["dry-run"], ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
-    co = {
-      ...co,
-      ports: { ...co.ports, metrics: obs.metrics },
-      notifier: createNotifier(cfg.notifications.webhooks, { node: cfg.node_name, log: co.ports.log, metrics: obs.metrics }),
-      memory: {},
-    };
-    obs.attach(co);
-    const { log } = co.ports;
-    for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
-    const stop = handleSignals(log);
+    // Until the signal handlers are in place a SIGHUP must not kill us (the runtime default); the
+    // config is read right after, so dropping a reload this early loses nothing.
+    const earlyHup = () => {};
+    process.on("SIGHUP", earlyHup);
     try {
-      log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: co.plan.dryRun, backend: cfg.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
-      const backend = await openBackend(cfg, co, stop.signal, single);
-      if (!backend.ok) return backend.reason === "stopped" ? outcome("ok", "stopped while waiting for etcd") : outcome("runtime_error", "etcd unreachable");
-      try {
-        if (!single) return await runDaemon(cfg, backend.live, { configPath: args.config, forceDryRun: args["dry-run"], signal: stop.signal, onHup: stop.onHup, obs });
-        const { runPass } = await import("../orchestrate/index.ts");
-        const r = await runPass(backend.live, args.once ? "once" : "run", stop.signal);
-        process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
-        // W13: an interrupted single pass is not a success.
-        return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;
-      } finally {
-        await backend.close({ graceful: true });
-      }
+      return await runCommand(args);
     } finally {
-      stop.dispose();
-      await obs.stop();
+      process.off("SIGHUP", earlyHup);
     }
   },
 });
+
+/** The body of `run`, separate so the early SIGHUP trap can wrap every return. */
+async function runCommand(args: { config: string; "dry-run": boolean; once: boolean; timer: boolean; json: boolean }): Promise<Outcome> {
+  const res = await loadOrFail(args.config);
+  if (!res.ok) return res.outcome;
+  const cfg = res.config;
+  if (args.once && args.timer) return outcome("usage", "--once and --timer exclude each other");
+  const single = args.once || args.timer;
+  // Bind the metrics listener first: its address goes into RC_METRICS_ENDPOINT (exit 1 if busy).
+  const obs = await startObservability(cfg, single);
+  if (!obs.ok) return obs.outcome;
+  let co = await buildCoordinator(cfg, { dryRun: cfg.dry_run || args["dry-run"], ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
+  co = {
+    ...co,
+    ports: { ...co.ports, metrics: obs.metrics },
+    notifier: createNotifier(cfg.notifications.webhooks, { node: cfg.node_name, log: co.ports.log, metrics: obs.metrics }),
+    memory: {},
+  };
+  obs.attach(co);
+  const { log } = co.ports;
+  for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
+  const stop = handleSignals(log);
+  try {
+    log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: co.plan.dryRun, backend: cfg.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
+    const backend = await openBackend(cfg, co, stop.signal, single);
+    if (!backend.ok) return backend.reason === "stopped" ? outcome("ok", "stopped while waiting for etcd") : outcome("runtime_error", "etcd unreachable");
+    try {
+      if (!single) return await runDaemon(cfg, backend.live, { configPath: args.config, forceDryRun: args["dry-run"], signal: stop.signal, onHup: stop.onHup, obs });
+      const { runPass } = await import("../orchestrate/index.ts");
+      const r = await runPass(backend.live, args.once ? "once" : "run", stop.signal);
+      process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
+      // W13: an interrupted single pass is not a success.
+      return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;
+    } finally {
+      await backend.close({ graceful: true });
+    }
+  } finally {
+    stop.dispose();
+    await obs.stop();
+  }
+}

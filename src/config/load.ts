@@ -38,10 +38,19 @@ export async function loadConfigFile(path: string, opts: LoadOptions = {}): Prom
   return parseConfigText(text, opts);
 }
 
+/** Quoted values longer than this are cut in problem lines, so a 100 KB value cannot flood the log. */
+const MAX_QUOTED = 80;
+
+/** Cuts every long quoted value (`"…"`) and, as a last resort, the whole line. */
+export function shorten(problem: string): string {
+  const cut = problem.replace(/"(?:[^"\\]|\\.)*"/g, (q) => (q.length <= MAX_QUOTED ? q : `${q.slice(0, MAX_QUOTED - 12)}…" (${q.length - 2} characters)`));
+  return cut.length <= 4 * MAX_QUOTED * 2 ? cut : `${cut.slice(0, 4 * MAX_QUOTED * 2)}… (cut)`;
+}
+
 /** Validate config text (tests, reload, `validate-config`). Never throws for bad input. */
 export async function parseConfigText(text: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const yaml = parseYamlMapping(text);
-  if (!yaml.ok) return { ok: false, problems: yaml.problems };
+  if (!yaml.ok) return { ok: false, problems: yaml.problems.map(shorten) };
 
   const parsed = v.safeParse(ConfigSchema, yaml.data, { message: fallbackMessage });
   // On failure `output` is the partially parsed value; the checks below guard every field.
@@ -57,7 +66,7 @@ export async function parseConfigText(text: string, opts: LoadOptions = {}): Pro
     ...placeholderProblems(partial, opts.env ?? process.env),
     ...files.problems,
   ]);
-  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  if (!parsed.success || problems.length > 0) return { ok: false, problems: problems.map(shorten) };
   return { ok: true, config: parsed.output, warnings: files.warnings };
 }
 

@@ -138,14 +138,22 @@ function watchKillSwitch(path: string, kick: () => void): FSWatcher | undefined 
 /** Resolves sleeps early when kicked (a watch event), plus a little jitter. */
 class Waker {
   private kickFn: (() => void) | undefined;
+  /** A kick that came while no wait was in progress (during a pass): the next wait returns at once. */
+  private pending = false;
   kick() {
-    this.kickFn?.();
+    if (this.kickFn) this.kickFn();
+    else this.pending = true;
   }
   async wait(ms: number, clock: { sleep(ms: number, s?: AbortSignal): Promise<void> }, signal: AbortSignal, wakeable = true) {
     const ac = new AbortController();
     const onAbort = () => ac.abort();
     signal.addEventListener("abort", onAbort, { once: true });
     let kicked = false;
+    if (wakeable && this.pending) {
+      this.pending = false;
+      if (!signal.aborted) await clock.sleep(Math.random() * HANDOFF_JITTER_MS, signal);
+      return;
+    }
     if (wakeable)
       this.kickFn = () => {
         kicked = true;
