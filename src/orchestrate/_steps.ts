@@ -1,6 +1,7 @@
 /** Small steps shared by the pass, the post-boot path and the work under the slot. */
 import { classifyPeers, evaluatePolicy } from "../cluster/index.ts";
 import { runChecks, type ChecksReport } from "../checks/index.ts";
+import { evaluateDetectors } from "../detect/index.ts";
 import type { HealthPhase, HealthResult } from "../health/index.ts";
 import type { ClusterState, RebootsRecord } from "../slots/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
@@ -57,6 +58,22 @@ export function windowGate(co: Coordinator, r: PassReport, suffix = ""): [Outcom
   if (w.kind === "denied") return ["window_denied", `blocked by deny window "${w.matchedDeny}"${suffix}`];
   if (w.kind === "outside_allow") return ["window_outside_allow", `outside configured allow windows${suffix}`];
   return undefined;
+}
+
+export type DetectStep =
+  | { kind: "stop"; outcome: [OutcomeKind, string] } // detector error, or unhealthy while idle
+  | { kind: "idle" } // no reboot needed and the monitor health check passed
+  | { kind: "needed" }; // a detector asks for a reboot
+
+/** Detectors, and when no reboot is needed the monitor health run that keeps our record fresh. */
+export async function detectStep(co: Coordinator, r: PassReport, mode: PassMode, signal?: AbortSignal): Promise<DetectStep> {
+  const pre = await evaluateDetectors(co.plan.detectors, { ...co.ports, env: co.env }, signal);
+  r.preDetectors = pre;
+  if (pre.hasErrors) return { kind: "stop", outcome: ["runtime_error", `detector evaluation failed: ${detectorErrors(pre)}`] };
+  if (pre.requiresReboot) return { kind: "needed" };
+  const h = await runHealth(co, r, "monitor", { lockHeld: false, lockAttempts: 0 }, mode, signal);
+  if (h.kind !== "pass") return { kind: "stop", outcome: ["health_blocked", `health script reported unhealthy during monitoring (${describe(h)})`] };
+  return { kind: "idle" };
 }
 
 /** Run the health script (and checks), publish the result (run/once only), and log it. */

@@ -11,7 +11,7 @@ import type { FleetLockCallResult, FleetLockClient } from "../fleetlock/index.ts
 import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type OutcomeKind } from "./outcome.ts";
 import { newReport, type PassReport } from "./report.ts";
-import { checkKillSwitch, commandFor, describe, detectorErrors, localGates, runHealth, windowGate } from "./_steps.ts";
+import { checkKillSwitch, commandFor, describe, detectorErrors, detectStep, localGates, runHealth, windowGate } from "./_steps.ts";
 import { rebootVariables } from "./_command.ts";
 import { announceReboot } from "./_events.ts";
 
@@ -45,13 +45,9 @@ export async function runClientPass(co: Coordinator, remote: RemoteLock, mode: P
 
   const gate = await localGates(co, r);
   if (gate) return done(...gate);
-  const pre = await evaluateDetectors(plan.detectors, { ...ports, env: co.env }, signal);
-  r.preDetectors = pre;
-  if (pre.hasErrors) return done("runtime_error", `detector evaluation failed: ${detectorErrors(pre)}`);
-
-  if (!pre.requiresReboot) {
-    const h = await runHealth(co, r, "monitor", { lockHeld: false, lockAttempts: 0 }, mode, signal);
-    if (h.kind !== "pass") return done("health_blocked", `health script reported unhealthy during monitoring (${describe(h)})`);
+  const d = await detectStep(co, r, mode, signal);
+  if (d.kind === "stop") return done(...d.outcome);
+  if (d.kind === "idle") {
     if (mode === "status") return done("no_action", "no detectors require a reboot");
     // Healthy and nothing to do: give back any lock we hold (after a reboot this is the release).
     const res = await remote.client.steadyState(remote.id, remote.group, signal);

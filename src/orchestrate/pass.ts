@@ -6,13 +6,12 @@
  *   fence → reboot command.
  * Every outcome is a value; only etcd/environment failures throw (the loop backs off on them).
  */
-import { evaluateDetectors } from "../detect/index.ts";
 import { admission, readClusterState, releaseSlot, tryAcquireSlot, type ClusterState } from "../slots/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import { outcome } from "./outcome.ts";
 import { handleOwnSlot } from "./_postboot.ts";
 import { newReport, type PassReport } from "./report.ts";
-import { checkKillSwitch, commandFor, describe, detectorErrors, loopGuard, policyVerdict, runHealth, windowGate } from "./_steps.ts";
+import { checkKillSwitch, commandFor, describe, detectStep, loopGuard, policyVerdict, runHealth, windowGate } from "./_steps.ts";
 import { underSlot } from "./_underslot.ts";
 import { runClientPass } from "./client-pass.ts";
 import { restoreLeftovers } from "./_kube.ts";
@@ -53,17 +52,10 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   const closed = windowGate(co, r);
   if (closed) return done(...closed);
 
-  // 5. Detectors.
-  const pre = await evaluateDetectors(plan.detectors, { ...ports, env: co.env }, signal);
-  r.preDetectors = pre;
-  if (pre.hasErrors) return done("runtime_error", `detector evaluation failed: ${detectorErrors(pre)}`);
-
-  // 6. No reboot needed: monitor health keeps our record fresh.
-  if (!pre.requiresReboot) {
-    const h = await runHealth(co, r, "monitor", { lockHeld: false, lockAttempts: 0 }, mode, signal);
-    if (h.kind !== "pass") return done("health_blocked", `health script reported unhealthy during monitoring (${describe(h)})`);
-    return done("no_action", "no detectors require a reboot");
-  }
+  // 5–6. Detectors; no reboot needed: monitor health keeps our record fresh.
+  const d = await detectStep(co, r, mode, signal);
+  if (d.kind === "stop") return done(...d.outcome);
+  if (d.kind === "idle") return done("no_action", "no detectors require a reboot");
 
   // Everything else (members, health, cooldowns, reboot history) only when a reboot is wanted.
   if (co.etcd) state = await readClusterState(co.etcd.gw, co.etcd.keys);
