@@ -98,6 +98,9 @@ export async function underSlot(
     case "fenced":
       break;
     case "slot-lost":
+      // Not our slot any more (lease expired during a partition?): never reboot, and do not leave
+      // the node cordoned behind a slot we no longer hold.
+      if (drained) await restoreNode(co, "slot lost before the reboot command");
       r.outcome = outcome("runtime_error", "reboot slot lost before the reboot command (lease expired?); not rebooting");
       return r;
     case "paused":
