@@ -14,7 +14,7 @@ import { newReport, type PassReport } from "./report.ts";
 import { checkKillSwitch, commandFor, describe, detectStep, loopGuard, policyVerdict, runHealth, windowGate } from "./_steps.ts";
 import { underSlot } from "./_underslot.ts";
 import { runClientPass } from "./client-pass.ts";
-import { restoreLeftovers } from "./_kube.ts";
+import { restoreLeftovers, restoreNode } from "./_kube.ts";
 
 export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSignal): Promise<PassReport> {
   if (co.remote) return runClientPass(co, co.remote, mode, signal);
@@ -148,7 +148,9 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   try {
     return await underSlot(co, r, acq.slot, acq.record, cmd.argv, mode, signal);
   } catch (err) {
-    // Never leave a preparing slot behind on an error: free it now rather than after the lease TTL.
+    // Never leave a preparing slot (or our cordon) behind on an error: free it now rather than
+    // after the lease TTL / the next pass.
+    await restoreNode(co, "error while holding the slot").catch(() => false);
     await releaseSlot(co.etcd.gw, co.etcd.keys, acq.slot, { cooldownSec: 0, nowMs: ports.clock.now(), node: plan.node }).catch(() => {});
     throw err;
   }
