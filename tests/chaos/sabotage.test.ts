@@ -4,31 +4,18 @@
  * each other's slots) reboot at the same time, and the ledger checker — which knows groups, not
  * namespaces — must report the overlap, while each namespace's etcd history alone looks fine.
  */
-import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { auditHistory, readHistory } from "../../scripts/chaos/etcd-history.ts";
 import { checkLedger } from "../../scripts/chaos/ledger-check.ts";
-import { createFleet, type Fleet } from "../../scripts/sim/fleet.ts";
-import { startEtcd, waitFor, type EtcdCluster } from "../support/etcd.ts";
+import { waitFor } from "../support/etcd.ts";
+import { useFleets } from "../support/fleets.ts";
 
-let cluster: EtcdCluster | undefined;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await fleet?.stop();
-  await cluster?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  [cluster, fleet, dir] = [undefined, undefined, undefined];
-});
+const fleets = useFleets();
 
 test("two coordinators unaware of each other overlap in a limit-1 group, and the ledger checker says so", async () => {
-  cluster = await startEtcd();
-  dir = mkdtempSync(join(tmpdir(), "crd-sabotage-"));
-  fleet = await createFleet({
+  const cluster = await fleets.etcd();
+  const fleet = await fleets.create({
     endpoints: cluster.endpoints,
-    dir,
     rebootDelayMs: 1500,
     nodes: [
       { name: "b1", group: "beta", config: { etcd_namespace: "/ns-one" } },

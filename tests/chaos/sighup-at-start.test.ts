@@ -9,29 +9,18 @@
  * Fixed: the early SIGHUP is remembered (`sighup_deferred`) and the reload runs once the handler
  * is installed.
  */
-import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { createFleet, type Fleet } from "../../scripts/sim/fleet.ts";
-import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { useFleets } from "../support/fleets.ts";
 
-let cluster: EtcdCluster | undefined;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await fleet?.stop();
-  await cluster?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  [cluster, fleet, dir] = [undefined, undefined, undefined];
-});
+const fleets = useFleets();
 
 test("a SIGHUP received while the daemon still waits for etcd is applied once it runs", async () => {
-  cluster = await startEtcd();
+  const cluster = await fleets.etcd();
   await cluster.members[0]!.kill();
-  dir = mkdtempSync(join(tmpdir(), "crd-sighup-"));
-  fleet = await createFleet({ endpoints: cluster.endpoints, dir, nodes: [{ name: "h1", group: "g" }] });
+  const fleet = await fleets.create({ endpoints: cluster.endpoints, nodes: [{ name: "h1", group: "g" }] });
   const node = fleet.node("h1");
   const killSwitch = join(node.dir, "disable");
   writeFileSync(killSwitch, "");

@@ -3,30 +3,15 @@
  * `resume` lets them go on; `status`, `cluster --json` and `unlock` report and act on the real
  * state with the documented exit codes (0 ok, 1 runtime error, 5 paused).
  */
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { awayWindows, createFleet, handoffs, maxOverlap, type Fleet } from "../../scripts/sim/fleet.ts";
-import { etcdctl, startEtcd, waitFor, type EtcdCluster } from "../support/etcd.ts";
+import { expect, test } from "bun:test";
+import { awayWindows, handoffs, maxOverlap, type Fleet } from "../../scripts/sim/fleet.ts";
+import { etcdctl, waitFor } from "../support/etcd.ts";
+import { useFleets } from "../support/fleets.ts";
 
 /** bun's default is 5 s (bunfig's [test] timeout is not honoured by bun 1.4.5). */
 const TEST_TIMEOUT_MS = 60_000;
 
-let cluster: EtcdCluster;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-
-beforeAll(async () => {
-  cluster = await startEtcd();
-});
-afterAll(() => cluster?.stop());
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
-});
+const fleets = useFleets({ sharedEtcd: true });
 
 interface ClusterDoc {
   paused: { reason: string; by: string } | null;
@@ -38,22 +23,19 @@ const status = (s: string) => ({ match: (e: { fields: Record<string, unknown> })
 const reboots = (f: Fleet) => f.ledger().filter((e) => e.kind === "reboot");
 
 async function healthRecord(node: string): Promise<{ healthy: boolean; phase: string } | undefined> {
-  const out = await etcdctl(cluster, ["get", `/clusterrebootd/health/${node}`, "--print-value-only"]);
+  const out = await etcdctl(fleets.cluster, ["get", `/clusterrebootd/health/${node}`, "--print-value-only"]);
   return out.trim() ? (JSON.parse(out) as { healthy: boolean; phase: string }) : undefined;
 }
 
 test("pause holds back waiting nodes, resume lets them go; status, cluster and unlock agree with etcd", async () => {
-  dir = await mkdtemp(join(tmpdir(), "crd-fleet-"));
   // n2's checks are rare so that, once it holds a verifying slot, its heartbeats (healthy) are
   // what its health record says between two failing post-boot checks.
-  const f = (fleet = await createFleet({
-    endpoints: cluster.endpoints,
-    dir,
+  const f = await fleets.create({
     nodes: [
       { name: "n1", group: "g1" },
       { name: "n2", group: "g1", config: { check_interval_sec: 30 } },
     ],
-  }));
+  });
   const [n1, n2] = f.nodes as [typeof f.nodes[0], typeof f.nodes[0]];
 
   const paused = await n1.cli(["pause", "--reason", "x"]);
@@ -88,12 +70,12 @@ test("pause holds back waiting nodes, resume lets them go; status, cluster and u
   const refused = await n1.cli(["unlock", "n2"]);
   expect(refused.exitCode).toBe(1);
   expect(refused.stderr).toContain("--force");
-  expect(await etcdctl(cluster, ["get", "/clusterrebootd/slots/g1/n2", "--print-value-only"])).not.toBe("");
+  expect(await etcdctl(fleets.cluster, ["get", "/clusterrebootd/slots/g1/n2", "--print-value-only"])).not.toBe("");
 
   const forced = await n1.cli(["unlock", "n2", "--force"]);
   const unlockedAt = Date.now();
   expect(forced.exitCode).toBe(0);
-  expect(await etcdctl(cluster, ["get", "/clusterrebootd/slots/g1/n2", "--print-value-only"])).toBe("");
+  expect(await etcdctl(fleets.cluster, ["get", "/clusterrebootd/slots/g1/n2", "--print-value-only"])).toBe("");
 
   // Whatever the order was, both nodes rebooted exactly once and never at the same time: n2's
   // time away ends with the forced unlock (it never passed its post-boot check).

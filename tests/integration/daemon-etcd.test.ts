@@ -3,33 +3,19 @@
  * and another waits, and a 3-member cluster with one member stopped for the whole roll.
  * Each test has its own etcd (they kill members).
  */
-import { afterEach, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createFleet, handoffs, type Fleet } from "../../scripts/sim/fleet.ts";
-import { etcdctl, startEtcd, waitFor, type EtcdCluster } from "../support/etcd.ts";
+import { expect, test } from "bun:test";
+import { handoffs, type Fleet } from "../../scripts/sim/fleet.ts";
+import { etcdctl, waitFor, type EtcdCluster } from "../support/etcd.ts";
+import { useFleets } from "../support/fleets.ts";
 
 /** bun's default is 5 s (bunfig's [test] timeout is not honoured by bun 1.4.5). */
 const TEST_TIMEOUT_MS = 45_000;
 
-let cluster: EtcdCluster | undefined;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-
-afterEach(async () => {
-  await fleet?.stop();
-  await cluster?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  fleet = undefined;
-  cluster = undefined;
-  dir = undefined;
-});
+// Each test starts its own etcd (they kill members).
+const fleets = useFleets();
 
 async function newFleet(c: EtcdCluster, names: string[]): Promise<Fleet> {
-  dir = await mkdtemp(join(tmpdir(), "crd-fleet-"));
-  fleet = await createFleet({ endpoints: c.endpoints, dir, nodes: names.map((name) => ({ name, group: "g1" })) });
-  return fleet;
+  return fleets.create({ endpoints: c.endpoints, nodes: names.map((name) => ({ name, group: "g1" })) });
 }
 
 const postBootRelease = { match: (e: { fields: Record<string, unknown> }) => e.fields["reason"] === "post_boot_healthy" };
@@ -42,7 +28,7 @@ function printHandoffs(label: string, f: Fleet): number[] {
 }
 
 test("etcd restarted while one node is down in 'rebooting' and another waits: the waiter proceeds after the release", async () => {
-  const c = (cluster = await startEtcd());
+  const c = await fleets.etcd();
   const f = await newFleet(c, ["n1", "n2"]);
   for (const n of f.nodes) {
     n.requireReboot();
@@ -73,7 +59,7 @@ test("etcd restarted while one node is down in 'rebooting' and another waits: th
 }, TEST_TIMEOUT_MS);
 
 test("3-member etcd with one member stopped: a rolling reboot of 2 nodes completes", async () => {
-  const c = (cluster = await startEtcd({ members: 3 }));
+  const c = await fleets.etcd({ members: 3 });
   // The first endpoint every daemon lists is the dead one.
   await c.members[0]!.kill();
   await c.leader();

@@ -3,44 +3,26 @@
  * a failing reboot command, the reboot-loop guard and webhooks. Real `clusterrebootd run`
  * processes from the fleet simulator (scripts/sim).
  */
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { afterEach, expect, test } from "bun:test";
+import { readFile, writeFile } from "node:fs/promises";
 import { parse, stringify } from "yaml";
-import { createFleet, type Fleet } from "../../scripts/sim/fleet.ts";
-import { startEtcd, waitFor, type EtcdCluster } from "../support/etcd.ts";
+import { waitFor } from "../support/etcd.ts";
+import { useFleets } from "../support/fleets.ts";
 import { freePort } from "../support/ports.ts";
 
-let cluster: EtcdCluster;
-let fleet: Fleet | undefined;
-let dir: string;
+const fleets = useFleets({ sharedEtcd: true });
 let receiver: ReturnType<typeof Bun.serve> | undefined;
-
-beforeAll(async () => {
-  cluster = await startEtcd();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
+afterEach(() => {
   receiver?.stop(true);
   receiver = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 let ns = 0;
-async function makeFleet(nodes: { name: string; config?: Record<string, unknown> }[], config: Record<string, unknown> = {}) {
-  dir = await mkdtemp(join(tmpdir(), "crd-ops-"));
-  fleet = await createFleet({
-    endpoints: cluster.endpoints,
-    dir,
+function makeFleet(nodes: { name: string; config?: Record<string, unknown> }[], config: Record<string, unknown> = {}) {
+  return fleets.create({
     nodes: nodes.map((n) => ({ name: n.name, group: "g", ...(n.config ? { config: n.config } : {}) })),
     config: { etcd_namespace: `/ops${ns++}`, ...config },
   });
-  return fleet;
 }
 
 test("SIGTERM stops the daemon with exit 0 and removes its health record at once", async () => {
@@ -165,24 +147,17 @@ test("webhooks receive reboot_started and node_healthy", async () => {
 }, 45_000);
 
 test("started before etcd is up, the daemon waits (no crash loop) and proceeds once etcd answers (W10)", async () => {
-  const own = await startEtcd();
-  try {
-    dir = await mkdtemp(join(tmpdir(), "crd-ops-"));
-    fleet = await createFleet({ endpoints: own.endpoints, dir, nodes: [{ name: "e1", group: "g" }] });
-    const n = fleet.node("e1");
-    await own.members[0]!.kill();
-    n.start();
-    const waiting = await n.waitForEvent("waiting_for_etcd", { timeoutMs: 20_000 });
-    expect(String(waiting.fields?.["error"])).toContain("unavailable");
-    expect(n.running).toBe(true);
-    await own.members[0]!.restart();
-    await n.waitForEvent("run_outcome", { timeoutMs: 20_000 });
-    expect(n.running).toBe(true);
-  } finally {
-    await fleet?.stop();
-    fleet = undefined;
-    await own.stop();
-  }
+  const own = await fleets.etcd();
+  const f = await fleets.create({ endpoints: own.endpoints, nodes: [{ name: "e1", group: "g" }] });
+  const n = f.node("e1");
+  await own.members[0]!.kill();
+  n.start();
+  const waiting = await n.waitForEvent("waiting_for_etcd", { timeoutMs: 20_000 });
+  expect(String(waiting.fields?.["error"])).toContain("unavailable");
+  expect(n.running).toBe(true);
+  await own.members[0]!.restart();
+  await n.waitForEvent("run_outcome", { timeoutMs: 20_000 });
+  expect(n.running).toBe(true);
 }, 60_000);
 
 test("fleetlock.enabled: the daemon serves FleetLock from the same slots, counted in its /metrics", async () => {

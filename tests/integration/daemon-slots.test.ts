@@ -7,42 +7,25 @@
  * One etcd for the file; every test gets its own key namespace. Hand-off times (holder's release →
  * next node's reboot command) are printed for docs/BENCHMARKS.md.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createFleet, handoffs, type Fleet, type NodeSpec } from "../../scripts/sim/fleet.ts";
-import { etcdctl, startEtcd, waitFor, type EtcdCluster } from "../support/etcd.ts";
+import { describe, expect, test } from "bun:test";
+import { handoffs, type Fleet, type NodeSpec } from "../../scripts/sim/fleet.ts";
+import { etcdctl, waitFor } from "../support/etcd.ts";
+import { useFleets } from "../support/fleets.ts";
 
 /** bun's default is 5 s (bunfig's [test] timeout is not honoured by bun 1.4.5). */
 const TEST_TIMEOUT_MS = 45_000;
 
-let cluster: EtcdCluster;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
+const fleets = useFleets({ sharedEtcd: true });
 let testNo = 0;
-
-beforeAll(async () => {
-  cluster = await startEtcd();
-});
-afterAll(() => cluster?.stop());
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
-});
 
 /** A fleet in a fresh namespace of the shared etcd. */
 async function newFleet(nodes: NodeSpec[], config: Record<string, unknown> = {}): Promise<{ fleet: Fleet; ns: string }> {
   const ns = `/crd-slots-${++testNo}`;
-  dir = await mkdtemp(join(tmpdir(), "crd-fleet-"));
-  fleet = await createFleet({ endpoints: cluster.endpoints, dir, nodes, config: { etcd_namespace: ns, ...config } });
-  return { fleet, ns };
+  return { fleet: await fleets.create({ nodes, config: { etcd_namespace: ns, ...config } }), ns };
 }
 
 async function slotRecord(ns: string, group: string, node: string): Promise<{ phase: string; reason?: string } | undefined> {
-  const out = await etcdctl(cluster, ["get", `${ns}/slots/${group}/${node}`, "--print-value-only"]);
+  const out = await etcdctl(fleets.cluster, ["get", `${ns}/slots/${group}/${node}`, "--print-value-only"]);
   return out.trim() ? (JSON.parse(out) as { phase: string }) : undefined;
 }
 
@@ -162,7 +145,7 @@ describe("failures around the slot", () => {
     const released = await n1.waitForEvent("slot_released", postBootRelease);
     expect(released.fields["rebooted"]).toBe(false);
     expect(n1.starts).toBe(1); // the same daemon process did all of it
-    const history = JSON.parse(await etcdctl(cluster, ["get", `${ns}/reboots/n1`, "--print-value-only"])) as { last_outcome?: string };
+    const history = JSON.parse(await etcdctl(fleets.cluster, ["get", `${ns}/reboots/n1`, "--print-value-only"])) as { last_outcome?: string };
     expect(history.last_outcome).toBe("reboot did not happen");
     // Not stuck: n2 takes the slot, reboots and releases.
     await n2.waitForEvent("slot_released", postBootRelease);
