@@ -39,12 +39,22 @@ export async function openResources(cfg: Config, o: OpenOptions): Promise<Opened
   }
   const etcd = await connect(cfg);
   if (o.readOnly) return { ok: true, lock: { kind: "etcd", etcd }, close: () => etcd.gw.close() };
+  const machineId = await o.ports.host.machineId();
   // etcd may not be up yet (boot order) or a member may be down: wait, never crash-loop (W10).
   const session = await waitForEtcd(o, o.signal, o.single, () =>
     openSession(
       etcd.gw,
       etcd.keys,
-      { node: cfg.node_name, group: cfg.group, fallback: o.plan.fallback, pid: o.ports.host.pid(), bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "" },
+      {
+        node: cfg.node_name,
+        group: cfg.group,
+        fallback: o.plan.fallback,
+        pid: o.ports.host.pid(),
+        bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "",
+        machineId,
+        limit: o.plan.limit,
+        globalCap: o.plan.globalCap,
+      },
       { ttlSec: cfg.lock_ttl_sec, nowMs: o.ports.clock.now() },
     ),
   );

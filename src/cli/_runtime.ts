@@ -40,6 +40,7 @@ export async function buildRuntime(cfg: Config, res: Resources, o: RuntimeOption
   const plan = planFromConfig(cfg, {
     dryRun: o.dryRun,
     bootId,
+    machineId: await base.host.machineId(),
     ...(res.metricsEndpoint ? { metricsEndpoint: res.metricsEndpoint } : {}),
     ...(o.skipHealth ? { skipHealth: true } : {}),
     ...(res.lock.kind === "none" ? { skipLock: true } : {}),
@@ -70,7 +71,7 @@ export async function buildRuntime(cfg: Config, res: Resources, o: RuntimeOption
         ...l.etcd,
         clock: base.clock,
         metrics: res.metrics,
-        subject: { node: plan.node, group: plan.group, limit: plan.limit, globalCap: plan.globalCap, holder: "daemon", pid: base.host.pid(), bootId },
+        subject: { node: plan.node, group: plan.group, limit: plan.limit, globalCap: plan.globalCap, holder: "daemon", pid: base.host.pid(), bootId, ...(plan.machineId ? { machineId: plan.machineId } : {}) },
         lease: { kind: "session", id: () => session.lease().id },
         slotTimeoutSec: plan.slotTimeoutSec,
         cooldownSec: plan.cooldownSec,

@@ -27,7 +27,7 @@ export function detectorSpecs(cfg: Config): DetectorSpec[] {
   );
 }
 
-export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
+export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: string; machineId?: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
   const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
   // The loader already validated windows; a failure here is a bug, not an operator error.
   if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
@@ -67,6 +67,7 @@ export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: strin
     deferForUsers: cfg.interactive_users.defer,
     maxDeferMs: cfg.interactive_users.max_defer_sec * 1000,
     baseEnv: { ...env, RC_BOOT_ID: rt.bootId },
+    ...(rt.machineId ? { machineId: rt.machineId } : {}),
   };
 }
 

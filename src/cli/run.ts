@@ -54,7 +54,7 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
   try {
     log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: dryRun, backend: cfg.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
     const ports = { ...realPorts(), log };
-    const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId() });
+    const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId(), machineId: await ports.host.machineId() });
     const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single });
     if (!backend.ok) return backend.reason === "stopped" ? outcome("ok", "stopped while waiting for etcd") : outcome("runtime_error", "etcd unreachable");
     const resources = { lock: backend.lock, memory: newMemory(), log, metrics: obs.metrics, ...(obs.address ? { metricsEndpoint: obs.address } : {}) };

@@ -62,6 +62,12 @@ export const EVENTS = [
   "waiting_for_etcd",
   "would_drain",
   "would_reboot",
+  "identity_conflict",
+  "etcd_reset_detected",
+  "etcd_reset_acknowledged",
+  "slot_recreated",
+  "slot_vanished",
+  "unreadable_record",
 ] as const;
 
 export type EventName = (typeof EVENTS)[number];

@@ -33,6 +33,8 @@ export const COUNTERS = {
   stale_slots_freed_total: [],
   reboots_not_happened_total: [],
   pass_errors_total: [],
+  identity_conflicts_total: [],
+  etcd_resets_total: ["reason"],
   config_reloads_total: ["result"],
   notifications_total: ["event", "result"],
 } as const;
@@ -58,6 +60,7 @@ export const GAUGES = {
   last_reboot_timestamp_seconds: [],
   last_pass_timestamp_seconds: [],
   etcd_up: [],
+  etcd_reset_hold: [],
   build_info: ["version", "commit"],
 } as const;
 

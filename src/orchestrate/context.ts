@@ -49,6 +49,8 @@ export interface Plan {
   runtimeDir?: string;
   /** RC_* variables shared by the health script and the reboot command. */
   baseEnv: Record<string, string>;
+  /** This machine's id (records carry it; a slot of our name with another id is not ours). */
+  machineId?: string;
 }
 
 /**

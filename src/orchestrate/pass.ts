@@ -33,6 +33,14 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     for (const s of g.state.slots) r.slotsInUse[s.group] = (r.slotsInUse[s.group] ?? 0) + 1;
   }
   const own = ownSlot(co, g.state?.slots ?? []);
+  const theirs = own?.record?.machine_id;
+  if (own && co.mode === "etcd" && theirs && co.plan.machineId && theirs !== co.plan.machineId) {
+    // A cloned machine: this slot is another machine's, and that machine is probably down right
+    // now. Treating it as ours would release it and reboot us too (two down, limit one).
+    co.ports.metrics.inc("identity_conflicts_total");
+    co.ports.log.event("error", "identity_conflict", { node: co.plan.node, slot: own.key, machine_id: co.plan.machineId, other_machine_id: theirs });
+    return done(outcome("identity_conflict", `slot ${own.key} of node name ${co.plan.node} belongs to machine ${theirs}, this is machine ${co.plan.machineId}: two machines share one node_name; give each its own and restart`));
+  }
   if (own) {
     if (mode === "status") {
       r.slot = { key: own.key, phase: own.record?.phase ?? "unknown" };

@@ -8,7 +8,7 @@ import { createProcessRunner } from "./process.ts";
 export type { Clock, FileStat, Fs, Host, ProcessRunner, RunResult, RunSpec, RunTiming } from "./ports.ts";
 export { systemClock } from "./clock.ts";
 export { createFs, describeFsError } from "./fs.ts";
-export { BOOT_ID_FILE_ENV, BOOT_ID_PATH, createHost } from "./host.ts";
+export { BOOT_ID_FILE_ENV, BOOT_ID_PATH, MACHINE_ID_FILE_ENV, STATE_DIR, STATE_DIR_ENV, createHost } from "./host.ts";
 export { DEFAULT_MAX_OUTPUT_BYTES, createProcessRunner } from "./process.ts";
 
 export interface Ports {

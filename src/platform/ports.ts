@@ -57,6 +57,13 @@ export interface Host {
   uid(): number;
   /** Interactive sessions ("user@tty"), for deferring reboots while someone is logged in. */
   loggedInUsers(): Promise<string[]>;
+  /**
+   * This machine's identity (/etc/machine-id, else a random id kept in the state directory):
+   * two machines cloned from one SD card share a node name but never this.
+   */
+  machineId(): Promise<string>;
+  /** Where local state survives reboots (etcd identity, the rebooting marker). */
+  stateDir(): string;
 }
 
 /** The few file-system calls the coordinator makes. */

@@ -26,6 +26,8 @@ export interface SlotRequest {
   leaseId: string;
   nowIso: string;
   reason?: string;
+  /** The holder's machine (daemons): another machine with the same node name never takes it for its own. */
+  machineId?: string;
 }
 
 export type AcquireResult =
@@ -85,6 +87,7 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
       limit: lim.group,
       global_cap: lim.global,
       ...(req.reason ? { reason: req.reason } : {}),
+      ...(req.machineId ? { machine_id: req.machineId } : {}),
     };
     const slotKey = keys.slot(req.group, req.node);
     const compares: Compare[] = [

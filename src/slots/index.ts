@@ -8,5 +8,5 @@ export * from "./records.ts";
 export { readClusterState, ownSlot, slotFromKV, type ClusterState, type SlotEntry } from "./state.ts";
 export { tryAcquireSlot, acquireOnNewLease, admission, effectiveLimits, type AcquireResult, type SlotRequest } from "./acquire.ts";
 export { enterRebooting, refreshSlotLease, updateSlot, releaseSlot, deleteSlots, type FenceResult, type ReleaseResult } from "./transitions.ts";
-export { openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
+export { checkIdentity, IdentityConflictError, openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
 export { clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";

@@ -29,6 +29,8 @@ export const SlotRecordSchema = v.object({
   limit: v.pipe(v.number(), v.integer(), v.minValue(1)),
   global_cap: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
   reason: v.optional(v.string()),
+  /** The machine (machine-id) of the daemon holding it: a cloned SD card has the same node name. */
+  machine_id: v.optional(v.string()),
 });
 export type SlotRecord = v.InferOutput<typeof SlotRecordSchema>;
 
@@ -43,6 +45,7 @@ export const HealthRecordSchema = v.object({
   pid: v.number(),
   /** Monotonic per process: a publisher never overwrites a newer result with an older one (W16). */
   seq: v.number(),
+  machine_id: v.optional(v.string()),
 });
 export type HealthRecord = v.InferOutput<typeof HealthRecordSchema>;
 
@@ -51,6 +54,10 @@ export const MemberRecordSchema = v.object({
   group: Name,
   fallback: v.boolean(),
   first_seen: Iso,
+  machine_id: v.optional(v.string()),
+  /** The group limit and global cap this member enforces: a FleetLock server honours the smallest. */
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  global_cap: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1)))),
 });
 export type MemberRecord = v.InferOutput<typeof MemberRecordSchema>;
 

@@ -6,7 +6,8 @@
 import type { EtcdGateway, LeaseHandle } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";
 import type { HealthRecord, MemberRecord } from "./records.ts";
-import { MemberRecordSchema, parseRecord } from "./records.ts";
+import { HealthRecordSchema, MemberRecordSchema, parseRecord, SlotRecordSchema } from "./records.ts";
+import { lastSegment } from "./keys.ts";
 
 export interface SessionIdentity {
   node: string;
@@ -14,6 +15,44 @@ export interface SessionIdentity {
   fallback: boolean;
   pid: number;
   bootId: string;
+  /** This machine (absent only in tests that predate identity): see platform Host.machineId. */
+  machineId?: string;
+  /** The limits this node enforces, published in its member record (a FleetLock server honours them). */
+  limit?: number;
+  globalCap?: number | null;
+}
+
+/**
+ * Another machine uses our node name (a cloned SD card, one cloud-init user-data for the whole
+ * fleet): its live health record or its slot says so. We must not run: we would take its slot
+ * for our own.
+ */
+export class IdentityConflictError extends Error {
+  override name = "IdentityConflictError";
+  constructor(
+    readonly node: string,
+    readonly ours: string,
+    readonly theirs: string,
+    readonly where: string,
+  ) {
+    super(
+      `another machine uses node name ${node}: ${where} belongs to machine ${theirs}, this is machine ${ours}. ` +
+        `Give every machine its own node_name (the templates derive it from the hostname) and start again.`,
+    );
+  }
+}
+
+/** Throws IdentityConflictError when a live record or a slot of `node` names another machine. */
+export async function checkIdentity(gw: EtcdGateway, keys: Keys, id: SessionIdentity): Promise<void> {
+  if (!id.machineId) return;
+  const snap = await gw.snapshot([keys.slotsPrefix], [keys.health(id.node)]);
+  const health = parseRecord(HealthRecordSchema, snap.keys[0]?.value);
+  if (health?.machine_id && health.machine_id !== id.machineId) throw new IdentityConflictError(id.node, id.machineId, health.machine_id, `the live health record ${keys.health(id.node)}`);
+  for (const kv of snap.prefixes[0] ?? []) {
+    if (lastSegment(kv.key) !== id.node) continue;
+    const slot = parseRecord(SlotRecordSchema, kv.value);
+    if (slot?.machine_id && slot.machine_id !== id.machineId) throw new IdentityConflictError(id.node, id.machineId, slot.machine_id, `the reboot slot ${kv.key} (phase ${slot.phase})`);
+  }
 }
 
 export interface Session {
@@ -33,6 +72,7 @@ export async function openSession(
   id: SessionIdentity,
   opts: { ttlSec: number; nowMs: number },
 ): Promise<Session> {
+  await checkIdentity(gw, keys, id);
   let lease = await gw.grantLease(opts.ttlSec, { keepAlive: true });
   let lastSeq = -1;
   let lastHealth: HealthRecord | undefined;
@@ -60,6 +100,7 @@ export async function openSession(
         boot_id: id.bootId,
         pid: id.pid,
         seq: h.seq,
+        ...(id.machineId ? { machine_id: id.machineId } : {}),
       };
       lastHealth = rec;
       await gw.txn([], [{ kind: "put", key: keys.health(id.node), value: JSON.stringify(rec), lease: lease.id }]);
@@ -79,13 +120,16 @@ export async function openSession(
 export async function registerMember(gw: EtcdGateway, keys: Keys, id: SessionIdentity, nowMs: number): Promise<void> {
   const cur = await gw.get(keys.member(id.node));
   const prev = parseRecord(MemberRecordSchema, cur?.value);
-  if (prev && prev.group === id.group && prev.fallback === id.fallback) return;
   const rec: MemberRecord = {
     node: id.node,
     group: id.group,
     fallback: id.fallback,
     first_seen: prev?.first_seen ?? new Date(nowMs).toISOString(),
+    ...(id.machineId ? { machine_id: id.machineId } : {}),
+    ...(id.limit !== undefined ? { limit: id.limit } : {}),
+    ...(id.globalCap !== undefined ? { global_cap: id.globalCap } : {}),
   };
+  if (prev && JSON.stringify(prev) === JSON.stringify(rec)) return;
   await gw.txn([], [{ kind: "put", key: keys.member(id.node), value: JSON.stringify(rec) }]);
 }
 

@@ -35,6 +35,15 @@ export class FakeHost implements Host {
   async loggedInUsers(): Promise<string[]> {
     return [...this.users];
   }
+  /** A cloned SD card: set the same node name, give another machine id. */
+  machineIdValue = "0123456789abcdef0123456789abcdef";
+  async machineId(): Promise<string> {
+    return this.machineIdValue;
+  }
+  stateDirValue = "/nonexistent/clusterrebootd-state";
+  stateDir(): string {
+    return this.stateDirValue;
+  }
   uid(): number {
     return this.uidValue;
   }

@@ -60,7 +60,7 @@ export function etcdCoordinator(o: CommonOpts & { etcd: { gw: EtcdGateway; keys:
     ...o.etcd,
     clock: c.ports.clock,
     metrics: c.ports.metrics,
-    subject: { node: o.plan.node, group: o.plan.group, limit: o.plan.limit, globalCap: o.plan.globalCap, holder: "daemon", pid: c.ports.host.pid(), bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "" },
+    subject: { node: o.plan.node, group: o.plan.group, limit: o.plan.limit, globalCap: o.plan.globalCap, holder: "daemon", pid: c.ports.host.pid(), bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "", ...(o.plan.machineId ? { machineId: o.plan.machineId } : {}) },
     lease: { kind: "session", id: () => session.lease().id },
     slotTimeoutSec: o.plan.slotTimeoutSec,
     cooldownSec: o.plan.cooldownSec,
