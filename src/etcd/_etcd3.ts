@@ -3,7 +3,7 @@
  * one transaction can read several prefixes at one revision.
  */
 import type { Etcd3, IKeyValue, IRequestOp, ICompare, Lease } from "etcd3";
-import { translateEtcdError } from "./errors.ts";
+import { translateEtcdError } from "./_translate.ts";
 import type { Compare, EtcdGateway, KeyValue, LeaseHandle, Snapshot, WatchHandle, WriteOp } from "./gateway.ts";
 
 const enc = (s: string) => Buffer.from(s, "utf8");
