@@ -22,6 +22,9 @@ const INVALID = [
 ] as const;
 const AUTH = [E.EtcdAuthenticationFailedError, E.EtcdInvalidAuthTokenError, E.GRPCUnauthenticatedError] as const;
 
+/** What Node's TLS stack says when the certificate chain or name does not check out. */
+const TLS_FAILURE = /certificate|altnames|self[- ]signed|SSL|TLS|handshake/i;
+
 const isOne = (e: Error, classes: readonly (abstract new (...a: never[]) => Error)[]) => classes.some((c) => e instanceof c);
 
 /** Maps anything thrown while talking to etcd to an EtcdError with an actionable message. */
@@ -29,7 +32,8 @@ export function translateEtcdError(err: unknown, what: string): EtcdError {
   if (err instanceof EtcdError) return err;
   if (!(err instanceof Error)) return new EtcdError("internal", `${what}: internal error in the etcd adapter (a bug): ${String(err)}`);
   const e = isGrpcStatus(err) ? E.castGrpcError(err) : err;
-  const msg = e.message || e.name;
+  // grpc-js appends an empty "Resolution note: " to connection failures; it only adds noise.
+  const msg = (e.message || e.name).replace(/\.? Resolution note: ?$/, "");
   if (e instanceof E.ClientClosedError) return new EtcdError("closed", `${what}: etcd client closed`, { cause: e });
   if (e instanceof E.EtcdPermissionDeniedError)
     return new EtcdError("permission", `${what}: etcd permission denied (check the role of the etcd user: it needs readwrite on the key prefix): ${msg}`, { cause: e });
@@ -38,8 +42,11 @@ export function translateEtcdError(err: unknown, what: string): EtcdError {
   if (isOne(e, INVALID)) return new EtcdError("invalid", `${what}: etcd rejected the request: ${msg}`, { cause: e });
   // Generic etcd server errors ("etcdserver: leader changed", "request timed out", "no leader"),
   // gRPC transport failures and an open circuit breaker all mean: try again later.
-  if (isOne(e, UNAVAILABLE) || e instanceof E.EtcdError || e instanceof E.GRPCGenericError || isBrokenCircuitError(e))
+  if (isOne(e, UNAVAILABLE) || e instanceof E.EtcdError || e instanceof E.GRPCGenericError || isBrokenCircuitError(e)) {
+    if (TLS_FAILURE.test(msg))
+      return new EtcdError("unavailable", `${what}: etcd TLS handshake failed (check etcd_tls: ca_file, cert_file/key_file, server_name): ${msg}`, { cause: e });
     return new EtcdError("unavailable", `${what}: etcd unavailable: ${msg}`, { cause: e });
+  }
   return new EtcdError("internal", `${what}: internal error in the etcd adapter (a bug, not an etcd outage): ${e.name}: ${msg}`, { cause: e });
 }
 

@@ -24,10 +24,11 @@ export interface EtcdConnectOptions {
  * yet) does not fail start-up (W10). The first call reports unavailability as a transient error.
  */
 export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway> {
-  const [{ Etcd3, isRecoverableError }, cockatiel, { gatewayFromClient }] = await Promise.all([
+  const [{ Etcd3, isRecoverableError }, cockatiel, { gatewayFromClient }, { loginThroughPool }] = await Promise.all([
     import("etcd3"),
     import("cockatiel"),
     import("./_etcd3.ts"),
+    import("./_auth.ts"),
   ]);
   const { handleWhen, retry, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff } = cockatiel;
   const grpcOptions: Record<string, string | number> = {
@@ -64,5 +65,6 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }).next(),
     },
   });
+  if (opts.auth) loginThroughPool(client);
   return gatewayFromClient(client);
 }
