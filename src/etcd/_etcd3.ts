@@ -3,23 +3,11 @@
  * one transaction can read several prefixes at one revision.
  */
 import type { Etcd3, IKeyValue, IRequestOp, ICompare, Lease } from "etcd3";
+import { prefixEnd, readPrefix, readSnapshot } from "./_pages.ts";
 import { translateEtcdError } from "./_translate.ts";
 import type { Compare, EtcdGateway, KeyValue, LeaseHandle, Snapshot, WatchHandle, WriteOp } from "./gateway.ts";
 
 const enc = (s: string) => Buffer.from(s, "utf8");
-
-/** The first key after every key that starts with `prefix` (etcd's range_end convention). */
-export function prefixEnd(prefix: string): Buffer {
-  const b = Buffer.from(prefix, "utf8");
-  for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i]! < 0xff) {
-      const out = Buffer.from(b.subarray(0, i + 1));
-      out[i] = b[i]! + 1;
-      return out;
-    }
-  }
-  return Buffer.from([0]);
-}
 
 function toKV(kv: IKeyValue): KeyValue {
   return {
@@ -58,17 +46,12 @@ export function gatewayFromClient(client: Etcd3): EtcdGateway {
   const leases = new Set<Lease>();
   return {
     async snapshot(prefixes, keys): Promise<Snapshot> {
-      const ops: IRequestOp[] = [
-        ...prefixes.map((p) => ({ request_range: { key: enc(p), range_end: prefixEnd(p) } })),
-        ...keys.map((k) => ({ request_range: { key: enc(k) } })),
-      ];
       try {
-        const res = await client.kv.txn({ compare: [], success: ops, failure: [] });
-        const ranges = res.responses.map((r) => (r.response_range?.kvs ?? []).map(toKV));
+        const res = await readSnapshot(client, prefixes, keys);
         return {
-          revision: Number(res.header.revision),
-          prefixes: ranges.slice(0, prefixes.length),
-          keys: ranges.slice(prefixes.length).map((kvs) => kvs[0]),
+          revision: Number(res.revision),
+          prefixes: res.prefixes.map((kvs) => kvs.map(toKV)),
+          keys: res.keys.map((kv) => (kv ? toKV(kv) : undefined)),
         };
       } catch (err) {
         throw translateEtcdError(err, "read cluster state");
@@ -92,8 +75,7 @@ export function gatewayFromClient(client: Etcd3): EtcdGateway {
     },
     async getPrefix(prefix) {
       try {
-        const res = await client.kv.range({ key: enc(prefix), range_end: prefixEnd(prefix) });
-        return res.kvs.map(toKV);
+        return (await readPrefix(client, prefix, undefined, [])).map(toKV);
       } catch (err) {
         throw translateEtcdError(err, `get ${prefix}*`);
       }

@@ -24,12 +24,14 @@ export interface EtcdConnectOptions {
  * yet) does not fail start-up (W10). The first call reports unavailability as a transient error.
  */
 export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway> {
-  const [{ Etcd3, isRecoverableError }, cockatiel, { gatewayFromClient }, { loginThroughPool }] = await Promise.all([
+  const [{ Etcd3, isRecoverableError }, cockatiel, { gatewayFromClient }, { loginThroughPool }, { isReceiveLimitError }] = await Promise.all([
     import("etcd3"),
     import("cockatiel"),
     import("./_etcd3.ts"),
     import("./_auth.ts"),
+    import("./_pages.ts"),
   ]);
+  const memberFault = (e: Error) => isRecoverableError(e) && !isReceiveLimitError(e);
   const { handleWhen, retry, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff } = cockatiel;
   const grpcOptions: Record<string, string | number> = {
     "grpc.keepalive_time_ms": 10_000,
@@ -58,10 +60,10 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.requestTimeoutMs }),
     faultHandling: {
       // One retry on another member, then surface the error: the orchestration loop owns backoff.
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 1 }),
+      global: retry(handleWhen(memberFault), { maxAttempts: 1 }),
       // A member that failed 3 times in a row is skipped for 2 s so calls go to the live ones.
       host: () =>
-        circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(3) }),
+        circuitBreaker(handleWhen(memberFault), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(3) }),
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }).next(),
     },
   });
