@@ -42,6 +42,80 @@ function toOp(w: WriteOp): IRequestOp {
   }
 }
 
+/**
+ * A lease nobody refreshes (slot, cooldown): one LeaseGrant, whose answer carries the TTL etcd
+ * actually granted. It is never "lost" while we look: it simply expires.
+ */
+async function plainLease(client: Etcd3, ttlSec: number): Promise<LeaseHandle> {
+  let res;
+  try {
+    res = await client.leaseClient.leaseGrant({ TTL: ttlSec });
+  } catch (err) {
+    throw translateEtcdError(err, "grant lease");
+  }
+  const id = String(res.ID);
+  return {
+    id,
+    ttlSec: Number(res.TTL),
+    requestedTtlSec: ttlSec,
+    lost: new Promise<string>(() => {}),
+    isLost: () => false,
+    async revoke() {
+      try {
+        await client.leaseClient.leaseRevoke({ ID: id });
+      } catch (err) {
+        throw translateEtcdError(err, "revoke lease");
+      }
+    },
+    release() {},
+  };
+}
+
+/**
+ * A lease etcd3 keeps alive (the session). etcd3's Lease hides the grant answer, so the granted
+ * TTL is read back once with LeaseTimeToLive (grantedTTL).
+ */
+async function keptLease(client: Etcd3, leases: Set<Lease>, ttlSec: number): Promise<LeaseHandle> {
+  const lease = client.lease(ttlSec, { autoKeepAlive: true });
+  let lost = false;
+  let resolveLost: (reason: string) => void = () => {};
+  const lostP = new Promise<string>((r) => (resolveLost = r));
+  lease.on("lost", (err) => {
+    lost = true;
+    leases.delete(lease);
+    resolveLost(err?.message ?? "lease lost");
+  });
+  let id: string;
+  let granted: number;
+  try {
+    id = await lease.grant();
+    granted = Number((await client.leaseClient.leaseTimeToLive({ ID: id })).grantedTTL);
+  } catch (err) {
+    lease.release();
+    throw translateEtcdError(err, "grant lease");
+  }
+  leases.add(lease);
+  return {
+    id,
+    ttlSec: granted,
+    requestedTtlSec: ttlSec,
+    lost: lostP,
+    isLost: () => lost,
+    async revoke() {
+      leases.delete(lease);
+      try {
+        await lease.revoke();
+      } catch (err) {
+        throw translateEtcdError(err, "revoke lease");
+      }
+    },
+    release() {
+      leases.delete(lease);
+      lease.release();
+    },
+  };
+}
+
 export function gatewayFromClient(client: Etcd3): EtcdGateway {
   const leases = new Set<Lease>();
   return {
@@ -81,41 +155,7 @@ export function gatewayFromClient(client: Etcd3): EtcdGateway {
       }
     },
     async grantLease(ttlSec, opts): Promise<LeaseHandle> {
-      const lease = client.lease(ttlSec, { autoKeepAlive: opts.keepAlive });
-      let lost = false;
-      let resolveLost: (reason: string) => void = () => {};
-      const lostP = new Promise<string>((r) => (resolveLost = r));
-      lease.on("lost", (err) => {
-        lost = true;
-        leases.delete(lease);
-        resolveLost(err?.message ?? "lease lost");
-      });
-      let id: string;
-      try {
-        id = await lease.grant();
-      } catch (err) {
-        lease.release();
-        throw translateEtcdError(err, "grant lease");
-      }
-      leases.add(lease);
-      return {
-        id,
-        ttlSec,
-        lost: lostP,
-        isLost: () => lost,
-        async revoke() {
-          leases.delete(lease);
-          try {
-            await lease.revoke();
-          } catch (err) {
-            throw translateEtcdError(err, "revoke lease");
-          }
-        },
-        release() {
-          leases.delete(lease);
-          lease.release();
-        },
-      };
+      return opts.keepAlive ? keptLease(client, leases, ttlSec) : plainLease(client, ttlSec);
     },
     async leaseTtl(id) {
       try {
