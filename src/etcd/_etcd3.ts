@@ -116,7 +116,8 @@ async function keptLease(client: Etcd3, leases: Set<Lease>, ttlSec: number): Pro
   };
 }
 
-export function gatewayFromClient(client: Etcd3): EtcdGateway {
+/** `close` ends the client (default: client.close(); connectEtcd passes one that also ends TLS handshakes in flight). */
+export function gatewayFromClient(client: Etcd3, close: () => void = () => client.close()): EtcdGateway {
   const leases = new Set<Lease>();
   return {
     async snapshot(prefixes, keys): Promise<Snapshot> {
@@ -181,7 +182,7 @@ export function gatewayFromClient(client: Etcd3): EtcdGateway {
       // Leases we still keep alive are released (not revoked): slot leases must outlive us.
       for (const l of leases) l.release();
       leases.clear();
-      client.close();
+      close();
     },
   };
 }
