@@ -4,6 +4,7 @@
  * the quorum arithmetic is tested on its own; the real probe uses etcd3's Maintenance and Cluster
  * clients (imported lazily, so loading the config never loads gRPC) against a real etcd in tests.
  */
+import { openEtcd3, type RepairedClient } from "../etcd/index.ts";
 import { describeFsError, type Fs } from "../platform/index.ts";
 import type { SpecOf } from "./types.ts";
 
@@ -28,9 +29,18 @@ export interface EtcdProbe {
 /** Builds a probe, or says why it cannot (unreadable TLS files). */
 export type EtcdProbeFactory = (spec: SpecOf<"etcd_quorum">, fs: Fs, deadlineMs: number) => Promise<EtcdProbe | { error: string }>;
 
-/** The real probe: one etcd3 client for our endpoint, one per member for its status. No retries: the check has its own deadline. */
+/** Leaves the check's own timer this much, so a member that does not answer reads "unreachable", not "timeout". */
+const VERDICT_MARGIN_MS = 250;
+
+/**
+ * The real probe: one etcd3 client for our endpoint, one per member for its status. No retries:
+ * every call and every TLS handshake ends at one deadline just inside the check's timeout, and
+ * close() ends whatever is still open (a hung member must not keep sockets, or the process, alive).
+ */
 export const etcd3Probe: EtcdProbeFactory = async (spec, fs, deadlineMs) => {
-  const [{ Etcd3 }, { noop }] = await Promise.all([import("etcd3"), import("cockatiel")]);
+  const { noop } = await import("cockatiel");
+  const deadline = Date.now() + Math.max(deadlineMs - VERDICT_MARGIN_MS, deadlineMs / 2);
+  const left = () => Math.max(1, deadline - Date.now());
   const files: (Buffer | undefined)[] = [];
   for (const path of [spec.ca_file, spec.cert_file, spec.key_file]) {
     try {
@@ -46,16 +56,16 @@ export const etcd3Probe: EtcdProbeFactory = async (spec, fs, deadlineMs) => {
     ...(tls ? { credentials: { rootCertificate: ca ?? Buffer.alloc(0), ...(cert && key ? { certChain: cert, privateKey: key } : {}) } } : {}),
     ...(spec.server_name ? { grpcOptions: { "grpc.ssl_target_name_override": spec.server_name, "grpc.default_authority": spec.server_name } } : {}),
     dialTimeout: deadlineMs,
-    defaultCallOptions: () => ({ deadline: Date.now() + deadlineMs }),
+    defaultCallOptions: () => ({ deadline }),
     faultHandling: { host: () => noop, global: noop },
   });
-  const clients: InstanceType<typeof Etcd3>[] = [];
-  const client = (hosts: string[]) => {
-    const c = new Etcd3(options(hosts));
+  const clients: RepairedClient[] = [];
+  const client = async (hosts: string[]) => {
+    const c = await openEtcd3(options(hosts), left());
     clients.push(c);
-    return c;
+    return c.client;
   };
-  const local = client([spec.endpoint]);
+  const local = await client([spec.endpoint]);
   return {
     async members() {
       try {
@@ -73,7 +83,7 @@ export const etcd3Probe: EtcdProbeFactory = async (spec, fs, deadlineMs) => {
     async memberHealth(m) {
       if (m.clientUrls.length === 0) return { healthy: false, detail: "not started (no client URLs)" };
       try {
-        const s = await client(m.clientUrls).maintenance.status();
+        const s = await (await client(m.clientUrls)).maintenance.status();
         if (s.leader === "0" || s.leader === "") return { healthy: false, detail: "answers but sees no leader" };
         if ((s.errors ?? []).length > 0) return { healthy: false, detail: `alarms: ${s.errors.join(", ")}` };
         return { healthy: true, detail: `raft index ${s.raftIndex}` };

@@ -10,7 +10,7 @@ import { longhornCheck, nodesReadyCheck, podsCheck } from "./_kube.ts";
 
 export type { CheckDeps, CheckPhase, CheckResult, CheckSpec, ChecksReport, Verdict } from "./types.ts";
 export { etcd3Probe, type EtcdMemberInfo, type EtcdProbe, type EtcdProbeFactory, type MemberHealth } from "./_etcd-probe.ts";
-export { quorumVerdict } from "./_etcd-quorum.ts";
+export { nodeForMember, quorumVerdict } from "./_etcd-quorum.ts";
 
 type Runner<T extends CheckSpec["type"]> = (spec: SpecOf<T>, deps: CheckDeps, signal: AbortSignal) => Promise<Verdict>;
 const RUNNERS: { [T in CheckSpec["type"]]: Runner<T> } = {

@@ -3,23 +3,11 @@
  * one transaction can read several prefixes at one revision.
  */
 import type { Etcd3, IKeyValue, IRequestOp, ICompare, Lease } from "etcd3";
-import { translateEtcdError } from "./errors.ts";
+import { prefixEnd, readPrefix, readSnapshot } from "./_pages.ts";
+import { translateEtcdError } from "./_translate.ts";
 import type { Compare, EtcdGateway, KeyValue, LeaseHandle, Snapshot, WatchHandle, WriteOp } from "./gateway.ts";
 
 const enc = (s: string) => Buffer.from(s, "utf8");
-
-/** The first key after every key that starts with `prefix` (etcd's range_end convention). */
-export function prefixEnd(prefix: string): Buffer {
-  const b = Buffer.from(prefix, "utf8");
-  for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i]! < 0xff) {
-      const out = Buffer.from(b.subarray(0, i + 1));
-      out[i] = b[i]! + 1;
-      return out;
-    }
-  }
-  return Buffer.from([0]);
-}
 
 function toKV(kv: IKeyValue): KeyValue {
   return {
@@ -54,21 +42,91 @@ function toOp(w: WriteOp): IRequestOp {
   }
 }
 
-export function gatewayFromClient(client: Etcd3): EtcdGateway {
+/**
+ * A lease nobody refreshes (slot, cooldown): one LeaseGrant, whose answer carries the TTL etcd
+ * actually granted. It is never "lost" while we look: it simply expires.
+ */
+async function plainLease(client: Etcd3, ttlSec: number): Promise<LeaseHandle> {
+  let res;
+  try {
+    res = await client.leaseClient.leaseGrant({ TTL: ttlSec });
+  } catch (err) {
+    throw translateEtcdError(err, "grant lease");
+  }
+  const id = String(res.ID);
+  return {
+    id,
+    ttlSec: Number(res.TTL),
+    requestedTtlSec: ttlSec,
+    lost: new Promise<string>(() => {}),
+    isLost: () => false,
+    async revoke() {
+      try {
+        await client.leaseClient.leaseRevoke({ ID: id });
+      } catch (err) {
+        throw translateEtcdError(err, "revoke lease");
+      }
+    },
+    release() {},
+  };
+}
+
+/**
+ * A lease etcd3 keeps alive (the session). etcd3's Lease hides the grant answer, so the granted
+ * TTL is read back once with LeaseTimeToLive (grantedTTL).
+ */
+async function keptLease(client: Etcd3, leases: Set<Lease>, ttlSec: number): Promise<LeaseHandle> {
+  const lease = client.lease(ttlSec, { autoKeepAlive: true });
+  let lost = false;
+  let resolveLost: (reason: string) => void = () => {};
+  const lostP = new Promise<string>((r) => (resolveLost = r));
+  lease.on("lost", (err) => {
+    lost = true;
+    leases.delete(lease);
+    resolveLost(err?.message ?? "lease lost");
+  });
+  let id: string;
+  let granted: number;
+  try {
+    id = await lease.grant();
+    granted = Number((await client.leaseClient.leaseTimeToLive({ ID: id })).grantedTTL);
+  } catch (err) {
+    lease.release();
+    throw translateEtcdError(err, "grant lease");
+  }
+  leases.add(lease);
+  return {
+    id,
+    ttlSec: granted,
+    requestedTtlSec: ttlSec,
+    lost: lostP,
+    isLost: () => lost,
+    async revoke() {
+      leases.delete(lease);
+      try {
+        await lease.revoke();
+      } catch (err) {
+        throw translateEtcdError(err, "revoke lease");
+      }
+    },
+    release() {
+      leases.delete(lease);
+      lease.release();
+    },
+  };
+}
+
+/** `close` ends the client (default: client.close(); connectEtcd passes one that also ends TLS handshakes in flight). */
+export function gatewayFromClient(client: Etcd3, close: () => void = () => client.close()): EtcdGateway {
   const leases = new Set<Lease>();
   return {
     async snapshot(prefixes, keys): Promise<Snapshot> {
-      const ops: IRequestOp[] = [
-        ...prefixes.map((p) => ({ request_range: { key: enc(p), range_end: prefixEnd(p) } })),
-        ...keys.map((k) => ({ request_range: { key: enc(k) } })),
-      ];
       try {
-        const res = await client.kv.txn({ compare: [], success: ops, failure: [] });
-        const ranges = res.responses.map((r) => (r.response_range?.kvs ?? []).map(toKV));
+        const res = await readSnapshot(client, prefixes, keys);
         return {
-          revision: Number(res.header.revision),
-          prefixes: ranges.slice(0, prefixes.length),
-          keys: ranges.slice(prefixes.length).map((kvs) => kvs[0]),
+          revision: Number(res.revision),
+          prefixes: res.prefixes.map((kvs) => kvs.map(toKV)),
+          keys: res.keys.map((kv) => (kv ? toKV(kv) : undefined)),
         };
       } catch (err) {
         throw translateEtcdError(err, "read cluster state");
@@ -92,48 +150,13 @@ export function gatewayFromClient(client: Etcd3): EtcdGateway {
     },
     async getPrefix(prefix) {
       try {
-        const res = await client.kv.range({ key: enc(prefix), range_end: prefixEnd(prefix) });
-        return res.kvs.map(toKV);
+        return (await readPrefix(client, prefix, undefined, [])).map(toKV);
       } catch (err) {
         throw translateEtcdError(err, `get ${prefix}*`);
       }
     },
     async grantLease(ttlSec, opts): Promise<LeaseHandle> {
-      const lease = client.lease(ttlSec, { autoKeepAlive: opts.keepAlive });
-      let lost = false;
-      let resolveLost: (reason: string) => void = () => {};
-      const lostP = new Promise<string>((r) => (resolveLost = r));
-      lease.on("lost", (err) => {
-        lost = true;
-        leases.delete(lease);
-        resolveLost(err?.message ?? "lease lost");
-      });
-      let id: string;
-      try {
-        id = await lease.grant();
-      } catch (err) {
-        lease.release();
-        throw translateEtcdError(err, "grant lease");
-      }
-      leases.add(lease);
-      return {
-        id,
-        ttlSec,
-        lost: lostP,
-        isLost: () => lost,
-        async revoke() {
-          leases.delete(lease);
-          try {
-            await lease.revoke();
-          } catch (err) {
-            throw translateEtcdError(err, "revoke lease");
-          }
-        },
-        release() {
-          leases.delete(lease);
-          lease.release();
-        },
-      };
+      return opts.keepAlive ? keptLease(client, leases, ttlSec) : plainLease(client, ttlSec);
     },
     async leaseTtl(id) {
       try {
@@ -159,7 +182,7 @@ export function gatewayFromClient(client: Etcd3): EtcdGateway {
       // Leases we still keep alive are released (not revoked): slot leases must outlive us.
       for (const l of leases) l.release();
       leases.clear();
-      client.close();
+      close();
     },
   };
 }

@@ -2,7 +2,21 @@
  * Building an etcd client from our options. etcd3 (and with it @grpc/grpc-js) is imported lazily so
  * that `--help`, `version`, `validate-config` and `simulate` never load the gRPC stack.
  */
+import type { IOptions } from "etcd3";
 import type { EtcdGateway } from "./gateway.ts";
+import type { RepairedClient } from "./_pool.ts";
+
+export type { RepairedClient } from "./_pool.ts";
+
+/**
+ * A raw etcd3 client for callers that need etcd3's Maintenance/Cluster APIs (the etcd_quorum
+ * probe), with the same repairs as ours: login through the channel options, and a deadline on
+ * every TLS handshake (`close()` ends those still in flight, so nothing keeps the process alive).
+ */
+export async function openEtcd3(options: IOptions, handshakeTimeoutMs: number): Promise<RepairedClient> {
+  const { repairedClient } = await import("./_pool.ts");
+  return repairedClient(options, handshakeTimeoutMs);
+}
 
 export interface EtcdConnectOptions {
   /** Full URLs (http:// or https://); etcd3 needs an array (a joined string hangs). */
@@ -24,11 +38,14 @@ export interface EtcdConnectOptions {
  * yet) does not fail start-up (W10). The first call reports unavailability as a transient error.
  */
 export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway> {
-  const [{ Etcd3, isRecoverableError }, cockatiel, { gatewayFromClient }] = await Promise.all([
+  const [{ isRecoverableError }, cockatiel, { gatewayFromClient }, { repairedClient }, { isReceiveLimitError }] = await Promise.all([
     import("etcd3"),
     import("cockatiel"),
     import("./_etcd3.ts"),
+    import("./_pool.ts"),
+    import("./_pages.ts"),
   ]);
+  const memberFault = (e: Error) => isRecoverableError(e) && !isReceiveLimitError(e);
   const { handleWhen, retry, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff } = cockatiel;
   const grpcOptions: Record<string, string | number> = {
     "grpc.keepalive_time_ms": 10_000,
@@ -39,7 +56,7 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway
     grpcOptions["grpc.ssl_target_name_override"] = opts.tls.serverName;
     grpcOptions["grpc.default_authority"] = opts.tls.serverName;
   }
-  const client = new Etcd3({
+  const { client, close } = repairedClient({
     hosts: [...opts.endpoints],
     ...(opts.tls
       ? {
@@ -57,12 +74,12 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.requestTimeoutMs }),
     faultHandling: {
       // One retry on another member, then surface the error: the orchestration loop owns backoff.
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 1 }),
+      global: retry(handleWhen(memberFault), { maxAttempts: 1 }),
       // A member that failed 3 times in a row is skipped for 2 s so calls go to the live ones.
       host: () =>
-        circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(3) }),
+        circuitBreaker(handleWhen(memberFault), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(3) }),
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }).next(),
     },
-  });
-  return gatewayFromClient(client);
+  }, opts.requestTimeoutMs);
+  return gatewayFromClient(client, close);
 }

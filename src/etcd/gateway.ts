@@ -38,7 +38,13 @@ export interface Snapshot {
 /** A granted lease. `lost` fires once when etcd says it is gone (expired/revoked/unreachable too long). */
 export interface LeaseHandle {
   id: string;
+  /**
+   * The TTL etcd granted. etcd silently raises a TTL below its minimum (ceil(1.5 × election
+   * timeout): 8 s under k3s's timings), so this can exceed what was asked: log this one.
+   */
   ttlSec: number;
+  /** The TTL we asked for. */
+  requestedTtlSec: number;
   /** Resolves with the reason once the lease is lost; never resolves after revoke()/release(). */
   lost: Promise<string>;
   isLost(): boolean;

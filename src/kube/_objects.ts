@@ -57,6 +57,8 @@ export const StatusSchema = v.looseObject({
   reason: v.optional(v.string()),
   message: v.optional(v.string()),
   code: v.optional(v.number()),
+  /** Why, in detail: e.g. a 429's "The disruption budget web-pdb needs 1 healthy pods and has 2 currently". */
+  details: v.optional(v.looseObject({ causes: v.optional(v.array(v.looseObject({ message: v.optional(v.string()) }))) })),
 });
 
 /** Longhorn `volumes.longhorn.io` (v1beta2): the fields the longhorn check reads. */

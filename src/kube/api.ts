@@ -102,7 +102,10 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     }
     const status = v.safeParse(StatusSchema, json);
     const reason = status.success ? (status.output.reason ?? "") : "";
-    const message = status.success && status.output.message ? status.output.message : text.slice(0, MAX_MESSAGE_CHARS) || res.statusText;
+    const base = status.success && status.output.message ? status.output.message : text.slice(0, MAX_MESSAGE_CHARS) || res.statusText;
+    // The cause is the useful part (a 429 names the PDB and its numbers): keep it in the message.
+    const causes = status.success ? (status.output.details?.causes ?? []).map((c) => c.message).filter((m): m is string => !!m && !base.includes(m)) : [];
+    const message = causes.length > 0 ? `${base} (${causes.join("; ")})` : base;
     return { kind: "status", code: res.status, reason, message };
   }
 

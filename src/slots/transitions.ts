@@ -131,7 +131,7 @@ export async function releaseSlot(
   opts: { cooldownSec: number; nowMs: number; node: string; reboots?: RebootsRecord },
 ): Promise<ReleaseResult> {
   const writes: WriteOp[] = [{ kind: "delete", key: slot.key }];
-  let cooldownLease: { id: string; revoke(): Promise<void>; release(): void } | undefined;
+  let cooldownLease: { id: string; ttlSec: number; revoke(): Promise<void>; release(): void } | undefined;
   if (opts.cooldownSec > 0) {
     // A lease, not a timestamp: etcd expires it, so no two clocks are ever compared.
     cooldownLease = await gw.grantLease(opts.cooldownSec, { keepAlive: false });
@@ -151,7 +151,7 @@ export async function releaseSlot(
   const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], writes);
   if (res.succeeded) {
     cooldownLease?.release();
-    return { kind: "released", cooldownSec: opts.cooldownSec };
+    return { kind: "released", cooldownSec: cooldownLease?.ttlSec ?? opts.cooldownSec };
   }
   await cooldownLease?.revoke().catch(() => {});
   return { kind: "not-held" };

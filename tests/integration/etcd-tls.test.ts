@@ -1,28 +1,73 @@
 /**
  * Our etcd client (connectEtcd, as the daemon builds it from etcd_tls) against a real etcd with TLS
  * and client-certificate auth: mTLS by DNS name, by IP with server_name, and refusal without a
- * client certificate. Also the daemon's config path: `cluster --json` with an etcd_tls block.
+ * client certificate. Also the daemon's config path: `cluster --json` with an etcd_tls block, and
+ * etcd_auth on top of TLS (the k3s control-plane layout plus a password): the login must use the
+ * same TLS name as every other call, and a failing handshake must still name the certificate problem.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtemp, rm, writeFile, chmod } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectEtcd } from "../../src/etcd/index.ts";
-import { makeTlsMaterial, startEtcd, type EtcdCluster, type TlsMaterial } from "../support/etcd.ts";
+import { DEFAULT_AUTH, makeTlsMaterial, startEtcd, type EtcdCluster, type TlsMaterial } from "../support/etcd.ts";
 
 let dir: string;
 let tls: TlsMaterial;
 let cluster: EtcdCluster;
+let authed: EtcdCluster;
+/** A second CA that signed nothing etcd trusts: the "wrong ca_file" case. */
+let stranger: TlsMaterial;
 const port = () => new URL(cluster.endpoints[0]!).port;
+const authPort = () => new URL(authed.endpoints[0]!).port;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "crd-tls-"));
   tls = await makeTlsMaterial(dir);
-  cluster = await startEtcd({ tls });
+  await mkdir(join(dir, "stranger"));
+  stranger = await makeTlsMaterial(join(dir, "stranger"));
+  [cluster, authed] = await Promise.all([startEtcd({ tls }), startEtcd({ tls, auth: true })]);
 });
 afterAll(async () => {
-  await cluster?.stop();
+  await Promise.all([cluster?.stop(), authed?.stop()]);
   await rm(dir, { recursive: true, force: true });
+});
+
+const login = { username: DEFAULT_AUTH.user, password: DEFAULT_AUTH.password };
+
+test("etcd_auth + mTLS to an IP with server_name (k3s layout plus a password) connects", async () => {
+  const gw = await connectEtcd({
+    endpoints: [`https://127.0.0.1:${authPort()}`],
+    requestTimeoutMs: 3000,
+    tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey, serverName: "localhost" },
+    auth: login,
+  });
+  try {
+    expect(await gw.txn([], [{ kind: "put", key: `${DEFAULT_AUTH.prefix}tls-auth-probe`, value: "1" }])).toMatchObject({ succeeded: true });
+    expect((await gw.get(`${DEFAULT_AUTH.prefix}tls-auth-probe`))?.value).toBe("1");
+  } finally {
+    await gw.close();
+  }
+});
+
+test.each([
+  ["a CA that did not sign the server certificate", () => ({ ca: stranger.ca, serverName: "localhost" }), /TLS handshake failed.*(certificate|self[- ]signed)/],
+  ["a server_name the certificate does not carry", () => ({ ca: tls.ca, serverName: "wrong.example" }), /TLS handshake failed.*wrong\.example/],
+] as const)("etcd_auth + TLS with %s: the error names the certificate problem", async (_name, tlsOf, expected) => {
+  const gw = await connectEtcd({
+    endpoints: [`https://127.0.0.1:${authPort()}`],
+    requestTimeoutMs: 3000,
+    tls: { cert: tls.clientCert, key: tls.clientKey, ...tlsOf() },
+    auth: login,
+  });
+  try {
+    const err = await gw.get(`${DEFAULT_AUTH.prefix}x`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(expected);
+    expect((err as Error).message).not.toContain("Last error: null");
+  } finally {
+    await gw.close();
+  }
 });
 
 test.each([

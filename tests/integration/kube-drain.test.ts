@@ -39,7 +39,41 @@ describe("drain", () => {
     const patch = fake.requests.find((r) => r.method === "PATCH")!;
     expect(patch.contentType).toBe("application/strategic-merge-patch+json");
     expect(patch.body).toMatchObject({ spec: { unschedulable: true }, metadata: { resourceVersion: expect.any(String) } });
-    expect(fake.node(NODE)!.spec).toMatchObject({ taints: [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] });
+    // Like a real kube-apiserver: the cordon sets spec.unschedulable only; the taint is the node
+    // controller's business, later, so nothing of ours may rely on it.
+    expect(fake.node(NODE)!.spec).toEqual({ unschedulable: true });
+  });
+
+  test("a PDB's 429 keeps the server's cause (the PDB by name) in the reason, the timeout log and the result", async () => {
+    fake.addPdb({ name: "web-pdb", selector: { app: "web" }, refusals: Infinity, desiredHealthy: 1, currentHealthy: 2 });
+    const h = harness(fake);
+    const r = await drive(h.clock, h.kube.drain(NODE, drainOpts({ timeoutMs: 10_000 })), 1_000);
+    if (r.kind !== "timeout") throw new Error(`expected timeout, got ${r.kind}`);
+    const cause = "The disruption budget web-pdb needs 1 healthy pods and has 2 currently";
+    expect(r.remaining).toEqual([{ namespace: "default", name: "web-1", reason: expect.stringContaining(cause) }]);
+    const refused = h.log.records.find((x) => x.event === "drain_eviction_refused");
+    expect(String(refused?.fields["reason"])).toContain(cause);
+    const timeout = h.log.records.find((x) => x.event === "drain_timeout");
+    expect(JSON.stringify(timeout?.fields["remaining"])).toContain(cause);
+  });
+
+  test("two PDBs over one pod: the 500 (which has no reason field) is reported with its message", async () => {
+    fake.addPdb({ name: "web-pdb", selector: { app: "web" }, refusals: 0 });
+    fake.addPdb({ name: "web-pdb-2", selector: { app: "web" }, refusals: 0 });
+    const h = harness(fake);
+    const r = await drive(h.clock, h.kube.drain(NODE, drainOpts({ timeoutMs: 5_000 })), 1_000);
+    if (r.kind !== "timeout") throw new Error(`expected timeout, got ${r.kind}`);
+    expect(r.remaining).toEqual([{ namespace: "default", name: "web-1", reason: "500: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support." }]);
+  });
+
+  test("a Pending pod is evicted at once: the API server does not consult its PDB", async () => {
+    fake.addPod({ name: "web-pending", node: NODE, labels: { app: "web" }, phase: "Pending" });
+    fake.addPdb({ name: "web-pdb", selector: { app: "web" }, refusals: Infinity });
+    const h = harness(fake);
+    const r = await drive(h.clock, h.kube.drain(NODE, drainOpts({ timeoutMs: 10_000 })), 1_000);
+    if (r.kind !== "timeout") throw new Error(`expected timeout, got ${r.kind}`);
+    expect(names(r.remaining)).toEqual(["default/web-1"]); // the Running one is still held by the PDB
+    expect(fake.podNames(NODE)).not.toContain("default/web-pending");
   });
 
   test("a PDB that refuses three times is retried with growing backoff, then the pod leaves", async () => {

@@ -37,6 +37,19 @@ export interface MemberSpec {
   initialCluster: string;
   clusterToken: string;
   tls?: TlsMaterial;
+  tuning?: EtcdTuning;
+}
+
+/** etcd flags a test may change from our fast defaults. */
+export interface EtcdTuning {
+  /**
+   * Raft timing. etcd's minimum lease TTL is ceil(1.5 × election timeout) and it silently raises
+   * shorter leases to it: k3s's 500 ms / 5000 ms make that 8 s, our default 100 / 1000 make it 2 s.
+   */
+  heartbeatMs?: number;
+  electionMs?: number;
+  /** --max-request-bytes (etcd's default 1.5 MiB): room to store values larger than gRPC's 4 MiB. */
+  maxRequestBytes?: number;
 }
 
 export const peerUrl = (port: number) => `http://127.0.0.1:${port}`;
@@ -72,7 +85,9 @@ export class Member implements EtcdMember {
       "--listen-peer-urls", peerUrl(spec.peerPort), "--initial-advertise-peer-urls", peerUrl(spec.peerPort),
       "--initial-cluster", spec.initialCluster, "--initial-cluster-state", "new",
       "--initial-cluster-token", spec.clusterToken,
-      "--heartbeat-interval", "100", "--election-timeout", "1000",
+      "--heartbeat-interval", String(spec.tuning?.heartbeatMs ?? 100),
+      "--election-timeout", String(spec.tuning?.electionMs ?? 1000),
+      ...(spec.tuning?.maxRequestBytes ? ["--max-request-bytes", String(spec.tuning.maxRequestBytes)] : []),
       "--logger", "zap", "--log-outputs", "stderr",
       ...(spec.tls
         ? ["--cert-file", spec.tls.serverCertFile, "--key-file", spec.tls.serverKeyFile,
@@ -104,7 +119,7 @@ export class Member implements EtcdMember {
     await this.waitReady();
   }
 
-  async waitReady(timeoutMs = 10_000): Promise<void> {
+  async waitReady(timeoutMs = Math.max(10_000, 4 * (this.spec.tuning?.electionMs ?? 0))): Promise<void> {
     const outcome = await waitFor(
       async () => {
         if (!this.running) return "exited" as const;

@@ -12,13 +12,13 @@ import type { IOptions } from "etcd3";
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Member, PortInUseError, peerUrl, type EtcdMember } from "./_etcd-member.ts";
+import { Member, PortInUseError, peerUrl, type EtcdMember, type EtcdTuning } from "./_etcd-member.ts";
 import { freePorts } from "./ports.ts";
 import { ownedDirPrefix, sweepStaleDirs, trackDir, untrackDir } from "./reaper.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { waitFor } from "./wait.ts";
 
-export type { EtcdMember } from "./_etcd-member.ts";
+export type { EtcdMember, EtcdTuning } from "./_etcd-member.ts";
 export { makeTlsMaterial, type TlsMaterial } from "./tls.ts";
 export { waitFor, type WaitOptions } from "./wait.ts";
 
@@ -43,6 +43,8 @@ export interface StartOptions {
    * {@link DEFAULT_AUTH}. The cluster's `root` then holds the root credentials.
    */
   auth?: boolean | AuthSetup;
+  /** Raft timing and request size (e.g. k3s's 500 / 5000 ms election timing). */
+  tuning?: EtcdTuning;
 }
 
 /** Credentials `startEtcd({ auth: true })` sets up. */
@@ -64,7 +66,7 @@ export interface AuthSetup {
 /** Starts a 1- or 3-member cluster and resolves once every member reports healthy. */
 export async function startEtcd(opts: StartOptions = {}): Promise<EtcdCluster> {
   for (let attempt = 1; ; attempt++) {
-    const cluster = await launch(opts.members ?? 1, opts.tls);
+    const cluster = await launch(opts.members ?? 1, opts.tls, opts.tuning);
     try {
       await Promise.all(cluster.members.map((m) => m.waitReady()));
       if (opts.auth) await enableAuth(cluster, opts.auth === true ? DEFAULT_AUTH : opts.auth);
@@ -137,7 +139,7 @@ export function etcd3Options(cluster: EtcdCluster, extra: Partial<IOptions> = {}
 
 let swept = false;
 
-async function launch(count: number, tls: TlsMaterial | undefined): Promise<Cluster> {
+async function launch(count: number, tls: TlsMaterial | undefined, tuning: EtcdTuning | undefined): Promise<Cluster> {
   if (!swept) {
     swept = true;
     for (const tool of ["etcd", "etcdctl"]) {
@@ -158,7 +160,7 @@ async function launch(count: number, tls: TlsMaterial | undefined): Promise<Clus
     const dataDir = join(dir, name);
     await mkdir(dataDir, { mode: 0o700 });
     const member = new Member({
-      name, dataDir, logFile: join(dir, `${name}.log`), initialCluster, clusterToken, tls,
+      name, dataDir, logFile: join(dir, `${name}.log`), initialCluster, clusterToken, tls, ...(tuning ? { tuning } : {}),
       clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!,
     });
     member.start();

@@ -4,12 +4,16 @@
  *
  * - bearer-token auth (401 Status), or mutual TLS when started with `tls` (handshake refused);
  * - nodes: GET, list (labelSelector), PATCH with merge-patch or strategic-merge-patch content types
- *   (415 for others), resourceVersion precondition (409), unschedulable taint like the node controller;
+ *   (415 for others), resourceVersion precondition (409); a cordon sets only spec.unschedulable (the
+ *   real API server adds no taint: the node controller does, later; addNode of a node that is
+ *   already cordoned carries that taint);
  * - pods: list across or within namespaces with fieldSelector (spec.nodeName, status.phase,
  *   metadata.name/namespace; `=`, `==`, `!=`; others 400) and labelSelector; DELETE with grace
  *   period and UID precondition (409);
  * - eviction (policy/v1): 201 and the pod starts terminating; 429 while a matching PDB refuses
- *   (`refusals` times, Infinity = forever); 404 for a missing pod; 500 when two PDBs match;
+ *   (`refusals` times, Infinity = forever) with the real body (TooManyRequests, the PDB named in
+ *   details.causes); 404 for a missing pod; 500 without a `reason` when two PDBs match; the PDB is
+ *   not consulted for Pending, finished or terminating pods (the real server deletes those at once);
  * - terminating pods disappear after `terminatingLists` further pod lists (deterministic, no timers);
  * - Longhorn CRs: longhorn.io/v1beta2 volumes and replicas, as given.
  *
@@ -36,7 +40,15 @@ export interface PodSpec {
   graceSec?: number;
 }
 /** A PodDisruptionBudget reduced to its effect: `refusals` evictions get 429 before it allows them. */
-export type PdbSpec = { name: string; namespace?: string; selector: Record<string, string>; refusals: number };
+export type PdbSpec = {
+  name: string;
+  namespace?: string;
+  selector: Record<string, string>;
+  refusals: number;
+  /** status.desiredHealthy / currentHealthy, quoted in the 429's cause (default 1 and 1). */
+  desiredHealthy?: number;
+  currentHealthy?: number;
+};
 /** One request as the fake saw it, with the status it answered. */
 export type Recorded = { method: string; path: string; query: string; contentType: string | null; body: unknown; status: number };
 type Failure = { method?: string; path: RegExp; status: number; times: number };
@@ -217,7 +229,7 @@ export class FakeApiServer {
     if (spec?.unschedulable !== undefined && typeof spec.unschedulable !== "boolean") return status(400, "BadRequest", "spec.unschedulable: must be a boolean");
     next.metadata.name = node.metadata.name;
     next.metadata.resourceVersion = this.nextRv();
-    this.nodes.set(node.metadata.name, withTaint(next));
+    this.nodes.set(node.metadata.name, next);
     return json(200, this.nodes.get(node.metadata.name));
   }
 
@@ -250,18 +262,22 @@ export class FakeApiServer {
     }
     const pod = this.pods.get(key);
     if (!pod) return status(404, "NotFound", `pods "${name}" not found`);
-    const terminal = ["Succeeded", "Failed"].includes((pod.status as { phase: string }).phase) || pod.metadata.deletionTimestamp;
-    if (!terminal) {
+    // The real server's rule: a pod that is Pending, finished or already terminating cannot count
+    // towards any budget, so it is deleted without looking at PDBs.
+    const ignoresPdb = ["Pending", "Succeeded", "Failed"].includes((pod.status as { phase: string }).phase) || pod.metadata.deletionTimestamp;
+    if (!ignoresPdb) {
       const labels = (pod.metadata.labels ?? {}) as Record<string, string>;
       const pdbs = this.pdbs.filter((b) => b.namespace === ns && Object.entries(b.selector).every(([k, v]) => labels[k] === v));
-      if (pdbs.length > 1) return status(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
+      // As seen from a real v1.24 server: code and message, no `reason`.
+      if (pdbs.length > 1)
+        return json(500, { apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", message: "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.", code: 500 });
       const pdb = pdbs[0];
       if (pdb && pdb.refusals > 0) {
         pdb.refusals--;
         return json(429, {
-          apiVersion: "v1", kind: "Status", status: "Failure", code: 429, reason: "TooManyRequests",
+          apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", code: 429, reason: "TooManyRequests",
           message: "Cannot evict pod as it would violate the pod's disruption budget.",
-          details: { causes: [{ reason: "DisruptionBudget", message: `The disruption budget ${pdb.name} needs 1 healthy pods and has 1 currently` }] },
+          details: { causes: [{ type: "DisruptionBudget", message: `The disruption budget ${pdb.name} needs ${pdb.desiredHealthy ?? 1} healthy pods and has ${pdb.currentHealthy ?? 1} currently` }] },
         });
       }
     }
@@ -381,7 +397,7 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** The node lifecycle controller's taint for cordoned nodes. */
+/** The node lifecycle controller's taint for a node that was cordoned before the test started. */
 function withTaint(node: Obj): Obj {
   const spec = (node.spec ?? {}) as { unschedulable?: boolean; taints?: { key: string; effect: string }[] };
   const taints = (spec.taints ?? []).filter((t) => t.key !== "node.kubernetes.io/unschedulable");

@@ -1,7 +1,7 @@
 /** kubernetes_nodes_ready, kubernetes_pods and longhorn against the fake API server; quorum arithmetic. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { quorumVerdict, runCheck, type CheckDeps, type CheckSpec, type EtcdMemberInfo, type MemberHealth } from "../../../src/checks/index.ts";
+import { nodeForMember, quorumVerdict, runCheck, type CheckDeps, type CheckSpec, type EtcdMemberInfo, type MemberHealth } from "../../../src/checks/index.ts";
 import { HealthCheck } from "../../../src/config/_checks.ts";
 import { createFs, systemClock } from "../../../src/platform/index.ts";
 import { harness, NODE, startFakeApiServer, type FakeApiServer, type FakeObj } from "../../support/fake-apiserver.ts";
@@ -124,5 +124,26 @@ describe("quorum arithmetic", () => {
     const r = quorumVerdict("1", [...members], health(h.map(([id, x]) => [id, x])));
     expect(r.kind).toBe(kind);
     expect(r.message).toContain(message);
+  });
+
+  test("k3s member names (<node>-<hash>) show the node name beside them where it can be matched", () => {
+    const k = (id: string, name: string): EtcdMemberInfo => ({ id, name, clientUrls: [`https://10.0.0.${id}:2379`], isLearner: false });
+    const members = [k("1", "sugar-1-0a1b2c3d"), k("2", "sugar-2-9f8e7d6c"), k("3", "sugar-3-13644e54")];
+    const nodes = new Set(["sugar-1", "sugar-2", "sugar-3"]);
+    const r = quorumVerdict("1", members, health([["2", up], ["3", down]]), (mm) => nodeForMember(mm.name, nodes, "sugar-1"));
+    expect(r.kind).toBe("fail");
+    expect(r.message).toContain("with sugar-1-0a1b2c3d (node sugar-1) down");
+    expect(r.message).toContain("(sugar-3-13644e54 (node sugar-3): unreachable: connection refused)");
+  });
+
+  test.each([
+    ["k3s form, node listed", "sugar-3-13644e54", ["sugar-3"], "x", "sugar-3"],
+    ["a node name that itself ends in a hash-like part", "web-deadbeef-13644e54", ["web-deadbeef"], "x", "web-deadbeef"],
+    ["the member name is the node name", "pi-01", ["pi-01"], "x", "pi-01"],
+    ["no such node in the list", "sugar-9-13644e54", ["sugar-3"], "x", undefined],
+    ["no node list: only our own node is matched", "sugar-1-0a1b2c3d", undefined, "sugar-1", "sugar-1"],
+    ["no node list, another member: no guess", "sugar-2-9f8e7d6c", undefined, "sugar-1", undefined],
+  ] as const)("nodeForMember: %s", (_what, member, nodes, self, expected) => {
+    expect(nodeForMember(member, nodes ? new Set(nodes) : undefined, self)).toBe(expected);
   });
 });
