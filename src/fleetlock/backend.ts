@@ -116,7 +116,8 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
       const cooldownSec = slot.record?.phase === "preparing" ? 0 : s.cooldownSec;
       const rel = await releaseSlot(gw, keys, slot, { cooldownSec, nowMs: clock.now(), node: p.id });
       released = rel.kind === "released";
-      if (released) log.event("info", "fleetlock_released", { id: p.id, group: p.group, slot: slot.key, cooldown_sec: cooldownSec });
+      // etcd may raise a short lease to its minimum: log the cooldown etcd granted.
+      if (rel.kind === "released") log.event("info", "fleetlock_released", { id: p.id, group: p.group, slot: slot.key, cooldown_sec: rel.cooldownSec });
     }
     try {
       await hooks.afterRelease(p.id, { group: p.group, released });

@@ -101,7 +101,7 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
   });
   if (rel.kind === "not_held") return done("runtime_error", "our slot vanished before release (expired or unlocked)");
   const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
-  ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: plan.cooldownSec });
+  ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: rel.kind === "released" ? rel.cooldownSec : plan.cooldownSec, ...(rel.kind === "released" && rel.cooldownSec !== plan.cooldownSec ? { cooldown_requested_s: plan.cooldownSec } : {}) });
   r.slot = { key: own.key, phase: "released", released: true };
   r.rebooted = rebooted;
   await writeMarker(co, { rebooted, boot_id_before: prev?.boot_id_before ?? null, boot_id_after: bootId, reboot_at: prev?.last_reboot_at ?? null, released_at: new Date(ports.clock.now()).toISOString(), slot: own.key });

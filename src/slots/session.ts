@@ -139,7 +139,7 @@ export async function registerMember(gw: EtcdGateway, keys: Keys, id: SessionIde
  * never gets that far in those modes.
  */
 export const passiveSession: Session = {
-  lease: () => ({ id: "0", ttlSec: 0, lost: new Promise<string>(() => {}), isLost: () => false, revoke: async () => {}, release() {} }),
+  lease: () => ({ id: "0", ttlSec: 0, requestedTtlSec: 0, lost: new Promise<string>(() => {}), isLost: () => false, revoke: async () => {}, release() {} }),
   ensureLease: async () => false,
   publishHealth: async () => false,
   close: async () => {},

@@ -142,7 +142,8 @@ export async function releaseSlot(
         node: opts.node,
         group: slot.group,
         released_at: new Date(opts.nowMs).toISOString(),
-        duration_sec: opts.cooldownSec,
+        // What etcd granted: it raises leases shorter than its minimum, and the record must not lie.
+        duration_sec: cooldownLease.ttlSec,
       }),
       lease: cooldownLease.id,
     });
