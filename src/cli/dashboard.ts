@@ -22,11 +22,11 @@ export default defineCommand({
   args: {
     ...configArg,
     listen: { type: "string", description: `host:port to serve on (overrides dashboard.listen; default ${DEFAULT_DASHBOARD_LISTEN}); beyond loopback basic auth is required`, valueHint: "HOST:PORT" },
-    basicAuthUser: { type: "string", description: "basic-auth user name (with --basic-auth-password-file)", valueHint: "USER" },
-    basicAuthPasswordFile: { type: "string", description: "file holding the basic-auth password", valueHint: "FILE" },
-    tlsCert: { type: "string", description: "PEM server certificate: serve HTTPS (with --tls-key)", valueHint: "FILE" },
-    tlsKey: { type: "string", description: "PEM private key of --tls-cert", valueHint: "FILE" },
-    insecureListen: { type: "boolean", description: "allow a non-loopback --listen without basic auth (a trusted network)", default: false },
+    "basic-auth-user": { type: "string", description: "basic-auth user name (with --basic-auth-password-file)", valueHint: "USER" },
+    "basic-auth-password-file": { type: "string", description: "file holding the basic-auth password", valueHint: "FILE" },
+    "tls-cert": { type: "string", description: "PEM server certificate: serve HTTPS (with --tls-key)", valueHint: "FILE" },
+    "tls-key": { type: "string", description: "PEM private key of --tls-cert", valueHint: "FILE" },
+    "insecure-listen": { type: "boolean", description: "allow a non-loopback --listen without basic auth (a trusted network)", default: false },
     json: { type: "boolean", description: "print the page's state document once as JSON and exit (no server)", default: false },
   },
   async run({ args }): Promise<Outcome> {
@@ -51,11 +51,11 @@ export default defineCommand({
     }
     const s = await resolveSettings(block, {
       listen: args.listen,
-      basicAuthUser: args.basicAuthUser,
-      basicAuthPasswordFile: args.basicAuthPasswordFile,
-      tlsCert: args.tlsCert,
-      tlsKey: args.tlsKey,
-      insecureListen: args.insecureListen,
+      basicAuthUser: args["basic-auth-user"],
+      basicAuthPasswordFile: args["basic-auth-password-file"],
+      tlsCert: args["tls-cert"],
+      tlsKey: args["tls-key"],
+      insecureListen: args["insecure-listen"],
     });
     if (!s.ok) {
       process.stderr.write(`dashboard: settings invalid\n${s.problems.map((p) => `  - ${p}`).join("\n")}\n`);

@@ -38,10 +38,10 @@ export function createPhaseTracker(): PhaseTracker {
           n.since ??= prev.since;
           continue;
         }
-        if (prev?.span) closed.push({ ...prev.span, to: nowIso });
-        // A dated phase (slot phase_at, blocked_since) starts then; otherwise now — but not before
-        // the previous phase ended, so spans of one node never overlap.
+        // A dated phase (slot phase_at, blocked_since) starts then; otherwise now. The previous
+        // span ends where the new one starts (not before its own start), so they never overlap.
         const since = n.since ?? (n.phase === "idle" && !prev ? null : nowIso);
+        if (prev?.span) closed.push({ ...prev.span, to: maxIso(prev.span.from, minIso(nowIso, since ?? nowIso)) });
         const entry: { phase: NodePhase; since: string | null; span?: PhaseSpan } = { phase: n.phase, since };
         if (n.phase !== "idle") {
           const from = since ?? nowIso;
@@ -65,3 +65,4 @@ export function createPhaseTracker(): PhaseTracker {
 }
 
 const maxIso = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
+const minIso = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);

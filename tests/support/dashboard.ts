@@ -44,7 +44,7 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
 }
 
 export async function startDashboardProcess(config: string, extraArgs: string[] = []): Promise<DashboardProcess> {
-  const proc = Bun.spawn([...parentDeathPrefix(), process.execPath, "src/main.ts", "dashboard", "--config", config, "--listen", "127.0.0.1:0", ...extraArgs], {
+  const proc = Bun.spawn([...parentDeathPrefix(), process.execPath, "src/main.ts", "dashboard", "--config", config, ...(extraArgs.includes("--listen") ? [] : ["--listen", "127.0.0.1:0"]), ...extraArgs], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",
