@@ -70,7 +70,7 @@ export function createFeed(o: FeedOptions): Feed {
     const state = await readClusterState(o.gw, o.keys);
     o.metrics.reads.ok++;
     const t = now();
-    const view = tracker.annotate(buildView({ state, nowMs: t, opts: o.view }), t);
+    const view = tracker.annotate(buildView({ state, nowMs: t, opts: o.view, prior: tracker.phaseOf }), t);
     publish(view);
     armWindowTimer(view);
   };

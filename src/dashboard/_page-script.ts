@@ -43,7 +43,7 @@ export const PAGE_JS = String.raw`
   }
 
   function why(n) {
-    if (n.waiting) return esc(n.waiting.reason) + (n.waiting.source === "derived" ? ' <span title="derived by the page: the daemon did not say">·</span>' : "");
+    if (n.waiting) return n.waiting.source === "derived" ? '<span title="seen by the page; the daemon did not say">' + esc(n.waiting.reason) + "</span>" : esc(n.waiting.reason);
     if (n.slot) return esc(n.slot.holder === "daemon" ? "holds a slot" : "slot held by " + n.slot.holder) + (n.slot.deadline ? ", freed by " + esc(time(n.slot.deadline)) + " if it never returns" : "");
     if (n.health !== "healthy" && n.health_detail) return esc(n.health_detail);
     return "";
@@ -56,8 +56,8 @@ export const PAGE_JS = String.raw`
       '<td data-label="health">' + span("pill h-" + n.health, n.health, n.health_detail ? ' title="' + esc(n.health_detail) + '"' : "") + "</td>" +
       '<td class="phase" data-label="phase">' + span("pill p-" + n.phase, n.phase) + "</td>" +
       '<td class="num" data-label="since">' + (n.since ? '<span data-ago="' + esc(n.since) + '" title="' + esc(n.since) + '">' + ago(n.since) + "</span>" : "—") + "</td>" +
-      '<td class="why" data-label="why">' + (why(n) || "—") + "</td>" +
-      '<td class="num" data-label="last reboot">' + (n.last_reboot_at ? '<span><span data-ago="' + esc(n.last_reboot_at) + '">' + ago(n.last_reboot_at) + "</span> ago" + (n.reboots_24h > 1 ? " (" + n.reboots_24h + "× 24h)" : "") + "</span>" : "—") + "</td></tr>";
+      '<td class="why' + (why(n) ? "" : " none") + '" data-label="why">' + (why(n) || "—") + "</td>" +
+      '<td class="num' + (n.last_reboot_at ? "" : " none") + '" data-label="last reboot">' + (n.last_reboot_at ? '<span><span data-ago="' + esc(n.last_reboot_at) + '">' + ago(n.last_reboot_at) + "</span> ago" + (n.reboots_24h > 1 ? " (" + n.reboots_24h + "× 24h)" : "") + "</span>" : "—") + "</td></tr>";
   }
 
   function niceStep(ms, maxTicks) {
@@ -67,10 +67,11 @@ export const PAGE_JS = String.raw`
   }
 
   function timeline(v) {
-    var t = v.timeline, nowMs = Date.now(), from = nowMs - 120000;
-    t.spans.forEach(function (s) { from = Math.min(from, Date.parse(s.from)); });
-    t.reboots.forEach(function (r) { from = Math.min(from, Date.parse(r.at)); });
-    from = Math.max(from, nowMs - 6 * 3600e3);
+    // From the first thing to show (a little before it) to now: at least 30 s, at most 6 h.
+    var t = v.timeline, nowMs = Date.now(), first = nowMs;
+    t.spans.forEach(function (s) { first = Math.min(first, Date.parse(s.from)); });
+    t.reboots.forEach(function (r) { first = Math.min(first, Date.parse(r.at)); });
+    var from = Math.max(nowMs - 6 * 3600e3, Math.min(nowMs - 30e3, first - (nowMs - first) * 0.05));
     // Drawn at the box's real width, so labels keep their size on a phone.
     var box = $("timeline").clientWidth || 770, L = box < 500 ? 84 : 118, R = 12, W = Math.max(160, box - L - R);
     var total = Math.max(1, nowMs - from), row = 22, y = 22, out = [];

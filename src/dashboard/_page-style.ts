@@ -63,5 +63,6 @@ footer { color:var(--muted); font-size:12px; margin-top:26px; }
   td { border:0; padding:3px 10px; display:flex; gap:10px; }
   td::before { content:attr(data-label); min-width:84px; color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; padding-top:2px; }
   td.node { font-size:16px; } td.node::before { content:none; min-width:0; }
+  td.none { display:none; } /* an empty "why" or "last reboot" says nothing on a small screen */
 }
 `;

@@ -21,6 +21,8 @@ export const MAX_SPANS = 500;
 export interface PhaseTracker {
   /** Records the phases of `view` (seen at `nowMs`) and fills in its `since` and timeline spans. */
   annotate(view: FleetView, nowMs: number): FleetView;
+  /** The phase last recorded for a node (buildView's `prior`). */
+  phaseOf(node: string): NodePhase | undefined;
 }
 
 export function createPhaseTracker(): PhaseTracker {
@@ -28,6 +30,7 @@ export function createPhaseTracker(): PhaseTracker {
   const current = new Map<string, { phase: NodePhase; since: string | null; span?: PhaseSpan }>();
   let closed: PhaseSpan[] = [];
   return {
+    phaseOf: (node) => current.get(node)?.phase,
     annotate(view, nowMs) {
       const nowIso = new Date(nowMs).toISOString();
       const seen = new Set<string>();

@@ -70,6 +70,8 @@ export interface ViewInput {
   state: ClusterState;
   nowMs: number;
   opts: ViewOptions;
+  /** The phase the page showed last for a node (the tracker's memory; see isWaiting). */
+  prior?: (node: string) => NodePhase | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -93,7 +95,7 @@ export function buildView(i: ViewInput): FleetView {
     const group = state.members.get(node)?.group ?? rec?.group ?? slot?.group ?? "default";
     const health = healthOf(rec, nowMs, opts);
     const reboots = state.reboots.get(node);
-    const waitingFlag = !slot && isWaiting(rec);
+    const waitingFlag = !slot && isWaiting(rec, i.prior?.(node) === "waiting");
     const phase: NodePhase = slot ? (slot.record?.phase ?? "preparing") : waitingFlag ? "waiting" : "idle";
     const g = byGroup.get(group);
     const waiting = waitingFlag
@@ -141,11 +143,16 @@ export function buildView(i: ViewInput): FleetView {
   };
 }
 
-/** A node waits when its record says it needs a reboot or is blocked, or it ran a pre-lock check. */
-function isWaiting(rec: HealthRecord | undefined): boolean {
+/**
+ * A node waits when its record says it needs a reboot or is blocked. From a daemon that does not
+ * publish those fields, the phase of its last health check tells: pre-lock/post-lock = it wants a
+ * slot, monitor = no reboot needed; a heartbeat says neither, so the page keeps what it showed.
+ */
+function isWaiting(rec: HealthRecord | undefined, wasWaiting: boolean): boolean {
   if (!rec) return false;
-  if (rec.needs_reboot === false) return false;
-  return rec.needs_reboot === true || rec.blocked_reason !== undefined || rec.phase === "pre-lock" || rec.phase === "post-lock";
+  if (rec.needs_reboot !== undefined) return rec.needs_reboot;
+  if (rec.blocked_reason !== undefined || rec.phase === "pre-lock" || rec.phase === "post-lock") return true;
+  return rec.phase === "heartbeat" && wasWaiting;
 }
 
 /** When the daemon does not say why, the reasons the page can see for itself, in gate order. */

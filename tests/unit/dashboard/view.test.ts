@@ -121,4 +121,13 @@ describe("phase tracker", () => {
       ["preparing", iso(T0 + 4_000)],
     ]);
   });
+
+  test("without the daemon's fields, a heartbeat after a pre-lock check keeps the node waiting; monitor ends it", () => {
+    const t = createPhaseTracker();
+    const at = (phase: string, ms: number) => {
+      const v = buildView({ state: state({ health: new Map([["w1", health("w1", "workers", { phase })]]) }), nowMs: ms, opts: opts(), prior: t.phaseOf });
+      return t.annotate(v, ms).nodes[0]!.phase;
+    };
+    expect([at("heartbeat", T0), at("pre-lock", T0 + 1), at("heartbeat", T0 + 2), at("heartbeat", T0 + 3), at("monitor", T0 + 4), at("heartbeat", T0 + 5)]).toEqual(["idle", "waiting", "waiting", "waiting", "idle", "idle"]);
+  });
 });
