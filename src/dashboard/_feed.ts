@@ -4,7 +4,9 @@
  * when it changed. Reads are debounced and bounded — at most one per `minRefreshMs` however many
  * events arrive, one trailing read for events during a read — and nothing wakes up while nothing
  * changes, except one timer for the next maintenance-window change (when windows are set) and a
- * bounded retry while etcd reads fail.
+ * bounded retry while etcd reads fail. `refreshIfOlder` lets the stream's heartbeat (which runs
+ * only while a page is open) re-read when nothing was read for a while: an etcd that went away
+ * sends no watch event, and the page must say so rather than look live.
  */
 import type { EtcdGateway, WatchHandle } from "../etcd/index.ts";
 import { readClusterState, type Keys } from "../slots/index.ts";
@@ -35,6 +37,8 @@ export interface Feed {
   /** Watches, then reads once; throws when that first read fails (etcd unreachable). */
   start(): Promise<void>;
   current(): { view: FleetView; json: string } | undefined;
+  /** Schedules a read unless one succeeded within `ms` (or one is already due). */
+  refreshIfOlder(ms: number): void;
   /** Number of etcd reads so far (tests check the bound). */
   reads(): number;
   stop(): Promise<void>;
@@ -50,6 +54,7 @@ export function createFeed(o: FeedOptions): Feed {
   let dirty = false;
   let stopped = false;
   let lastReadAt = -Infinity;
+  let lastOkAt = -Infinity;
   let retryMs = 0;
   let readCount = 0;
   let last: { view: FleetView; json: string; key: string } | undefined;
@@ -69,6 +74,7 @@ export function createFeed(o: FeedOptions): Feed {
     lastReadAt = now();
     const state = await readClusterState(o.gw, o.keys);
     o.metrics.reads.ok++;
+    lastOkAt = now();
     const t = now();
     const view = tracker.annotate(buildView({ state, nowMs: t, opts: o.view, prior: tracker.phaseOf }), t);
     publish(view);
@@ -125,6 +131,9 @@ export function createFeed(o: FeedOptions): Feed {
       await readOnce();
     },
     current: () => (last ? { view: last.view, json: last.json } : undefined),
+    refreshIfOlder(ms) {
+      if (now() - lastOkAt >= ms && retryMs === 0) schedule();
+    },
     reads: () => readCount,
     async stop() {
       stopped = true;

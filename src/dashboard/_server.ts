@@ -39,8 +39,10 @@ export interface RunningDashboard {
 /** Starts the feed (throws when etcd cannot be read at all) and then listens. */
 export async function startDashboard(o: DashboardOptions): Promise<RunningDashboard> {
   const metrics = createDashboardMetrics();
-  const hub = createHub({ maxClients: o.maxClients, heartbeatMs: o.heartbeatMs, metrics });
-  const feed = createFeed({
+  // eslint-disable-next-line prefer-const -- the hub's heartbeat needs the feed, the feed the hub
+  let feed: Feed;
+  const hub = createHub({ maxClients: o.maxClients, heartbeatMs: o.heartbeatMs, metrics, onHeartbeat: () => feed.refreshIfOlder(o.heartbeatMs) });
+  feed = createFeed({
     gw: o.gw,
     keys: o.keys,
     view: o.view,
@@ -73,6 +75,8 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
         case "/":
           return new Response(pageHtml(feed.current()?.json), { headers: { ...security, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
         case "/events":
+          // HEAD: the headers only, no stream to keep open.
+          if (req.method === "HEAD") return new Response(null, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
           return hub.connect(req, feed.current()?.json);
         case "/state.json":
           return new Response(feed.current()?.json ?? "null", { headers: { "content-type": "application/json", "cache-control": "no-store" } });

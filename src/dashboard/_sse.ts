@@ -26,12 +26,15 @@ const encoder = new TextEncoder();
 /** One SSE `state` event; JSON has no raw newlines, so one `data:` line suffices. */
 export const stateEvent = (json: string) => `event: state\ndata: ${json}\n\n`;
 
-export function createHub(o: { maxClients: number; heartbeatMs: number; metrics: DashboardMetrics }): Hub {
+export function createHub(o: { maxClients: number; heartbeatMs: number; metrics: DashboardMetrics; onHeartbeat?: () => void }): Hub {
   const clients = new Set<Client>();
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   const sync = () => {
     o.metrics.clients = clients.size;
-    if (clients.size > 0 && !heartbeat) heartbeat = setInterval(() => each(": heartbeat\n\n"), o.heartbeatMs);
+    if (clients.size > 0 && !heartbeat) heartbeat = setInterval(() => {
+        each(": heartbeat\n\n");
+        o.onHeartbeat?.();
+      }, o.heartbeatMs);
     if (clients.size === 0 && heartbeat) {
       clearInterval(heartbeat);
       heartbeat = undefined;

@@ -187,3 +187,24 @@ test("settings: beyond loopback without basic auth is refused (exit 2); every pr
   expect(v.stderr + v.stdout).toContain("listens on every interface");
   expect(v.stderr + v.stdout).toContain("dashboard.max_clients: must be > 0");
 });
+
+test("etcd gone: the open page is told (heartbeat re-read), /healthz says 503, and it recovers when etcd is back", async () => {
+  const own = await startEtcd();
+  try {
+    const ns = freshNs();
+    const config = await dashboardConfig(dir, own.endpoints, ns, ["dashboard: { heartbeat_sec: 1 }", "etcd_request_timeout_sec: 2"]);
+    const d = await serve(config);
+    const stream = await fetch(`${d.url}events`);
+    expect((await fetch(`${d.url}healthz`)).status).toBe(200);
+    await own.members[0]!.kill();
+    const text = await readStream(stream, (t) => t.includes('"etcd":{"ok":false'), 20_000);
+    expect(text).toContain('"etcd":{"ok":true');
+    expect((await fetch(`${d.url}healthz`)).status).toBe(503);
+    expect(d.stderr()).toContain("dashboard_read_failed");
+    await own.members[0]!.restart();
+    await waitFor(async () => (await fetch(`${d.url}healthz`)).status === 200, { timeoutMs: 40_000, intervalMs: 200, what: "the dashboard to read etcd again" });
+    expect(await d.stop()).toBe(0);
+  } finally {
+    await own.stop();
+  }
+}, 90_000);
