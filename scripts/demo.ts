@@ -16,6 +16,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { startDashboard, type RunningDashboard } from "../src/dashboard/index.ts";
 import { connectEtcd, type EtcdGateway } from "../src/etcd/index.ts";
 import { makeKeys, readClusterState } from "../src/slots/index.ts";
 import { auditHistory, readHistory, type AuditResult } from "./chaos/etcd-history.ts";
@@ -54,6 +55,7 @@ let etcd: LocalEtcd | undefined;
 let fleet: Fleet | undefined;
 let gw: EtcdGateway | undefined;
 let screen: LiveScreen | undefined;
+let dashboard: RunningDashboard | undefined;
 
 /** Stops what we started (daemons by handle, etcd by PID) and removes the temp dir; idempotent. */
 let cleaning: Promise<void> | undefined;
@@ -61,6 +63,7 @@ let interrupted = false;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     screen?.close();
+    await dashboard?.stop().catch(() => {});
     await fleet?.stop().catch(() => {});
     await gw?.close().catch(() => {});
     await etcd?.stop().catch(() => {});
@@ -99,13 +102,19 @@ async function main(): Promise<number> {
   });
   gw = await connectEtcd({ endpoints: [etcd.endpoint], requestTimeoutMs: 2_000 });
   const keys = makeKeys(PREFIX);
+  // The live fleet page on a free loopback port, up while the fleet rolls (same limits as the nodes).
+  dashboard = await startDashboard({
+    gw, keys, listen: "127.0.0.1:0", maxClients: 16, heartbeatMs: 15_000, minRefreshMs: 250,
+    view: { namespace: PREFIX, limitOf: (g) => GROUPS.get(g) ?? 1, globalCap: null, configuredGroups: [...GROUPS.keys()], windows: undefined, publishIntervalMs: 1_000, healthTimeoutMs: 2_000 },
+  });
+  say(`live fleet page: ${dashboard.url} (open it in a browser; up while the fleet rolls)`);
   for (const n of fleet.nodes) n.requireReboot();
   const startedAt = Date.now();
   fleet.startAll();
   say(`all ${NODES.length} nodes need a reboot; daemons started${LIVE ? "" : " (plain output: not a terminal)"}\n`);
   const tracker = new Tracker(fleet, startedAt);
   screen = LIVE ? new LiveScreen((s) => process.stdout.write(s)) : undefined;
-  const title = `clusterrebootd rolling reboot — etcd ${etcd.endpoint}`;
+  const title = `clusterrebootd rolling reboot — etcd ${etcd.endpoint} — page ${dashboard.url}`;
   let view: EtcdView | undefined;
   let finishedAt: number | undefined;
   while (Date.now() - startedAt < DEADLINE_MS) {
@@ -123,6 +132,8 @@ async function main(): Promise<number> {
   tracker.finish(endAt);
   screen?.close();
   screen = undefined;
+  await dashboard.stop();
+  dashboard = undefined;
   await fleet.stop();
   const audit = auditHistory(await readHistory([etcd.endpoint], PREFIX), PREFIX, (g) => GROUPS.get(g) ?? 1);
   const away = fleet.maxAwayByGroup();

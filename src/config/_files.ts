@@ -52,8 +52,9 @@ export async function fileChecks(cfg: unknown, fs: FileAccess): Promise<{ proble
     Promise.all([
       pemProblems("fleetlock.tls", get(get(cfg, "fleetlock"), "tls"), ["cert_file", "key_file"], fs),
       pemProblems("fleetlock_client", get(cfg, "fleetlock_client"), ["ca_file"], fs),
+      pemProblems("dashboard.tls", get(get(cfg, "dashboard"), "tls"), ["cert_file", "key_file"], fs),
     ]).then((x) => x.flat()),
-    passwordFileProblems(get(cfg, "etcd_auth"), fs),
+    Promise.all([passwordFileProblems(get(cfg, "etcd_auth"), fs), passwordFileProblems(get(get(cfg, "dashboard"), "basic_auth"), fs, "dashboard.basic_auth")]).then((x) => x.flat()),
     healthScriptWarnings(get(cfg, "health_script"), fs),
     killSwitchWarnings(get(cfg, "kill_switch_file"), fs),
   ]);
@@ -89,14 +90,14 @@ async function pemProblems(prefix: string, block: unknown, keys: readonly string
   return out.flat();
 }
 
-async function passwordFileProblems(auth: unknown, fs: FileAccess): Promise<string[]> {
+async function passwordFileProblems(auth: unknown, fs: FileAccess, block = "etcd_auth"): Promise<string[]> {
   const path = get(auth, "password_file");
   if (typeof path !== "string" || path === "") return [];
   try {
     const text = await fs.readFile(path);
-    return text.trim() === "" ? [`etcd_auth.password_file: ${path} is empty`] : [];
+    return text.trim() === "" ? [`${block}.password_file: ${path} is empty`] : [];
   } catch (e) {
-    return [`etcd_auth.password_file: cannot read ${path}: ${errorReason(e)}`];
+    return [`${block}.password_file: cannot read ${path}: ${errorReason(e)}`];
   }
 }
 

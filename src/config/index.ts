@@ -20,4 +20,5 @@ export type { KubernetesConfig } from "./_kubernetes.ts";
 export type { CheckPhase, HealthCheckConfig } from "./_checks.ts";
 export { DEFAULT_FLEETLOCK_LISTEN, FleetLockSchema, type FleetLockConfig } from "./_fleetlock.ts";
 export { checkBaseUrl, checkListen } from "./_addresses.ts";
+export { DashboardSchema, DEFAULT_DASHBOARD_LISTEN, exposureProblem, isLoopbackHost, listenHost, type DashboardConfig } from "./_dashboard.ts";
 export { expandPlaceholders, type Expansion } from "./placeholders.ts";

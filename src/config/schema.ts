@@ -27,6 +27,7 @@ import {
 import { finalizeConfig, topLevelRules } from "./_rules.ts";
 import { FleetLockClientSchema, InteractiveUsersSchema, LockBackendSchema, NotificationsSchema } from "./_daemon.ts";
 import { FleetLockSchema } from "./_fleetlock.ts";
+import { DashboardSchema } from "./_dashboard.ts";
 import { KubernetesSchema } from "./_kubernetes.ts";
 import { HealthChecksSchema } from "./_checks.ts";
 
@@ -244,6 +245,7 @@ const ConfigObject = v.strictObject({
   health_checks: HealthChecksSchema,
   lock_backend: LockBackendSchema,
   fleetlock_client: FleetLockClientSchema,
+  dashboard: DashboardSchema,
 });
 
 /** Parse input (the YAML document as plain data) into a defaulted, normalized `Config`. */

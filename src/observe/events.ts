@@ -68,6 +68,8 @@ export const EVENTS = [
   "slot_recreated",
   "slot_vanished",
   "unreadable_record",
+  "dashboard_read_failed",
+  "dashboard_listening",
 ] as const;
 
 export type EventName = (typeof EVENTS)[number];

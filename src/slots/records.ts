@@ -46,6 +46,13 @@ export const HealthRecordSchema = v.object({
   /** Monotonic per process: a publisher never overwrites a newer result with an older one (W16). */
   seq: v.number(),
   machine_id: v.optional(v.string()),
+  // Optional, for the dashboard's "who waits and why"; absent from older daemons' records.
+  /** The detectors say this node needs a reboot. */
+  needs_reboot: v.optional(v.boolean()),
+  /** Why a node that needs a reboot is not rebooting now (e.g. "group full", "paused", "window"). */
+  blocked_reason: v.optional(v.string()),
+  /** Since when it has been blocked for that reason. */
+  blocked_since: v.optional(v.string()),
 });
 export type HealthRecord = v.InferOutput<typeof HealthRecordSchema>;
 

@@ -73,6 +73,12 @@ test("SIGINT during the rollout stops every daemon and etcd and removes the temp
     what: "the demo to start its daemons",
   });
   await waitFor(() => processesMentioning(tempDir).length >= 6, { timeoutMs: 15_000, what: "etcd and five daemons to run" });
+  // The live fleet page is up while the fleet rolls, with the demo's groups and limits.
+  const page = /live fleet page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+  expect(page, out).toBeDefined();
+  const doc = (await (await fetch(`${page}state.json`)).json()) as { groups: { name: string; limit: number }[] };
+  expect(doc.groups.map((g) => [g.name, g.limit])).toEqual([["control", 1], ["workers", 2]]);
+  expect(await (await fetch(page!)).text()).toContain("clusterrebootd fleet");
   proc.kill("SIGINT");
   expect(await proc.exited).toBe(130);
   await reader;
