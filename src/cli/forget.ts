@@ -22,7 +22,8 @@ export default defineCommand({
         return outcome("usage", "bad node name");
       }
       const state = await readClusterState(gw, keys);
-      if (!state.members.has(node) && !state.health.has(node)) {
+      const garbage = state.unreadable.includes(keys.member(node)) || state.unreadable.includes(keys.reboots(node));
+      if (!state.members.has(node) && !state.health.has(node) && !garbage) {
         process.stdout.write(`${node} is not a known member\n`);
         return outcome("ok", "unknown");
       }

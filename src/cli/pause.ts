@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
-import { clearPause, setPause, type PauseRecord } from "../slots/index.ts";
+import { acknowledgeReset, clearPause, setPause, type PauseRecord } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
 import { actor, withEtcd } from "./_etcd-cmd.ts";
 
@@ -22,10 +22,22 @@ export const pause = defineCommand({
 });
 
 export const resume = defineCommand({
-  meta: { name: "resume", description: "lift the cluster-wide pause" },
-  args: { ...configArg },
+  meta: { name: "resume", description: "lift the cluster-wide pause; --etcd-reset: also let nodes that saw etcd lose its data take slots again" },
+  args: {
+    ...configArg,
+    "etcd-reset": {
+      type: "boolean",
+      description: "acknowledge that etcd lost its data (wiped or restored): only once every node that was rebooting is back",
+      default: false,
+    },
+  },
   run: ({ args }) =>
     withEtcd(args.config, async ({ gw, keys }) => {
+      if (args["etcd-reset"]) {
+        const snap = await gw.snapshot([], [keys.pause]);
+        await acknowledgeReset(gw, keys, { cluster_id: snap.clusterId, by: actor(), at: new Date().toISOString() });
+        process.stdout.write(`etcd reset acknowledged for cluster ${snap.clusterId}: nodes holding back after the data loss may take slots again\n`);
+      }
       const cur = await gw.get(keys.pause);
       if (!cur) {
         process.stdout.write("cluster was not paused\n");

@@ -125,6 +125,7 @@ export function gatewayFromClient(client: Etcd3, close: () => void = () => clien
         const res = await readSnapshot(client, prefixes, keys);
         return {
           revision: Number(res.revision),
+          clusterId: res.clusterId,
           prefixes: res.prefixes.map((kvs) => kvs.map(toKV)),
           keys: res.keys.map((kv) => (kv ? toKV(kv) : undefined)),
         };

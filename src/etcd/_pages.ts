@@ -55,6 +55,7 @@ function shrink(limit: number, sizes: [number, number]): number {
 
 export interface RawSnapshot {
   revision: string;
+  clusterId: string;
   prefixes: IKeyValue[][];
   keys: (IKeyValue | undefined)[];
 }
@@ -80,6 +81,7 @@ export async function readSnapshot(client: Etcd3, prefixes: readonly string[], k
     return readSeparately(client, prefixes, keys, shrink(PAGE_KEYS, sizes));
   }
   const revision = String(res.header.revision);
+  const clusterId = String(res.header.cluster_id);
   const ranges = res.responses.map((r) => r.response_range);
   const out: IKeyValue[][] = [];
   for (const [i, p] of prefixes.entries()) {
@@ -87,13 +89,14 @@ export async function readSnapshot(client: Etcd3, prefixes: readonly string[], k
     const kvs = r?.kvs ?? [];
     out.push(r?.more && kvs.length > 0 ? await readPrefix(client, p, revision, kvs) : kvs);
   }
-  return { revision, prefixes: out, keys: ranges.slice(prefixes.length).map((r) => r?.kvs[0]) };
+  return { revision, clusterId, prefixes: out, keys: ranges.slice(prefixes.length).map((r) => r?.kvs[0]) };
 }
 
 /** The first Txn was too large: pin a revision with a tiny read, then one range at a time. */
 async function readSeparately(client: Etcd3, prefixes: readonly string[], keys: readonly string[], limit: number): Promise<RawSnapshot> {
   const pin = await client.kv.range({ key: enc(prefixes[0] ?? keys[0] ?? "/"), count_only: true });
   const revision = String(pin.header.revision);
+  const clusterId = String(pin.header.cluster_id);
   const out: IKeyValue[][] = [];
   for (const p of prefixes) out.push(await readPrefix(client, p, revision, [], limit));
   const values: (IKeyValue | undefined)[] = [];
@@ -106,7 +109,7 @@ async function readSeparately(client: Etcd3, prefixes: readonly string[], keys: 
       throw valueTooLarge(k, sizes, e);
     }
   }
-  return { revision, prefixes: out, keys: values };
+  return { revision, clusterId, prefixes: out, keys: values };
 }
 
 /**

@@ -29,6 +29,8 @@ export type WriteOp =
 /** A consistent read of several prefixes and keys at one revision. */
 export interface Snapshot {
   revision: number;
+  /** etcd's cluster id (decimal): a new one means the cluster was recreated and its data lost. */
+  clusterId: string;
   /** One list per requested prefix, in request order. */
   prefixes: KeyValue[][];
   /** One entry per requested key, undefined when absent. */

@@ -10,6 +10,7 @@ import type { PassReport } from "./report.ts";
 import { rebootVariables } from "./_command.ts";
 import { announceReboot } from "./_events.ts";
 import { commandFor } from "./_steps.ts";
+import { writeRebootingMarker } from "./_local-state.ts";
 
 /** How long the reboot command itself may run (it usually returns at once while shutdown begins). */
 export const REBOOT_COMMAND_TIMEOUT_MS = 120_000;
@@ -43,6 +44,7 @@ export async function act(co: Coordinator, r: PassReport, slot: HeldSlot, mode: 
     ports.log.event("error", "reboot_skipped", { slot: slot.key, reason: "slot deadline passed before the reboot command", deadline: slot.deadline });
     return done("runtime_error", `the slot's deadline ${slot.deadline} passed before the reboot command could run (was this process stopped?); not rebooting`);
   }
+  if (co.mode === "etcd") await writeRebootingMarker(co, { slot: slot.key, group: slot.group, boot_id: await ports.host.bootId(), deadline: slot.deadline ?? "" });
   // Not tied to our shutdown signal (W22): systemd stopping us must not kill the reboot command.
   const res = await ports.runner.run({ argv, env: { ...co.env, ...plan.baseEnv, ...rebootVariables(clusterSize) }, timeoutMs: REBOOT_COMMAND_TIMEOUT_MS });
   if (res.kind !== "exited" || res.exitCode !== 0) {

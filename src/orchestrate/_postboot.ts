@@ -10,6 +10,7 @@ import { held } from "./_etcd-lock.ts";
 import { outcome } from "./outcome.ts";
 import { mergeFacts, type PassReport } from "./report.ts";
 import { describe, runHealth } from "./_steps.ts";
+import { removeRebootingMarker } from "./_local-state.ts";
 
 /**
  * The post-reboot marker (/run/clusterrebootd/post-reboot.json): on tmpfs, so it exists exactly
@@ -103,6 +104,7 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
   const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
   ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: rel.kind === "released" ? rel.cooldownSec : plan.cooldownSec, ...(rel.kind === "released" && rel.cooldownSec !== plan.cooldownSec ? { cooldown_requested_s: plan.cooldownSec } : {}) });
   r.slot = { key: own.key, phase: "released", released: true };
+  await removeRebootingMarker(co);
   r.rebooted = rebooted;
   await writeMarker(co, { rebooted, boot_id_before: prev?.boot_id_before ?? null, boot_id_after: bootId, reboot_at: prev?.last_reboot_at ?? null, released_at: new Date(ports.clock.now()).toISOString(), slot: own.key });
   const since = prev?.last_reboot_at ? Date.parse(prev.last_reboot_at) : NaN;

@@ -11,12 +11,14 @@ import { outcome, type Outcome } from "./outcome.ts";
 import { mergeFacts, type PassReport } from "./report.ts";
 import { act } from "./_act.ts";
 import { recentReboots } from "./_steps.ts";
+import { observeEtcd } from "./_local-state.ts";
 
 export async function underSlot(g0: GateCtx, r: PassReport, slot: HeldSlot): Promise<PassReport> {
   const { co, mode } = g0;
   const g: GateCtx = { ...g0, stage: "under" };
   try {
     g.state = await co.lock.view("all");
+    await observeEtcd(co, g.state, true);
     const s = await runGates(UNDER_SLOT, g, r);
     if (s?.kind === "hold") {
       r.outcome = s.outcome;

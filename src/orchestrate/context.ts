@@ -16,6 +16,7 @@ import type { WindowSet } from "../windows/index.ts";
 import type { CheckPhase, ChecksReport } from "../checks/index.ts";
 import type { KubeCap } from "./_kube.ts";
 import type { LockBackend } from "./lock.ts";
+import type { EtcdMemory } from "./_local-state.ts";
 
 export interface Plan {
   node: string;
@@ -75,6 +76,8 @@ export interface LoopMemory {
   deferredSince?: number;
   /** The last drain that did not finish, per node: no new cordon before the hold-off passes. */
   drainFailures: Map<string, { atMs: number; message: string }>;
+  /** etcd's identity as this process saw it (orchestrate/_local-state.ts). */
+  etcd: EtcdMemory;
 }
 
 /** The built-in checks (checks/ is loaded only when the config has some: checks/index.ts checksCap). */
@@ -133,4 +136,4 @@ export interface ServerCoordinator extends Common {
 export type Coordinator = EtcdCoordinator | RemoteCoordinator | LocalCoordinator | ServerCoordinator;
 export type CoordinatorMode = Coordinator["mode"];
 
-export const newMemory = (): LoopMemory => ({ drainFailures: new Map() });
+export const newMemory = (): LoopMemory => ({ drainFailures: new Map(), etcd: { maxRevision: 0, persistedAtMs: 0, loaded: false } });

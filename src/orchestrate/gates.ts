@@ -13,6 +13,7 @@ import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type Outcome } from "./outcome.ts";
 import { mergeFacts, type PassReport } from "./report.ts";
 import { commandFor, describe, detectorErrors, recentReboots, runHealth } from "./_steps.ts";
+import { etcdReset } from "./_local-state.ts";
 
 /** What a gate sees: the coordinator, the pass mode, the cluster view read so far. */
 export interface GateCtx {
@@ -209,6 +210,18 @@ export const drainHoldoff: Gate = {
   },
 };
 
+/** Unreadable member or reboot-history records block (never read as absent), naming the fix. */
+export const records: Gate = {
+  name: "records",
+  async run(g) {
+    const bad = g.state?.unreadable ?? [];
+    if (bad.length === 0) return go();
+    g.co.ports.log.event("error", "unreadable_record", { keys: bad });
+    const fix = bad.map((k) => (k.includes("/reboots/") ? `clusterrebootd unlock ${k.slice(k.lastIndexOf("/") + 1)} --reset-history` : `clusterrebootd forget ${k.slice(k.lastIndexOf("/") + 1)} --force`));
+    return stop(outcome("health_blocked", `unreadable record(s) in etcd: ${bad.join(", ")}; inspect them (etcdctl get KEY), then clean up with: ${fix.join("; ")}`));
+  },
+};
+
 /**
  * Names are identities: a daemon finds its slot by node name, so a FleetLock client named like a
  * clusterrebootd node must never hold a slot.
@@ -257,9 +270,9 @@ export const drain: Gate = {
 };
 
 /** Before taking a slot, in this order (docs/ARCHITECTURE.md). Reads between them are pass.ts's. */
-export const BEFORE_SLOT = { local: [killSwitch], cluster: [pause, window, detectors], full: [identity, loopGuard, policy, health, cooldown, users, drainHoldoff, command] } as const;
+export const BEFORE_SLOT = { local: [killSwitch], cluster: [etcdReset, pause, window, detectors], full: [records, identity, loopGuard, policy, health, cooldown, users, drainHoldoff, command] } as const;
 /** Under the slot, right before the fence: every gate again (W4), then the drain, then the window. */
-export const UNDER_SLOT: readonly Gate[] = [killSwitch, pause, identity, loopGuard, policy, detectors, health, drain, window];
+export const UNDER_SLOT: readonly Gate[] = [etcdReset, killSwitch, pause, records, identity, loopGuard, policy, detectors, health, drain, window];
 
 /** Runs gates in order; returns the first that does not continue (facts merged either way). */
 export async function runGates(gates: readonly Gate[], g: GateCtx, r: PassReport): Promise<Exclude<Step, { kind: "continue" }> | undefined> {

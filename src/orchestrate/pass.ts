@@ -1,6 +1,6 @@
 /**
  * The one reboot lifecycle, for every mode (docs/ARCHITECTURE.md):
- *   local gates → cluster view (own slot: post-boot path / recursive grant) → pause, window,
+ *   cluster view (own slot: post-boot path / recursive grant) → kill switch → pause, window,
  *   detectors → full view → loop guard, policy, health, cooldown, users, drain hold-off, command →
  *   take a slot → under the slot: every gate again, drain, window → fence → act.
  * The daemon pass, `run --once`, `status`, a FleetLock client node and the FleetLock server's
@@ -16,18 +16,18 @@ import { handleOwnSlot } from "./_postboot.ts";
 import { mergeFacts, newReport, type PassReport } from "./report.ts";
 import { underSlot } from "./_underslot.ts";
 import { serverOwnSlot } from "./_grant-own.ts";
+import { observeEtcd, recoverVanishedSlot } from "./_local-state.ts";
 
 export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSignal): Promise<PassReport> {
   const r = newReport(co.plan.node, co.plan.group, mode !== "run" || co.plan.dryRun);
   const g: GateCtx = { co, mode, signal, state: undefined, stage: "before", attempts: 0 };
   const done = (o: Outcome) => ((r.outcome = o), r);
 
-  const local = await runGates(BEFORE_SLOT.local, g, r);
-  if (local) return done(local.outcome);
-
   // The cluster view; a slot of our own means we are coming back from (or never did) a reboot.
   if (co.mode === "etcd") await co.session.ensureLease();
+  if (co.mode === "etcd" && mode !== "status") await recoverVanishedSlot(co);
   g.state = await co.lock.view("slots");
+  await observeEtcd(co, g.state);
   if (g.state) {
     r.slotsInUse = {};
     for (const s of g.state.slots) r.slotsInUse[s.group] = (r.slotsInUse[s.group] ?? 0) + 1;
@@ -48,6 +48,10 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     }
     return onOwnSlot(g, r, own);
   }
+  // The kill switch comes after our own slot: a node that booted with it present still finishes
+  // its post-boot release (that only gives budget back); it stops everything disruptive.
+  const local = await runGates(BEFORE_SLOT.local, g, r);
+  if (local) return done(local.outcome);
   if (mode !== "status" && mode !== "grant") await co.kube.restoreLeftovers();
 
   const cluster = await runGates(BEFORE_SLOT.cluster, g, r);
@@ -55,6 +59,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
 
   // Everything else (members, health, cooldowns, reboot history) only when a reboot is wanted.
   if (g.state) g.state = await co.lock.view("all");
+  await observeEtcd(co, g.state);
   const full = await runGates(BEFORE_SLOT.full, g, r);
   if (full) return done(full.outcome);
 

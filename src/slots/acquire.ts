@@ -41,7 +41,7 @@ export type AcquireResult =
 /** Races lost in a row before we give up for this wake-up (each loss means someone else progressed). */
 const MAX_TXN_RACES = 8;
 
-/** The effective limits: the smallest of ours and those recorded by current holders. */
+/** The effective limits: the smallest of ours, those recorded by current holders, and members'. */
 export function effectiveLimits(state: ClusterState, req: Pick<SlotRequest, "group" | "limit" | "globalCap">) {
   let group = req.limit;
   let global = req.globalCap;
@@ -49,6 +49,12 @@ export function effectiveLimits(state: ClusterState, req: Pick<SlotRequest, "gro
     if (!s.record) continue;
     if (s.group === req.group) group = Math.min(group, s.record.limit);
     if (s.record.global_cap !== null) global = global === null ? s.record.global_cap : Math.min(global, s.record.global_cap);
+  }
+  // Members publish the limits they enforce: a FleetLock server (or a node) configured with a
+  // larger limit than the group's daemons never exceeds theirs, even while none holds a slot.
+  for (const m of state.members.values()) {
+    if (m.group === req.group && m.limit !== undefined) group = Math.min(group, m.limit);
+    if (m.global_cap !== undefined && m.global_cap !== null) global = global === null ? m.global_cap : Math.min(global, m.global_cap);
   }
   return { group, global };
 }

@@ -9,4 +9,4 @@ export { readClusterState, ownSlot, slotFromKV, type ClusterState, type SlotEntr
 export { tryAcquireSlot, acquireOnNewLease, admission, effectiveLimits, type AcquireResult, type SlotRequest } from "./acquire.ts";
 export { enterRebooting, refreshSlotLease, updateSlot, releaseSlot, deleteSlots, type FenceResult, type ReleaseResult } from "./transitions.ts";
 export { checkIdentity, IdentityConflictError, openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
-export { clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";
+export { acknowledgeReset, clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";

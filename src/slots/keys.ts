@@ -16,6 +16,8 @@ export interface Keys {
   cooldown(group: string): string;
   cooldownPrefix: string;
   pause: string;
+  /** `resume --etcd-reset`: the operator's word that etcd lost its data and slots may start again. */
+  resetAck: string;
   reboots(node: string): string;
   rebootsPrefix: string;
 }
@@ -39,6 +41,7 @@ export function makeKeys(prefix: string): Keys {
     cooldown: (g) => `${p}/cooldown/${g}`,
     cooldownPrefix: `${p}/cooldown/`,
     pause: `${p}/pause`,
+    resetAck: `${p}/etcd-reset-ack`,
     reboots: (n) => `${p}/reboots/${n}`,
     rebootsPrefix: `${p}/reboots/`,
   };

@@ -4,11 +4,14 @@
  */
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";
-import type { PauseRecord } from "./records.ts";
+import type { PauseRecord, ResetAck } from "./records.ts";
 
 export const setPause = (gw: EtcdGateway, keys: Keys, rec: PauseRecord) => gw.txn([], [{ kind: "put", key: keys.pause, value: JSON.stringify(rec) }]);
 
 export const clearPause = (gw: EtcdGateway, keys: Keys) => gw.txn([], [{ kind: "delete", key: keys.pause }]);
+
+/** `resume --etcd-reset`: lets daemons that saw etcd lose its data take slots again. */
+export const acknowledgeReset = (gw: EtcdGateway, keys: Keys, rec: ResetAck) => gw.txn([], [{ kind: "put", key: keys.resetAck, value: JSON.stringify(rec) }]);
 
 /** Clears a node's reboot history (lifts the reboot-loop guard). */
 export const clearHistory = (gw: EtcdGateway, keys: Keys, node: string) => gw.txn([], [{ kind: "delete", key: keys.reboots(node) }]);

@@ -68,6 +68,9 @@ export const MemberRecordSchema = v.object({
 });
 export type MemberRecord = v.InferOutput<typeof MemberRecordSchema>;
 
+export const ResetAckSchema = v.object({ cluster_id: v.string(), by: v.string(), at: Iso });
+export type ResetAck = v.InferOutput<typeof ResetAckSchema>;
+
 export const PauseRecordSchema = v.object({ reason: v.string(), by: v.string(), at: Iso });
 export type PauseRecord = v.InferOutput<typeof PauseRecordSchema>;
 

@@ -83,6 +83,8 @@ export async function openSession(
     async ensureLease() {
       if (!lease.isLost()) return false;
       lease = await gw.grantLease(opts.ttlSec, { keepAlive: true });
+      // A lost lease may mean etcd lost its data: make sure we are a member again.
+      await registerMember(gw, keys, id, Date.now());
       // The record went with the old lease; put the last known result back on the new one.
       if (lastHealth) await gw.txn([], [{ kind: "put", key: keys.health(id.node), value: JSON.stringify(lastHealth), lease: lease.id }]);
       return true;

@@ -11,12 +11,14 @@ import {
   parseRecord,
   PauseRecordSchema,
   RebootsRecordSchema,
+  ResetAckSchema,
   SlotRecordSchema,
   type CooldownRecord,
   type HealthRecord,
   type MemberRecord,
   type PauseRecord,
   type RebootsRecord,
+  type ResetAck,
   type SlotRecord,
 } from "./records.ts";
 
@@ -33,16 +35,26 @@ export interface SlotEntry {
 
 export interface ClusterState {
   revision: number;
+  /** etcd's cluster id at this read (see EtcdGateway.snapshot). */
+  clusterId: string;
   slots: SlotEntry[];
   pause: PauseRecord | undefined;
   /** Raw presence matters for pause/cooldown: an unreadable value still pauses (safety). */
   pausePresent: boolean;
+  /** The operator acknowledged an etcd data loss (resume --etcd-reset). */
+  resetAck: ResetAck | undefined;
   cooldowns: Map<string, { record: CooldownRecord | undefined; lease: string }>;
   members: Map<string, MemberRecord>;
   health: Map<string, HealthRecord>;
   reboots: Map<string, RebootsRecord>;
   guardGroupRev: Map<string, number>;
   guardGlobalRev: number;
+  /**
+   * Member and reboot-history keys whose value does not parse. They block every decision that
+   * reads them (a garbage member would drop out of the expected count, a garbage history would
+   * erase the reboot-loop guard): unreadable state never reads as absent.
+   */
+  unreadable: string[];
 }
 
 export function slotFromKV(keys: Keys, kv: KeyValue): SlotEntry {
@@ -72,26 +84,30 @@ export async function readClusterState(gw: EtcdGateway, keys: Keys, scope: "all"
     scope === "all"
       ? [keys.slotsPrefix, guardsPrefix, keys.cooldownPrefix, keys.membersPrefix, keys.healthPrefix, keys.rebootsPrefix]
       : [keys.slotsPrefix, guardsPrefix];
-  const snap = await gw.snapshot(wanted, [keys.pause]);
+  const snap = await gw.snapshot(wanted, [keys.pause, keys.resetAck]);
   const [slots = [], guards = [], cooldowns = [], members = [], health = [], reboots = []] = snap.prefixes;
   const pauseKV = snap.keys[0];
   const state: ClusterState = {
     revision: snap.revision,
+    clusterId: snap.clusterId,
     slots: slots.map((kv) => slotFromKV(keys, kv)),
     pause: parseRecord(PauseRecordSchema, pauseKV?.value),
     pausePresent: pauseKV !== undefined,
+    resetAck: parseRecord(ResetAckSchema, snap.keys[1]?.value),
     cooldowns: new Map(),
     members: new Map(),
     health: new Map(),
     reboots: new Map(),
     guardGroupRev: new Map(),
     guardGlobalRev: 0,
+    unreadable: [],
   };
   for (const kv of cooldowns)
     state.cooldowns.set(lastSegment(kv.key), { record: parseRecord(CooldownRecordSchema, kv.value), lease: kv.lease });
   for (const kv of members) {
     const r = parseRecord(MemberRecordSchema, kv.value);
     if (r) state.members.set(lastSegment(kv.key), r);
+    else state.unreadable.push(kv.key);
   }
   for (const kv of health) {
     const r = parseRecord(HealthRecordSchema, kv.value);
@@ -100,6 +116,7 @@ export async function readClusterState(gw: EtcdGateway, keys: Keys, scope: "all"
   for (const kv of reboots) {
     const r = parseRecord(RebootsRecordSchema, kv.value);
     if (r) state.reboots.set(lastSegment(kv.key), r);
+    else state.unreadable.push(kv.key);
   }
   for (const kv of guards) {
     if (kv.key === keys.guardGlobal) state.guardGlobalRev = kv.modRevision;

@@ -40,7 +40,8 @@ describe("unit contract", () => {
   test.each([
     ["Restart=always"],
     ["ExecReload=kill -HUP $MAINPID"],
-    ["ConditionPathExists=!/etc/clusterrebootd/disable"],
+    ["StateDirectory=clusterrebootd"],
+    ["Environment=BUN_JSC_useDFGJIT=0"],
     ["TimeoutStopSec=30s"],
     ["StartLimitBurst=5"],
     ["RestartPreventExitStatus=2 64"],
@@ -64,6 +65,8 @@ describe("unit contract", () => {
     expect(pass).toContain("Type=oneshot");
     expect(pass).toContain("ExecStart=/usr/bin/clusterrebootd run --timer --config /etc/clusterrebootd/config.yaml");
     expect(pass).toContain("Conflicts=clusterrebootd.service");
-    expect(pass).toContain("ConditionPathExists=!/etc/clusterrebootd/disable");
+    // The kill switch does not keep the units from starting: a post-boot release must finish.
+    expect(pass.some((l) => l.startsWith("ConditionPathExists="))).toBe(false);
+    expect((await read("clusterrebootd.service")).split("\n").some((l) => l.startsWith("ConditionPathExists="))).toBe(false);
   });
 });

@@ -11,6 +11,8 @@ function health(node: string, healthy: boolean, msAgo = 1000): HealthRecord {
 function state(opts: { members?: string[]; health?: HealthRecord[]; slots?: string[] }): ClusterState {
   return {
     revision: 1,
+    clusterId: "1",
+    resetAck: undefined,
     slots: (opts.slots ?? []).map((node): SlotEntry => ({ key: `/p/slots/g/${node}`, group: "g", node, record: undefined, createRevision: 1, modRevision: 1, lease: "0" })),
     pause: undefined,
     pausePresent: false,
@@ -20,6 +22,7 @@ function state(opts: { members?: string[]; health?: HealthRecord[]; slots?: stri
     reboots: new Map(),
     guardGroupRev: new Map(),
     guardGlobalRev: 0,
+    unreadable: [],
   };
 }
 const NONE: PolicyConfig = { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] };

@@ -19,7 +19,7 @@ const opts = (o: Partial<ViewOptions> = {}): ViewOptions => ({
 });
 
 function state(p: Partial<ClusterState> = {}): ClusterState {
-  return { revision: 7, slots: [], pause: undefined, pausePresent: false, cooldowns: new Map(), members: new Map(), health: new Map(), reboots: new Map(), guardGroupRev: new Map(), guardGlobalRev: 0, ...p };
+  return { revision: 7, clusterId: "1", resetAck: undefined, slots: [], pause: undefined, pausePresent: false, cooldowns: new Map(), members: new Map(), health: new Map(), reboots: new Map(), guardGroupRev: new Map(), guardGlobalRev: 0, unreadable: [], ...p };
 }
 
 function slot(node: string, group: string, phase: SlotRecord["phase"], extra: Partial<SlotRecord> = {}): SlotEntry {

@@ -1,0 +1,166 @@
+/**
+ * What a node remembers on its own disk (the state directory), because etcd itself can forget:
+ *
+ * - etcd's identity: its cluster id and the highest revision seen. A new cluster id (members
+ *   wiped and recreated) or a revision that goes backwards (an old snapshot restored) means the
+ *   slots of nodes that are down right now may be gone: no new slot for reboot_slot_timeout_sec
+ *   (the longest a slot could have lived), or until `clusterrebootd resume --etcd-reset`.
+ * - "rebooting under slot S": written right before the reboot command. Coming back to find the
+ *   slot gone, the node takes it again (so peers see it still counts as down until healthy) or,
+ *   if the budget is already used by others, says loudly that it was exceeded.
+ *
+ * The revision is written at most every REVISION_PERSIST_MS (SD cards wear) and at every fence;
+ * while the process runs, memory catches every step back. docs/SLOTS.md §Invariants.
+ */
+import { acquireOnNewLease, passiveSession, updateSlot, type ClusterState } from "../slots/index.ts";
+import type { Coordinator, EtcdCoordinator } from "./context.ts";
+import { outcome } from "./outcome.ts";
+import type { Gate } from "./gates.ts";
+
+const REVISION_PERSIST_MS = 10 * 60_000;
+
+export interface EtcdMemory {
+  clusterId?: string;
+  maxRevision: number;
+  persistedAtMs: number;
+  hold?: { reason: string; clusterId: string; atMs: number; untilMs: number };
+  loaded: boolean;
+}
+
+interface Marker {
+  slot: string;
+  group: string;
+  boot_id: string;
+  deadline: string;
+  cluster_id: string;
+  at: string;
+}
+
+const identityFile = (co: Coordinator) => `${co.ports.host.stateDir()}/etcd-identity.json`;
+const markerFile = (co: Coordinator) => `${co.ports.host.stateDir()}/rebooting.json`;
+
+async function readJson<T>(co: Coordinator, path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await co.ports.fs.readText(path)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeJson(co: Coordinator, path: string, data: unknown): Promise<void> {
+  try {
+    await co.ports.fs.writeAtomic(path, JSON.stringify(data, null, 2) + "\n", 0o640);
+  } catch (err) {
+    co.ports.log.event("warn", "marker_write_failed", { path, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** Notes etcd's identity from a read; detects a cluster that lost its data. Daemons persist it. */
+export async function observeEtcd(co: Coordinator, state: ClusterState | undefined, force = false): Promise<void> {
+  if (!state || (co.mode !== "etcd" && co.mode !== "server")) return;
+  const m = co.memory.etcd;
+  // Read-only passes (status) write nothing, not even here.
+  const persist = co.mode === "etcd" && co.session !== passiveSession;
+  if (!m.loaded) {
+    m.loaded = true;
+    const saved = persist ? await readJson<{ cluster_id: string; max_revision: number }>(co, identityFile(co)) : undefined;
+    if (saved && typeof saved.cluster_id === "string" && Number.isFinite(saved.max_revision)) {
+      m.clusterId = saved.cluster_id;
+      m.maxRevision = saved.max_revision;
+    }
+  }
+  const now = co.ports.clock.now();
+  const reason =
+    m.clusterId !== undefined && m.clusterId !== state.clusterId
+      ? `etcd's cluster id changed from ${m.clusterId} to ${state.clusterId} (the cluster was recreated)`
+      : state.revision < m.maxRevision
+        ? `etcd's revision went backwards from ${m.maxRevision} to ${state.revision} (an old snapshot was restored?)`
+        : undefined;
+  if (reason) {
+    m.hold = { reason, clusterId: state.clusterId, atMs: now, untilMs: now + co.plan.slotTimeoutSec * 1000 };
+    m.maxRevision = 0;
+    co.ports.metrics.inc("etcd_resets_total", { reason: reason.includes("cluster id") ? "cluster_id" : "revision" });
+    co.ports.log.event("error", "etcd_reset_detected", { reason, hold_until: new Date(m.hold.untilMs).toISOString(), acknowledge: "clusterrebootd resume --etcd-reset" });
+  }
+  const changed = m.clusterId !== state.clusterId || reason !== undefined;
+  m.clusterId = state.clusterId;
+  m.maxRevision = Math.max(m.maxRevision, state.revision);
+  if (persist && (changed || force || now - m.persistedAtMs >= REVISION_PERSIST_MS)) {
+    m.persistedAtMs = now;
+    await writeJson(co, identityFile(co), { cluster_id: m.clusterId, max_revision: m.maxRevision, written_at: new Date(now).toISOString() });
+  }
+}
+
+/** No new slot while an etcd data loss may have freed the slots of nodes that are still down. */
+export const etcdReset: Gate = {
+  name: "etcd_reset",
+  async run(g) {
+    const { co } = g;
+    const hold = co.memory.etcd.hold;
+    if (!hold) return { kind: "continue" };
+    const ack = g.state?.resetAck;
+    const now = co.ports.clock.now();
+    if ((ack && ack.cluster_id === hold.clusterId && Date.parse(ack.at) >= hold.atMs - 60_000) || now >= hold.untilMs) {
+      co.ports.log.event("warn", "etcd_reset_acknowledged", { by: ack ? ack.by : "timeout", reason: hold.reason });
+      delete co.memory.etcd.hold;
+      co.ports.metrics.set("etcd_reset_hold", 0);
+      return { kind: "continue" };
+    }
+    co.ports.metrics.set("etcd_reset_hold", 1);
+    return {
+      kind: "stop",
+      outcome: outcome(
+        "paused",
+        `${hold.reason}: slots of nodes that are down may be lost, so no new reboot starts until ${new Date(hold.untilMs).toISOString()} ` +
+          `(reboot_slot_timeout_sec) or until an operator runs 'clusterrebootd resume --etcd-reset'`,
+      ),
+    };
+  },
+};
+
+/** Right before the reboot command: where we are going, in case etcd forgets while we are down. */
+export async function writeRebootingMarker(co: EtcdCoordinator, m: Omit<Marker, "at" | "cluster_id">): Promise<void> {
+  const nowIso = new Date(co.ports.clock.now()).toISOString();
+  await writeJson(co, markerFile(co), { ...m, cluster_id: co.memory.etcd.clusterId ?? "", at: nowIso });
+}
+
+export async function removeRebootingMarker(co: Coordinator): Promise<void> {
+  await co.ports.fs.remove(markerFile(co)).catch(() => {});
+}
+
+/**
+ * No slot of ours in etcd, but our marker says we rebooted under one whose deadline has not
+ * passed: the slot vanished (etcd lost its data, or a forced unlock). Take it again as
+ * `verifying` so peers still count us as down until the post-boot checks pass.
+ */
+export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
+  const m = await readJson<Marker>(co, markerFile(co));
+  if (!m || typeof m.deadline !== "string") return;
+  const now = co.ports.clock.now();
+  const bootId = await co.ports.host.bootId();
+  const left = Date.parse(m.deadline) - now;
+  if (m.boot_id === bootId || !(left > 0)) {
+    // Same boot (the reboot did not happen) or past its deadline: nothing to keep down any more.
+    if (m.boot_id !== bootId) co.ports.log.event("warn", "slot_vanished", { slot: m.slot, deadline: m.deadline, action: "none: past its deadline" });
+    await removeRebootingMarker(co);
+    return;
+  }
+  const res = await acquireOnNewLease(
+    co.etcd.gw,
+    co.etcd.keys,
+    { node: co.plan.node, group: co.plan.group, limit: co.plan.limit, globalCap: co.plan.globalCap, holder: "daemon", pid: co.ports.host.pid(), bootId: m.boot_id, nowIso: new Date(now).toISOString(), ...(co.plan.machineId ? { machineId: co.plan.machineId } : {}) },
+    Math.max(1, Math.ceil(left / 1000)),
+  );
+  if (res.kind === "acquired") {
+    await updateSlot(co.etcd.gw, res.slot, { ...res.record, phase: "rebooting", deadline: m.deadline, reason: "re-created after it vanished while this node was down" });
+    co.ports.log.event("error", "slot_recreated", { slot: res.slot.key, was: m.slot, deadline: m.deadline });
+    return;
+  }
+  co.ports.metrics.inc("stale_slots_freed_total");
+  co.ports.log.event("error", "slot_vanished", {
+    slot: m.slot,
+    deadline: m.deadline,
+    action: `could not take it again (${res.kind}): other nodes used the budget while this one was down; the budget may have been exceeded`,
+  });
+  await removeRebootingMarker(co);
+}
