@@ -9,7 +9,7 @@
  * reports nothing then. It runs inside the config loader, so `validate-config`, every command's
  * start and SIGHUP reload all get it; a problem is a config problem (exit 2).
  *
- * Not covered (documented in docs/SECURITY.md): what an executable itself runs (a shell script's
+ * Not covered (documented in docs/TRUST.md): what an executable itself runs (a shell script's
  * interpreter or the files it sources), and arguments such as `sh -c /tmp/x`.
  */
 import { lstat, readlink } from "node:fs/promises";

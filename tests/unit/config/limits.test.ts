@@ -9,11 +9,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
-import { ConfigSchema, loadConfigFile } from "../../../src/config/index.ts";
-import { MAX_TIMER_SEC } from "../../../src/config/_fields.ts";
+import { ConfigSchema, loadConfigFile, MAX_TIMER_SEC, parseConfigText } from "../../../src/config/index.ts";
 import { fakeTrust } from "../../fakes/trust.ts";
-import { loadData, problemsOf, withKeys, mustLoad, HEALTH_SCRIPT, DEFAULT_FILES, fakeFs } from "./_helpers.ts";
-import { parseConfigText } from "../../../src/config/index.ts";
+import { DEFAULT_FILES, fakeFs, HEALTH_SCRIPT, loadData, mustLoad, problemsOf, withKeys } from "./_helpers.ts";
 import { stringify } from "yaml";
 
 /** Where each duration lives, as a config patch around a value. */
