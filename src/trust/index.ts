@@ -65,10 +65,9 @@ async function pathProblems(t: TrustTarget, deps: TrustDeps): Promise<string[]> 
   const end = w.end.stat;
   if (end.kind === "error") found.push({ path: w.end.path, reason: `cannot be checked (${end.message})`, fix: "make it readable by root" });
   // Missing: nothing to trust yet. The loader's other checks (or the run itself) fail closed on it.
-  if (end.kind === "present") {
-    if (end.type !== "file") found.push({ path: w.end.path, reason: "is not a regular file", fix: `point ${t.field} at a regular file` });
-    else found.push(...judgeEnd(w.end.path, end));
-  }
+  // Judged whatever it is: a FIFO or directory in place of a file is refused by the code that
+  // reads or runs it (the loader reads only regular files); ownership is this check's question.
+  if (end.kind === "present") found.push(...judgeEnd(w.end.path, end));
   return render(t, found);
 }
 
