@@ -34,6 +34,9 @@ export function trustTargets(cfg: unknown): TrustTarget[] {
   const flTls = get(get(cfg, "fleetlock"), "tls");
   for (const k of ["cert_file", "key_file"]) file(`fleetlock.tls.${k}`, get(flTls, k));
   file("fleetlock_client.ca_file", get(get(cfg, "fleetlock_client"), "ca_file"));
+  const dash = get(cfg, "dashboard");
+  for (const k of ["cert_file", "key_file"]) file(`dashboard.tls.${k}`, get(get(dash, "tls"), k));
+  file("dashboard.basic_auth.password_file", get(get(dash, "basic_auth"), "password_file"));
   const kube = get(cfg, "kubernetes");
   const kubeconfig = get(kube, "kubeconfig");
   if (kubeconfig !== IN_CLUSTER) file("kubernetes.kubeconfig", kubeconfig);

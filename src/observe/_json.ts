@@ -39,7 +39,9 @@ export function reportJson(r: PassReport): Json {
     policy: r.policy ? policyJson(r.policy) : undefined,
     peers: r.peers?.map(peerJson),
     slot_holders: r.holders?.map((s) => defined({ node: s.node, group: s.group, key: s.key, phase: s.record?.phase, acquired_at: s.record?.acquired_at })),
-    slot: r.slot ? defined({ key: r.slot.key, phase: r.slot.phase, attempts: r.slot.attempts, released: r.slot.released }) : undefined,
+    slot: r.slot
+      ? defined({ key: r.slot.key, phase: r.slot.phase, attempts: r.slot.attempts, released: r.slot.released, deadline: r.slot.deadline, recursive: r.slot.recursive })
+      : undefined,
     command: r.command,
     rebooted: r.rebooted,
     reboot_command: r.rebootCommand ? defined({ ok: r.rebootCommand.ok, error: r.rebootCommand.error }) : undefined,

@@ -58,7 +58,7 @@ function fullReport(): PassReport {
     policy: { kind: "blocked", reasons: ["n2 unhealthy"], blockers: [peer], healthyAfter: 1, expected: 3, peers: [peer] },
     peers: [peer],
     holders: [{ key: "/clusterrebootd/slots/g/0", group: "g", node: "n3", record: slotRecord, createRevision: 1, modRevision: 2, lease: "1" }],
-    slot: { key: "/clusterrebootd/slots/g/0", phase: "preparing", attempts: 2, released: true },
+    slot: { key: "/clusterrebootd/slots/g/0", phase: "preparing", attempts: 2, released: true, deadline: "2026-01-01T00:00:00.000Z", recursive: false },
     command: ["/sbin/shutdown", "-r", "now"],
     rebooted: false,
     rebootCommand: { ok: false, error: "exit 1" },
