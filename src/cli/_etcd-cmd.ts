@@ -5,19 +5,30 @@ import type { EtcdGateway } from "../etcd/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import type { Keys } from "../slots/index.ts";
 import { connect, loadOrFail } from "./_setup.ts";
+import { errorJson } from "../observe/index.ts";
 
-/** Loads the config, connects, runs `fn`, always closes; etcd errors become exit 1 with the reason. */
-export async function withEtcd(configPath: string, fn: (ctx: { cfg: Config; gw: EtcdGateway; keys: Keys }) => Promise<Outcome>): Promise<Outcome> {
+/**
+ * Loads the config, connects, runs `fn`, always closes; etcd errors become exit 1 with the reason
+ * (on stderr, and as a JSON error document on stdout when `json` is set).
+ */
+export async function withEtcd(
+  configPath: string,
+  fn: (ctx: { cfg: Config; gw: EtcdGateway; keys: Keys }) => Promise<Outcome>,
+  opts: { json?: boolean } = {},
+): Promise<Outcome> {
   const res = await loadOrFail(configPath);
   if (!res.ok) return res.outcome;
-  const { gw, keys } = await connect(res.config);
+  let conn: { gw: EtcdGateway; keys: Keys } | undefined;
   try {
-    return await fn({ cfg: res.config, gw, keys });
+    conn = await connect(res.config);
+    return await fn({ cfg: res.config, ...conn });
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    const error = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${error}\n`);
+    if (opts.json) process.stdout.write(JSON.stringify(errorJson(res.config, "etcd operation failed", error), null, 2) + "\n");
     return outcome("runtime_error", "etcd operation failed");
   } finally {
-    await gw.close();
+    await conn?.gw.close();
   }
 }
 

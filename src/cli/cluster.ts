@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { classifyPeers } from "../cluster/index.ts";
+import { escapeControl } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
 import { readClusterState } from "../slots/index.ts";
 import { evaluateWindows, hasWindows, nextWindowChange, parseWindows } from "../windows/index.ts";
@@ -49,19 +50,21 @@ export default defineCommand({
         return outcome("ok", "cluster shown");
       }
       const cols = ["node", "group", "health", "checked", "slot", "slot_age", "deadline", "reboots_24h"] as const;
-      const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+      const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => escapeControl(String(r[c])).length)));
+      // Cells come from etcd, which any client with namespace access can write: escape them.
       const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
+      const cell = (r: (typeof rows)[number], c: (typeof cols)[number]) => escapeControl(String(r[c]));
       const out = [
         `namespace ${keys.prefix} (etcd revision ${state.revision})`,
-        doc.paused ? `PAUSED by ${doc.paused.by} at ${doc.paused.at}: ${doc.paused.reason}` : "not paused",
+        doc.paused ? escapeControl(`PAUSED by ${doc.paused.by} at ${doc.paused.at}: ${doc.paused.reason}`) : "not paused",
         "",
         line(cols.map((c) => c.toUpperCase())),
-        ...rows.map((r) => line(cols.map((c) => String(r[c])))),
+        ...rows.map((r) => line(cols.map((c) => cell(r, c)))),
       ];
       if (rows.length === 0) out.push("(no members registered yet)");
-      out.push("", cooldowns.length ? cooldowns.map((c) => `cooldown: group ${c.group} since ${c.released_at ?? "?"} (${c.duration_sec ?? "?"}s, after ${c.node ?? "?"})`).join("\n") : "no cooldown active");
+      out.push("", cooldowns.length ? cooldowns.map((c) => escapeControl(`cooldown: group ${c.group} since ${c.released_at ?? "?"} (${c.duration_sec ?? "?"}s, after ${c.node ?? "?"})`)).join("\n") : "no cooldown active");
       if (windows) out.push(`windows (${windows.timezone}): ${windows.now}${windows.next_change ? `, changes at ${windows.next_change}` : ""}`);
       process.stdout.write(out.join("\n") + "\n");
       return outcome("ok", "cluster shown");
-    }),
+    }, { json: args.json }),
 });

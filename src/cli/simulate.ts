@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { evaluateDetectors } from "../detect/index.ts";
-import { detectorLines } from "../observe/index.ts";
+import { detectorLines, escapeControl, simulateJson } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
 import { realPorts } from "../platform/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
@@ -17,9 +17,7 @@ export default defineCommand({
     const ev = await evaluateDetectors(detectorSpecs(cfg), { ...ports, env: processEnv() });
     const errors = ev.results.filter((r) => r.kind === "error");
     if (args.json) {
-      process.stdout.write(
-        JSON.stringify({ node: cfg.node_name, group: cfg.group, requires_reboot: ev.requiresReboot, has_errors: ev.hasErrors, duration_ms: ev.durationMs, detectors: ev.results }, null, 2) + "\n",
-      );
+      process.stdout.write(JSON.stringify(simulateJson(cfg.node_name, cfg.group, ev), null, 2) + "\n");
     } else {
       process.stdout.write(
         [
@@ -36,7 +34,7 @@ export default defineCommand({
       );
     }
     if (errors.length > 0) {
-      process.stderr.write(`detector evaluation encountered errors: ${errors.map((e) => `${e.name}: ${e.kind === "error" ? e.error : ""}`).join("; ")}\n`);
+      process.stderr.write(escapeControl(`detector evaluation encountered errors: ${errors.map((e) => `${e.name}: ${e.kind === "error" ? e.error : ""}`).join("; ")}`) + "\n");
       return outcome("detector_error", "detector errors");
     }
     return outcome("ok", "simulated");

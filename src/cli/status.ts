@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { formatReport, reportJson } from "../observe/index.ts";
+import { errorJson, formatReport, reportJson } from "../observe/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { loadOrFail } from "./_setup.ts";
@@ -10,6 +10,7 @@ import { buildRuntime, type Resources } from "./_runtime.ts";
 
 /** The whole status evaluation gives up after this (W17: status never hangs on etcd). */
 const STATUS_EXTRA_MS = 15_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export default defineCommand({
   meta: {
@@ -28,25 +29,30 @@ export default defineCommand({
     const cfg = res.config;
     if (args["skip-health"]) process.stderr.write("skipping health script execution (--skip-health)\n");
     if (args["skip-lock"]) process.stderr.write("skipping lock acquisition (--skip-lock)\n");
-    const remote = cfg.lock_backend === "fleetlock" && cfg.fleetlock_client;
-    // status never calls a FleetLock server (read-only): the client only names where it would ask.
-    const etcd = args["skip-lock"] || remote ? undefined : await connect(cfg);
-    const lock: Resources["lock"] = args["skip-lock"]
-      ? { kind: "none" }
-      : remote
-        ? { kind: "fleetlock", url: remote.url, id: remote.id ?? cfg.node_name, group: remote.group ?? cfg.group }
-        : { kind: "etcd", etcd: etcd! };
-    const co = await buildRuntime(cfg, { lock, memory: newMemory(), log: silentLogger, metrics: noopMetrics }, { dryRun: true, skipHealth: args["skip-health"] });
     const ac = new AbortController();
-    const deadline = setTimeout(() => ac.abort(), cfg.health_timeout_sec * 1000 + STATUS_EXTRA_MS);
+    // Clamped: a long health_timeout_sec plus the margin must not overflow the timer (→ 1 ms).
+    const deadline = setTimeout(() => ac.abort(), Math.min(cfg.health_timeout_sec * 1000 + STATUS_EXTRA_MS, MAX_TIMER_MS));
+    const remote = cfg.lock_backend === "fleetlock" && cfg.fleetlock_client;
+    let etcd: Awaited<ReturnType<typeof connect>> | undefined;
     try {
+      // status never calls a FleetLock server (read-only): the client only names where it would ask.
+      etcd = args["skip-lock"] || remote ? undefined : await connect(cfg);
+      const lock: Resources["lock"] = args["skip-lock"]
+        ? { kind: "none" }
+        : remote
+          ? { kind: "fleetlock", url: remote.url, id: remote.id ?? cfg.node_name, group: remote.group ?? cfg.group }
+          : { kind: "etcd", etcd: etcd! };
+      const co = await buildRuntime(cfg, { lock, memory: newMemory(), log: silentLogger, metrics: noopMetrics }, { dryRun: true, skipHealth: args["skip-health"] });
       const { runPass } = await import("../orchestrate/index.ts");
       const r = await runPass(co, "status", ac.signal);
       if (args.json) process.stdout.write(JSON.stringify(reportJson(r), null, 2) + "\n");
       else process.stdout.write(`status evaluation for node ${cfg.node_name} (dry-run enforced)\n${formatReport(r)}\n\n`);
       return r.outcome;
     } catch (err) {
-      process.stderr.write(`status check error: ${err instanceof Error ? err.message : String(err)}\n`);
+      const error = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`status check error: ${error}\n`);
+      // --json promises one JSON document on stdout, failure included.
+      if (args.json) process.stdout.write(JSON.stringify(errorJson(cfg, "status failed", error), null, 2) + "\n");
       return outcome("runtime_error", "status failed");
     } finally {
       clearTimeout(deadline);

@@ -10,7 +10,7 @@
 import * as v from "valibot";
 import { checkHostname } from "./_addresses.ts";
 import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";
-import { describeValue, expected, int, intSchema, problemCheck } from "./_fields.ts";
+import { describeValue, expected, intSchema, problemCheck, seconds } from "./_fields.ts";
 import { labelSelectorProblem } from "./_kubernetes.ts";
 
 export const CHECK_TYPES = ["http", "prometheus", "kubernetes_nodes_ready", "kubernetes_pods", "longhorn", "etcd_quorum"] as const;
@@ -73,7 +73,7 @@ const CheckObject = v.strictObject({
   type: v.picklist(CHECK_TYPES, expected(CHECK_TYPES.map((t) => JSON.stringify(t)).join(", "))),
   /** Labels results, logs and metrics; unique. Default derived from the type (see checkName). */
   name: opt(v.pipe(v.string(expected("a string")), problemCheck((s: string) => (s.trim() === "" ? "must not be blank" : null)))),
-  timeout_sec: int(1, DEFAULT_CHECK_TIMEOUT_SEC),
+  timeout_sec: seconds(1, DEFAULT_CHECK_TIMEOUT_SEC),
   /** Phases the check runs in; default all of them. */
   phases: opt(v.pipe(v.array(v.picklist(CHECK_PHASES, expected(CHECK_PHASES.join(", "))), expected("a list of phases")), v.minLength(1, "must list at least one phase (omit the key for all phases)"))),
   // http, prometheus

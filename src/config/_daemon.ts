@@ -3,7 +3,7 @@
  * deferral while interactive users are logged in.
  */
 import * as v from "valibot";
-import { bool, expected, int, list, nameSchema, problemCheck, str } from "./_fields.ts";
+import { bool, expected, list, nameSchema, problemCheck, seconds, str } from "./_fields.ts";
 import { checkBaseUrl } from "./_addresses.ts";
 
 export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed"] as const;
@@ -22,7 +22,7 @@ const Webhook = v.strictObject({
   ),
   /** Which events to send; default all. */
   events: list(v.picklist(NOTIFICATION_EVENTS, expected(`one of ${NOTIFICATION_EVENTS.join(", ")}`)), [...NOTIFICATION_EVENTS]),
-  timeout_sec: int(1, 5),
+  timeout_sec: seconds(1, 5),
   /** Extra attempts after the first, with backoff; a notification never blocks a reboot. */
   retries: v.nullish(v.pipe(v.number(expected("an integer")), v.integer(), v.minValue(0, "must be ≥ 0"), v.maxValue(10, "must be ≤ 10")), 3),
   headers: v.nullish(v.record(v.string(), v.string(expected("a string")), expected("a mapping of header name to value")), () => ({})),
@@ -32,7 +32,7 @@ export const NotificationsSchema = v.nullish(
   v.strictObject({
     webhooks: list(Webhook, []),
     /** Send `blocked` once a node has needed a reboot but been blocked this long. */
-    blocked_threshold_sec: int(1, 3600),
+    blocked_threshold_sec: seconds(1, 3600),
   }),
   () => ({ webhooks: [], blocked_threshold_sec: 3600 }),
 );
@@ -42,7 +42,7 @@ export const InteractiveUsersSchema = v.nullish(
     /** Wait while someone is logged in (utmp USER_PROCESS entries), like locksmith and Zincati. */
     defer: bool(false),
     /** Give up waiting after this long and reboot anyway (bounded deferral). */
-    max_defer_sec: int(1, 3600),
+    max_defer_sec: seconds(1, 3600),
   }),
   () => ({ defer: false, max_defer_sec: 3600 }),
 );
@@ -60,7 +60,7 @@ export const FleetLockClientSchema = v.nullish(
     id: v.nullish(nameSchema, null),
     /** Extra CA (PEM) for an https server with a private CA. */
     ca_file: str(""),
-    timeout_sec: int(1, 30),
+    timeout_sec: seconds(1, 30),
   }),
   null,
 );

@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";
-import { describeValue, expected, list, problemCheck, str } from "./_fields.ts";
+import { describeValue, expected, list, MAX_TIMER_SEC, problemCheck, str } from "./_fields.ts";
 
 /** W8: a hung `needs-restarting` must not stall the coordinator forever. */
 export const DEFAULT_DETECTOR_TIMEOUT_SEC = 30;
@@ -19,7 +19,9 @@ const detectorTimeout = v.nullish(
           `the coordinator; omit timeout_sec for the ${DEFAULT_DETECTOR_TIMEOUT_SEC} s default`
         : n < 0
           ? `must be > 0, got ${n}`
-          : null,
+          : n > MAX_TIMER_SEC
+            ? `must be ≤ ${MAX_TIMER_SEC} s (about 24.8 days, the longest a timer can wait), got ${n}`
+            : null,
     ),
   ),
   DEFAULT_DETECTOR_TIMEOUT_SEC,

@@ -42,6 +42,16 @@ export const str = <D extends string | null>(def: D) => v.nullish(v.string(expec
 /** true/false, or the default when null/absent. */
 export const bool = (def: boolean) => v.nullish(v.boolean(expected("true or false")), def);
 
+/**
+ * The longest duration a timer can hold: setTimeout takes a signed 32-bit millisecond count and
+ * turns anything larger into 1 ms, so `check_interval_sec: 3000000` became a pass every
+ * millisecond (hundreds of etcd writes a second). 2^31-1 ms, in whole seconds (about 24.8 days).
+ */
+export const MAX_TIMER_SEC = Math.floor((2 ** 31 - 1) / 1000);
+
+const tooLong = (i: v.BaseIssue<unknown>) =>
+  `must be ≤ ${MAX_TIMER_SEC} s (about 24.8 days, the longest a timer can wait), got ${describeValue(i.input)}`;
+
 /** The integer schema without a default; `min` is inclusive. */
 export function intSchema(min: number, opts: { default?: number; why?: string } = {}) {
   const bound = min === 1 ? "must be > 0" : `must be ≥ ${min}`;
@@ -57,6 +67,17 @@ export function intSchema(min: number, opts: { default?: number; why?: string } 
     }),
   );
 }
+
+/** A duration in seconds: an integer from `min` to MAX_TIMER_SEC. */
+export const secondsSchema = (min: number, opts: { default?: number; why?: string } = {}) =>
+  v.pipe(intSchema(min, opts), v.maxValue(MAX_TIMER_SEC, tooLong));
+
+/** A duration in seconds (every `*_sec` key), or the default when null/absent. */
+export const seconds = (min: number, def: number, why?: string) =>
+  v.nullish(secondsSchema(min, why === undefined ? { default: def } : { default: def, why }), def);
+
+/** A duration in seconds, or null (unset) when null/absent. */
+export const optSeconds = (min: number) => v.nullish(secondsSchema(min), null);
 
 /** An integer ≥ min, or the default when null/absent. */
 export const int = (min: number, def: number, why?: string) =>

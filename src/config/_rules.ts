@@ -106,7 +106,7 @@ function endpointProblems(c: C): CrossProblem[] {
     } else if (r.value.scheme === "https" && !tls) {
       problems.push({
         path,
-        message: `${JSON.stringify(raw)} needs etcd_tls.enabled: true (with ca_file, or insecure_skip_verify: true)`,
+        message: `${JSON.stringify(raw)} needs etcd_tls.enabled: true (with ca_file)`,
       });
     }
     const url = endpointUrl(r.value, tls);

@@ -13,6 +13,7 @@ export {
   ConfigSchema,
   detectorName,
 } from "./schema.ts";
+export { MAX_TIMER_SEC } from "./_fields.ts";
 export { DEFAULT_CONFIG_PATH, loadConfigFile, parseConfigText, type LoadOptions, type LoadResult } from "./load.ts";
 export { effectiveLockKey, groupLimit, keyPrefix, policyConfig } from "./derived.ts";
 export { baseEnvironment, formatDecimal, RC_INVOCATION_VARIABLE_NAMES, RC_VARIABLE_NAMES, type RuntimeEnvFacts } from "./env.ts";

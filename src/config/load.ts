@@ -11,6 +11,8 @@ import { fallbackMessage, issueProblems, structureProblems } from "./_issues.ts"
 import { placeholdersOf } from "./placeholders.ts";
 import { parseYamlMapping } from "./_yaml.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
+import { realTrustDeps, trustProblems, type TrustDeps } from "../trust/index.ts";
+import { trustTargets } from "./_trust.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/clusterrebootd/config.yaml";
 
@@ -24,6 +26,8 @@ export interface LoadOptions {
   readFile?: (path: string) => Promise<string>;
   /** Stats the health script and kill switch (warnings only). Overridable for tests. */
   stat?: (path: string) => Promise<FileStat>;
+  /** Ownership checks of what root runs and reads (src/trust). Overridable for tests. */
+  trust?: TrustDeps;
 }
 
 /** Load and validate the config file at `path`. Never throws for bad input. */
@@ -35,7 +39,12 @@ export async function loadConfigFile(path: string, opts: LoadOptions = {}): Prom
   } catch (e) {
     return { ok: false, problems: [`config: cannot read ${path}: ${errorReason(e)}`] };
   }
-  return parseConfigText(text, opts);
+  // A config others can edit is as good as theirs: it names what root runs. Reported with the
+  // content's own problems, so one validate-config run lists everything.
+  const own = await trustProblems([{ field: "config", path, use: "file" }], opts.trust ?? realTrustDeps);
+  const res = await parseConfigText(text, opts);
+  if (own.length === 0) return res;
+  return { ok: false, problems: unique([...own.map(shorten), ...(res.ok ? [] : res.problems)]) };
 }
 
 /** Quoted values longer than this are cut in problem lines, so a 100 KB value cannot flood the log. */
@@ -59,12 +68,13 @@ export async function parseConfigText(text: string, opts: LoadOptions = {}): Pro
     readFile: opts.readFile ?? realFileAccess.readFile,
     stat: opts.stat ?? realFileAccess.stat,
   };
-  const files = await fileChecks(partial, fs);
+  const [files, trust] = await Promise.all([fileChecks(partial, fs), trustProblems(trustTargets(partial), opts.trust ?? realTrustDeps)]);
   const problems = unique([
     ...(parsed.success ? [] : issueProblems(parsed.issues)),
     ...structureProblems(ConfigSchema, yaml.data),
     ...placeholderProblems(partial, opts.env ?? process.env),
     ...files.problems,
+    ...trust,
   ]);
   if (!parsed.success || problems.length > 0) return { ok: false, problems: problems.map(shorten) };
   return { ok: true, config: parsed.output, warnings: files.warnings };

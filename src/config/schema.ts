@@ -23,6 +23,7 @@ import {
   optInt,
   problemCheck,
   str,
+  seconds,
 } from "./_fields.ts";
 import { finalizeConfig, topLevelRules } from "./_rules.ts";
 import { FleetLockClientSchema, InteractiveUsersSchema, LockBackendSchema, NotificationsSchema } from "./_daemon.ts";
@@ -71,7 +72,22 @@ const EtcdTlsObject = v.strictObject({
   /** Client certificate and key: both or neither (neither = server-only TLS, W26). */
   cert_file: str(""),
   key_file: str(""),
-  insecure_skip_verify: bool(false),
+  /**
+   * Go's key, accepted only as false: the etcd client cannot skip verification, and a key that
+   * validates but does nothing would leave the operator believing the opposite of what happens.
+   */
+  insecure_skip_verify: v.nullish(
+    v.pipe(
+      v.boolean(expected("true or false")),
+      problemCheck((b: boolean) =>
+        b
+          ? "true is not supported: etcd server certificates are always verified; set ca_file to the CA that signed them " +
+            "(and server_name if the certificates do not name the endpoints), or remove the key"
+          : null,
+      ),
+    ),
+    false,
+  ),
   /** TLS name to verify when endpoints are IP addresses (Bun refuses IPs as server names). */
   server_name: v.nullish(
     v.pipe(
@@ -91,10 +107,10 @@ const EtcdTls = v.pipe(
       if (!t.enabled) return [];
       const blank = (s: string) => s.trim() === "";
       const problems = [];
-      if (blank(t.ca_file) && !t.insecure_skip_verify) {
+      if (blank(t.ca_file)) {
         problems.push({
           path: ["ca_file"],
-          message: "is required when etcd_tls.enabled is true (the CA that signed the etcd server certificates), unless insecure_skip_verify is true",
+          message: "is required when etcd_tls.enabled is true (the CA that signed the etcd server certificates)",
         });
       }
       if (blank(t.cert_file) !== blank(t.key_file)) {
@@ -148,15 +164,15 @@ const ConfigObject = v.strictObject({
       s === "" ? "must not be blank" : s.startsWith("/") ? null : `must be an absolute path, got ${JSON.stringify(s)}`,
     ),
   ),
-  health_timeout_sec: int(1, 30),
-  health_publish_interval_sec: int(1, 15),
-  check_interval_sec: int(1, 60),
-  backoff_min_sec: int(1, 5),
-  backoff_max_sec: int(1, 60),
+  health_timeout_sec: seconds(1, 30),
+  health_publish_interval_sec: seconds(1, 15),
+  check_interval_sec: seconds(1, 60),
+  backoff_min_sec: seconds(1, 5),
+  backoff_max_sec: seconds(1, 60),
   /** 0 = cooldown disabled (Go semantics, so 0 is valid here). */
-  min_reboot_interval_sec: int(0, 0),
+  min_reboot_interval_sec: seconds(0, 0),
   lock_key: keyPath(DEFAULT_LOCK_KEY),
-  lock_ttl_sec: int(1, 90),
+  lock_ttl_sec: seconds(1, 90),
   // Required unless lock_backend is fleetlock (rule in _rules.ts).
   etcd_endpoints: v.nullish(v.array(
       v.pipe(
@@ -169,7 +185,7 @@ const ConfigObject = v.strictObject({
       expected("a list of endpoints"),
     ), () => []),
   etcd_namespace: keyPath(DEFAULT_NAMESPACE),
-  etcd_request_timeout_sec: int(1, 5),
+  etcd_request_timeout_sec: seconds(1, 5),
   etcd_tls: v.nullish(EtcdTls, {}),
   etcd_auth: v.nullish(EtcdAuth, null),
   reboot_command: v.nullish(
@@ -230,14 +246,14 @@ const ConfigObject = v.strictObject({
   max_concurrent_reboots: int(1, 1),
   group_limits: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),
   global_max_concurrent_reboots: optInt(1),
-  reboot_slot_timeout_sec: int(
+  reboot_slot_timeout_sec: seconds(
     MIN_SLOT_TIMEOUT_SEC,
     1800,
     "a slot whose node never comes back is freed after this, so it must exceed a slow reboot (firmware, disk checks)",
   ),
-  reboot_grace_sec: int(1, 300),
+  reboot_grace_sec: seconds(1, 300),
   max_reboots_per_node: int(1, 3),
-  reboot_loop_window_sec: int(1, 86400),
+  reboot_loop_window_sec: seconds(1, 86400),
   notifications: NotificationsSchema,
   interactive_users: InteractiveUsersSchema,
   fleetlock: FleetLockSchema,

@@ -1,4 +1,5 @@
 import type { Fs, Host } from "../platform/index.ts";
+import { realTrustDeps, trustProblems, type TrustDeps } from "../trust/index.ts";
 
 const S_IWGRP = 0o020;
 const S_IWOTH = 0o002;
@@ -9,9 +10,12 @@ const ANY_EXEC = 0o111;
  * executable file owned by root and writable by nobody else; otherwise anyone who can write it
  * gets root on every node at the next health check. As non-root we only check that it can run.
  * Returns null when the script is acceptable, else a message naming the path and the fix.
+ * As root the directories on the way and any symlink are checked too (src/trust): a root-owned
+ * script in a world-writable directory can be swapped for anyone's. This runs before every run,
+ * besides the loader's check at start and reload, because the file system changes in between.
  * (Async because Fs.stat is; the brief's synchronous signature cannot call the Fs port.)
  */
-export async function checkScriptSafety(path: string, fs: Fs, host: Host): Promise<string | null> {
+export async function checkScriptSafety(path: string, fs: Fs, host: Host, trust: TrustDeps = realTrustDeps): Promise<string | null> {
   const st = await fs.stat(path);
   if (st.kind === "missing") return `health script ${path} does not exist; create it or fix health_script in the config`;
   if (st.kind === "error") return `health script ${path} cannot be inspected: ${st.message}`;
@@ -28,5 +32,6 @@ export async function checkScriptSafety(path: string, fs: Fs, host: Host): Promi
     const who = mode & S_IWOTH ? "world-writable" : "group-writable";
     return `refusing to run health script ${path} as root: it is ${who} (mode ${octal}); run: chmod go-w ${path}`;
   }
-  return null;
+  const onTheWay = await trustProblems([{ field: "health_script", path, use: "executable" }], { ...trust, isRoot: () => true });
+  return onTheWay.length > 0 ? onTheWay.join("; ") : null;
 }

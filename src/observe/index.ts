@@ -1,5 +1,7 @@
 export { createLogger, memoryLogger, silentLogger, type Fields, type Level, type Logger, type LoggerOptions } from "./logger.ts";
-export { detectorLines, formatReport, reportJson } from "./human.ts";
+export { detectorLines, formatReport } from "./human.ts";
+export { errorJson, evaluationJson, reportJson, simulateJson } from "./_json.ts";
+export { escapeControl } from "./_escape.ts";
 export { ALL_METRIC_NAMES, createPromMetrics, noopMetrics, METRIC_PREFIX, type Metrics } from "./metrics.ts";
 export { serveMetrics, type MetricsServer } from "./serve.ts";
 export { createNotifier, type NotificationEvent, type Notifier, type WebhookSpec } from "./notify.ts";

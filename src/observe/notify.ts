@@ -77,11 +77,14 @@ export function createNotifier(hooks: readonly WebhookSpec[], deps: NotifierDeps
   };
 }
 
-/** Never log credentials embedded in a webhook URL's query or user info. */
-function redact(url: string): string {
+/**
+ * Scheme and host only: Slack, Discord and most chat webhooks carry their secret in the path
+ * (hooks.slack.com/services/T…/B…/<token>), others in the query or user info.
+ */
+export function redact(url: string): string {
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    return `${u.protocol}//${u.host}`;
   } catch {
     return "(invalid url)";
   }

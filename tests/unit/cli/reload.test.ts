@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "bun";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reloadConfig } from "../../../src/cli/_reload.ts";
@@ -48,5 +49,25 @@ describe("SIGHUP reload (W12)", () => {
   test("the same content is unchanged", async () => {
     await writeFile(join(dir, "c.yaml"), yaml("check_interval_sec: 60"));
     expect((await reloadConfig(join(dir, "c.yaml"), base)).kind).toBe("unchanged");
+  });
+
+  test("a FIFO in place of the config is refused at once; the old config stays (it used to wedge the daemon)", async () => {
+    const fifo = join(dir, "fifo.yaml");
+    expect(spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const started = Date.now();
+    const r = await reloadConfig(fifo, base);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(r).toEqual({ kind: "invalid", problems: [`config: cannot read ${fifo}: not a regular file (a FIFO, device, socket or directory); point it at a regular file`] });
+  });
+
+  test("as root, a config someone else can write is refused on reload too", async () => {
+    expect(process.getuid?.()).toBe(0); // the suite runs as root; this test needs it
+    const path = join(dir, "foreign.yaml");
+    await writeFile(path, yaml("check_interval_sec: 30"));
+    await chown(path, 65534, 65534);
+    await chmod(path, 0o666);
+    const r = await reloadConfig(path, base);
+    expect(r.kind).toBe("invalid");
+    if (r.kind === "invalid") expect(r.problems[0]).toContain(`fix: chown root:root ${path}; chmod go-w ${path}`);
   });
 });

@@ -92,7 +92,6 @@ describe("unset versus explicit values", () => {
     ["health_script is trimmed, as in Go", { health_script: ` ${HEALTH_SCRIPT} ` }, { health_script: HEALTH_SCRIPT }],
     ["endpoints get https with TLS", { etcd_tls: { enabled: true, ca_file: "/etc/clusterrebootd/ca.pem" }, etcd_endpoints: ["127.0.0.1:2379", "https://[::1]:2379"] }, { etcd_endpoints: ["https://127.0.0.1:2379", "https://[::1]:2379"] }],
     ["server-only TLS needs no client certificate", { etcd_tls: { enabled: true, ca_file: "/etc/clusterrebootd/ca.pem", server_name: "etcd.example.internal" } }, { "etcd_tls.server_name": "etcd.example.internal" }],
-    ["insecure TLS needs no CA", { etcd_tls: { enabled: true, insecure_skip_verify: true } }, { "etcd_tls.ca_file": "" }],
     ["auth with a password file", { etcd_auth: { username: "u", password_file: "/etc/clusterrebootd/etcd-password" } }, { etcd_auth: { username: "u", password: null, password_file: "/etc/clusterrebootd/etcd-password" } }],
     ["placeholders may use RC_* names, $$ and literal $", { reboot_command: ["/bin/echo", "${RC_GROUP} $RC_PHASE $$HOME costs $5"] }, { "reboot_command.1": "${RC_GROUP} $RC_PHASE $$HOME costs $5" }],
     ["TLS files are not read while TLS is off", { etcd_tls: { enabled: false, ca_file: "/nonexistent.pem" } }, { "etcd_tls.ca_file": "/nonexistent.pem" }],

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmod, chown, mkdir } from "node:fs/promises";
+import { chmod, chown, lchown, mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { checkScriptSafety, createHealthRunner } from "../../../src/health/index.ts";
 import { createFs, createProcessRunner, systemClock } from "../../../src/platform/index.ts";
@@ -40,6 +40,39 @@ describe.skipIf(!isRoot)("checkScriptSafety as root", () => {
     const path = await script(0o755)(await scratch.dir());
     await chown(path, 1234, 0);
     await expectProblem(path, ROOT, `owned by uid 1234, not root; run: chown root ${path}`);
+  });
+});
+
+describe("checkScriptSafety as root: the directories on the way and symlinks", () => {
+  test("a root-owned 0755 script in a 0777 directory is refused (anyone could swap it)", async () => {
+    expect(isRoot).toBe(true); // the suite runs as root; these rows need real chown
+    const dir = await scratch.dir();
+    const open = join(dir, "open");
+    await mkdir(open);
+    await chmod(open, 0o777);
+    const path = await scratch.script(open, "health.sh", "exit 0", 0o755);
+    await expectProblem(path, ROOT, `${open} is a world-writable directory (mode 0777)`);
+    await expectProblem(path, ROOT, `fix: chmod go-w ${open}`);
+  });
+
+  test("a symlink swapped in by someone else is refused, though its target is a root-owned 0755 script", async () => {
+    const dir = await scratch.dir();
+    const target = await scratch.script(dir, "real.sh", "exit 0", 0o755);
+    const link = join(dir, "health.sh");
+    await symlink(target, link);
+    await lchown(link, 65534, 65534);
+    await expectProblem(link, ROOT, `it is a symlink owned by uid 65534, not root`);
+  });
+
+  test("a symlink into a nobody-owned directory is followed and refused", async () => {
+    const dir = await scratch.dir();
+    const theirs = join(dir, "theirs");
+    await mkdir(theirs);
+    await chown(theirs, 65534, 65534);
+    const target = await scratch.script(theirs, "real.sh", "exit 0", 0o755);
+    const link = join(dir, "health.sh");
+    await symlink(target, link);
+    await expectProblem(link, ROOT, `${theirs} is a directory owned by uid 65534, not root`);
   });
 });
 

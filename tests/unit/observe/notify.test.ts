@@ -61,6 +61,16 @@ describe("webhook notifications", () => {
     n.notify("reboot_started", {});
     await n.idle();
     const rec = log.records.find((x) => x.event === "notification_failed");
-    expect(rec?.fields["url"]).toBe("http://127.0.0.1:9/x");
+    expect(rec?.fields["url"]).toBe("http://127.0.0.1:9");
+  });
+
+  test("a Slack/Discord-style URL keeps its secret out of the log: scheme and host only", async () => {
+    const log = memoryLogger();
+    const n = createNotifier([hook("http://127.0.0.1:9/services/T000/B000/XXXXsecretXXXX", { retries: 0 })], { node: "n1", log, sleep: async () => {} });
+    n.notify("reboot_started", {});
+    await n.idle();
+    const rec = log.records.find((x) => x.event === "notification_failed");
+    expect(rec?.fields["url"]).toBe("http://127.0.0.1:9");
+    expect(JSON.stringify(log.records)).not.toContain("secret");
   });
 });
