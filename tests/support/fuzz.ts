@@ -30,15 +30,35 @@ export function fuzzParams<T>(runs: number): fc.Parameters<T> {
 /** Runs an async property `runs` times and prints `fuzz <name>: N inputs in T s (R inputs/s)`. */
 export async function fuzzAsync<T>(name: string, arb: fc.Arbitrary<T>, runs: number, check: (x: T) => Promise<void>): Promise<void> {
   const t0 = performance.now();
-  await fc.assert(fc.asyncProperty(arb, check), fuzzParams(runs));
+  await shortened(() => fc.assert(fc.asyncProperty(arb, check), fuzzParams(runs)));
   report(name, runs, performance.now() - t0);
 }
 
 /** Synchronous variant of fuzzAsync. */
 export function fuzzSync<T>(name: string, arb: fc.Arbitrary<T>, runs: number, check: (x: T) => void): void {
   const t0 = performance.now();
-  fc.assert(fc.property(arb, check), fuzzParams(runs));
+  try {
+    fc.assert(fc.property(arb, check), fuzzParams(runs));
+  } catch (e) {
+    throw cut(e);
+  }
   report(name, runs, performance.now() - t0);
+}
+
+/** A counterexample can be megabytes (huge-line inputs): keep the failure readable in CI logs. */
+const MAX_MESSAGE = 4000;
+async function shortened(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    throw cut(e);
+  }
+}
+function cut(e: unknown): unknown {
+  if (!(e instanceof Error) || e.message.length <= MAX_MESSAGE) return e;
+  const short = new Error(`${e.message.slice(0, MAX_MESSAGE)}… (${e.message.length} characters; rerun with FUZZ_SEED from above)`);
+  short.stack = short.message;
+  return short;
 }
 
 function report(name: string, runs: number, ms: number): void {
