@@ -47,44 +47,68 @@ export function rootUsage(): string {
 }
 
 /** citty colours its usage text; keep escape codes out of pipes, files and the journal. */
-async function usage(cmd: AnyCommand): Promise<string> {
+async function usage(cmd: AnyCommand, color: boolean): Promise<string> {
   const text = await renderUsage(cmd);
-  return process.stdout.isTTY && !process.env["NO_COLOR"] ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
+  return color && process.stdout.isTTY && !process.env["NO_COLOR"] ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** What main needs besides argv; tests (the argv fuzzer) pass stand-in commands and sinks. */
+export interface MainOptions {
+  commands?: Record<string, [string, Loader]>;
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+}
+
+/** citty's own argument errors (missing required positional, bad enum value): usage, not runtime. */
+function isCittyUsageError(err: unknown): err is Error {
+  return err instanceof Error && err.name === "CLIError";
+}
+
+export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
+  const commands = opts.commands ?? COMMANDS;
+  const out = opts.stdout ?? ((t: string) => void process.stdout.write(t));
+  const err = opts.stderr ?? ((t: string) => void process.stderr.write(t));
+  const color = opts.stdout === undefined;
   const [name, ...rest] = argv;
   if (name === undefined) {
-    process.stderr.write(rootUsage() + "\n");
+    err(rootUsage() + "\n");
     return EXIT_CODE.usage;
   }
   if (name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(rootUsage() + "\n");
+    out(rootUsage() + "\n");
     return 0;
   }
   if (name === "--version" || name === "-v") argv = ["version"];
-  const entry = COMMANDS[argv[0]!];
+  // Own keys only: "constructor" or "__proto__" must be unknown commands, not Object's members.
+  const entry = Object.hasOwn(commands, argv[0]!) ? commands[argv[0]!] : undefined;
   if (!entry) {
-    process.stderr.write(`unknown command "${name}"\n\n${rootUsage()}\n`);
+    err(`unknown command "${name}"\n\n${rootUsage()}\n`);
     return EXIT_CODE.usage;
   }
   const cmd = await entry[1]();
   const args = argv[0] === "version" ? [] : rest;
   if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write((await usage(cmd)) + "\n");
+    out((await usage(cmd, color)) + "\n");
     return 0;
   }
   const problem = await checkFlags(cmd, args);
   if (problem) {
-    process.stderr.write(`${problem}\n\n${await usage(cmd)}\n`);
+    err(`${problem}\n\n${await usage(cmd, color)}\n`);
     return EXIT_CODE.usage;
   }
+  let started = false;
+  const run = cmd.run;
+  const tracked: AnyCommand = { ...cmd, run: (ctx) => ((started = true), run?.(ctx)) };
   try {
-    const { result } = await runCommand(cmd, { rawArgs: args });
+    const { result } = await runCommand(tracked, { rawArgs: args });
     const o = result as Outcome | undefined;
     return EXIT_CODE[o?.kind ?? "ok"];
-  } catch (err) {
-    process.stderr.write(`clusterrebootd ${argv[0]}: ${err instanceof Error ? err.message : String(err)}\n`);
+  } catch (e) {
+    if (!started && isCittyUsageError(e)) {
+      err(`${e.message}\n\n${await usage(cmd, color)}\n`);
+      return EXIT_CODE.usage;
+    }
+    err(`clusterrebootd ${argv[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_CODE.runtime_error;
   }
 }

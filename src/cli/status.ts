@@ -7,6 +7,7 @@ import { noopMetrics, silentLogger } from "../observe/index.ts";
 import { newMemory } from "../orchestrate/index.ts";
 import { connect } from "./_setup.ts";
 import { buildRuntime, type Resources } from "./_runtime.ts";
+import { outlookLine, windowOutlook } from "./_window-outlook.ts";
 
 /** The whole status evaluation gives up after this (W17: status never hangs on etcd). */
 const STATUS_EXTRA_MS = 15_000;
@@ -45,8 +46,15 @@ export default defineCommand({
       const co = await buildRuntime(cfg, { lock, memory: newMemory(), log: silentLogger, metrics: noopMetrics }, { dryRun: true, skipHealth: args["skip-health"] });
       const { runPass } = await import("../orchestrate/index.ts");
       const r = await runPass(co, "status", ac.signal);
-      if (args.json) process.stdout.write(JSON.stringify(reportJson(r), null, 2) + "\n");
-      else process.stdout.write(`status evaluation for node ${cfg.node_name} (dry-run enforced)\n${formatReport(r)}\n\n`);
+      const now = co.ports.clock.now();
+      const outlook = windowOutlook(co.plan.windows, now);
+      if (args.json) {
+        const doc = { ...(reportJson(r) as Record<string, unknown>), ...(outlook ? { next_window: outlook } : {}) };
+        process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+      } else {
+        const windowLine = outlook ? `\n${outlookLine(outlook, now)}` : "";
+        process.stdout.write(`status evaluation for node ${cfg.node_name} (dry-run enforced)\n${formatReport(r)}${windowLine}\n\n`);
+      }
       return r.outcome;
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);

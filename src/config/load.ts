@@ -13,6 +13,7 @@ import { parseYamlMapping } from "./_yaml.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
 import { realTrustDeps, trustProblems, type TrustDeps } from "../trust/index.ts";
 import { trustTargets } from "./_trust.ts";
+import { windowWarnings } from "../windows/index.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/clusterrebootd/config.yaml";
 
@@ -77,7 +78,8 @@ export async function parseConfigText(text: string, opts: LoadOptions = {}): Pro
     ...trust,
   ]);
   if (!parsed.success || problems.length > 0) return { ok: false, problems: problems.map(shorten) };
-  return { ok: true, config: parsed.output, warnings: files.warnings };
+  // Accepted-but-odd window spellings (Go-compatible times like "1:5") get their canonical form.
+  return { ok: true, config: parsed.output, warnings: [...files.warnings, ...windowWarnings(parsed.output.windows)] };
 }
 
 // --- internal ---

@@ -1,4 +1,4 @@
-import type { RunResult } from "../platform/index.ts";
+import { DEFAULT_MAX_OUTPUT_BYTES, type RunResult } from "../platform/index.ts";
 import { buildHealthEnv } from "./_env.ts";
 import { checkScriptSafety } from "./_safety.ts";
 import type { HealthDeps, HealthPhase, HealthResult, HealthRunner, HealthRunnerOptions, HealthRunVars } from "./types.ts";
@@ -49,6 +49,7 @@ export function createHealthRunner(opts: HealthRunnerOptions, deps: HealthDeps):
       argv: [opts.scriptPath],
       env: buildHealthEnv(process.env, opts.baseEnv, phase, vars),
       timeoutMs: opts.timeoutMs > 0 ? opts.timeoutMs : undefined,
+      maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
       signal,
     });
     return toResult(phase, mySeq, deps.clock.now() - started, r);
@@ -60,7 +61,12 @@ export function createHealthRunner(opts: HealthRunnerOptions, deps: HealthDeps):
 // --- internal ---
 
 function toResult(phase: HealthPhase, seq: number, durationMs: number, r: RunResult): HealthResult {
-  const common = { phase, seq, durationMs, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+  // The runner caps what it captures; cap again so a runner that does not (a fake, a future port)
+  // cannot carry megabytes into the report, the logs and the published health record.
+  const stdout = capOutput(r.stdout);
+  const stderr = capOutput(r.stderr);
+  const truncated = r.truncated || stdout !== r.stdout || stderr !== r.stderr;
+  const common = { phase, seq, durationMs, stdout, stderr, truncated };
   switch (r.kind) {
     case "exited":
       return r.exitCode === 0
@@ -77,6 +83,18 @@ function toResult(phase: HealthPhase, seq: number, durationMs: number, r: RunRes
     default:
       return r satisfies never;
   }
+}
+
+/** Bytes of script output (per stream) a result keeps, plus the marker line. */
+export const MAX_HEALTH_OUTPUT_BYTES = DEFAULT_MAX_OUTPUT_BYTES;
+const CUT_MARKER = `\n[… output truncated at ${MAX_HEALTH_OUTPUT_BYTES} bytes]`;
+
+function capOutput(text: string): string {
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: short strings need no byte count.
+  if (text.length * 3 <= MAX_HEALTH_OUTPUT_BYTES || Buffer.byteLength(text, "utf8") <= MAX_HEALTH_OUTPUT_BYTES) return text;
+  // Cut on bytes; a multibyte character split at the cut decodes as U+FFFD (lossy, never throws).
+  const head = Buffer.from(text, "utf8").subarray(0, MAX_HEALTH_OUTPUT_BYTES).toString("utf8");
+  return head + CUT_MARKER;
 }
 
 function errorResult(phase: HealthPhase, seq: number, durationMs: number, error: string): HealthResult {

@@ -14,31 +14,38 @@
  */
 import { MS_PER_DAY, MS_PER_MINUTE, MS_PER_WEEK, offsetAt, weekPositionOfLocal } from "./_zone.ts";
 
-/** Look this far ahead: a week covers every window, the extra day covers a DST shift. */
+/** Look this far ahead: a week covers every weekly window, the extra day covers a DST shift. */
 export const NEXT_CHANGE_HORIZON_MS = 8 * MS_PER_DAY;
+/**
+ * With calendar rules: a monthly rule recurs within ~5 weeks (a "fifth Sun" within months), a
+ * date range can be anywhere; a year and a bit covers every yearly pattern.
+ */
+export const CALENDAR_HORIZON_MS = 400 * MS_PER_DAY;
 /** Longest jump on one offset sample; see the assumption in the file comment. */
 const MAX_JUMP_MS = 6 * 60 * MS_PER_MINUTE;
 /** Largest valid Date time value (ECMA-262); Intl throws beyond it. */
 const MAX_DATE_MS = 8.64e15;
 
 /**
- * First instant in (nowMs, nowMs + horizon] where `allowedAtMinute` of the local week minute
- * differs from its value at nowMs, or null. `edgeMinutes` are week minutes (0…10080) where any
- * interval starts or ends.
+ * First instant in (nowMs, nowMs + horizonMs] where `allowedAtMinute` of the local minute (minutes
+ * since 1970-01-01 00:00 on the zone's wall clock) differs from its value at nowMs, or null.
+ * `edgeMinutes` are week minutes (0…10080) where the decision can change; a superset is fine
+ * (calendar rules give an edge every day at each of their times).
  */
 export function nextDecisionChange(
   zone: string,
   edgeMinutes: readonly number[],
-  allowedAtMinute: (weekMinute: number) => boolean,
+  allowedAtMinute: (localMinute: number) => boolean,
   nowMs: number,
+  horizonMs: number = NEXT_CHANGE_HORIZON_MS,
 ): number | null {
   const edges = [...new Set(edgeMinutes.map((m) => (m * MS_PER_MINUTE) % MS_PER_WEEK))].sort((a, b) => a - b);
   if (edges.length === 0) return null;
-  const limit = Math.min(nowMs + NEXT_CHANGE_HORIZON_MS, MAX_DATE_MS);
+  const limit = Math.min(nowMs + horizonMs, MAX_DATE_MS);
   // Whole milliseconds keep the binary search finite; within one ms nothing can change.
   let t = Math.floor(nowMs);
   let offset = offsetAt(zone, t);
-  const allowedNow = allowedAtMinute(weekMinuteOfLocal(t + offset));
+  const allowedNow = allowedAtMinute(localMinute(t + offset));
   for (;;) {
     const step = Math.min(msToNextEdge(edges, weekPositionOfLocal(t + offset)), MAX_JUMP_MS);
     let next = t + step;
@@ -50,14 +57,14 @@ export function nextDecisionChange(
     }
     t = next;
     offset = nextOffset;
-    if (allowedAtMinute(weekMinuteOfLocal(t + offset)) !== allowedNow) return t;
+    if (allowedAtMinute(localMinute(t + offset)) !== allowedNow) return t;
   }
 }
 
 // --- internal ---
 
-function weekMinuteOfLocal(localMs: number): number {
-  return Math.floor(weekPositionOfLocal(localMs) / MS_PER_MINUTE);
+function localMinute(localMs: number): number {
+  return Math.floor(localMs / MS_PER_MINUTE);
 }
 
 /** Distance (> 0) from week position `p` to the next edge strictly after it, wrapping the week. */

@@ -4,7 +4,8 @@
  *   expr    := start "-" end             whitespace around "-" allowed
  *   start   := [dayspec WS] time         dayspec omitted = "*" (every day)
  *   end     := [day WS] time             end day optional
- *   time    := H ":" MM                  hour 0-23, minute 0-59; "24:00" only as an end time
+ *   time    := H ":" MM                  hour 0-23, minute 0-59; "24:00" only as an end time;
+ *                                        each side read as Go's Atoi does (`_time.ts`)
  *   dayspec := "*" | item ("," item)*    "*" stands alone; duplicates are merged
  *   item    := day | day "-" day         ranges wrap the week: Fri-Mon = Fri,Sat,Sun,Mon
  *
@@ -15,9 +16,14 @@
  * The result is a list of half-open intervals in *week minutes*: minutes since Sunday 00:00 of
  * the wall clock, 0 ≤ start < end ≤ MINUTES_PER_WEEK. Intervals that cross the week end are
  * split in two, so evaluation never has to think about wrapping.
+ *
+ * Calendar rules (dates, date ranges, "first Sun …") are recognised by their first token and
+ * parsed in `_calendar.ts`; times of day (Go-compatible) in `_time.ts`.
  */
+import { isCalendarExpression, parseCalendar, type CalendarRule } from "./_calendar.ts";
+import { fail, MINUTES_PER_DAY, parseTime, WindowSyntaxError, type Warn } from "./_time.ts";
 
-export const MINUTES_PER_DAY = 24 * 60;
+export { MINUTES_PER_DAY };
 export const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
 
 /** Half-open `[start, end)` in week minutes, never wrapping (see file comment). */
@@ -26,28 +32,29 @@ export interface WeekInterval {
   readonly end: number;
 }
 
+/** One parsed expression: weekly intervals (non-empty), or a calendar rule. */
+export type WindowRule = { kind: "weekly"; intervals: readonly WeekInterval[] } | CalendarRule;
+
 export type ExpressionResult =
-  | { ok: true; intervals: readonly WeekInterval[] } // parsed; intervals are non-empty
+  | { ok: true; rule: WindowRule; warnings: string[] } // warnings: accepted but non-canonical spellings
   | { ok: false; error: string }; // operator-facing message naming the offending token
 
 /** Parse one expression; never throws, whatever the input. */
 export function parseExpression(raw: string): ExpressionResult {
+  const warnings: string[] = [];
+  const warn: Warn = (w) => warnings.push(w);
   try {
-    return { ok: true, intervals: toIntervals(splitExpression(raw)) };
+    const rule: WindowRule = isCalendarExpression(raw)
+      ? parseCalendar(raw, DAY_NAMES, warn)
+      : { kind: "weekly", intervals: toIntervals(splitExpression(raw, warn)) };
+    return { ok: true, rule, warnings };
   } catch (err) {
-    if (err instanceof _WindowSyntaxError) return { ok: false, error: err.message };
+    if (err instanceof WindowSyntaxError) return { ok: false, error: err.message };
     throw err;
   }
 }
 
 // --- internal ---
-
-/** Internal control flow only: every syntax error is caught in parseExpression. */
-class _WindowSyntaxError extends Error {}
-
-function fail(message: string): never {
-  throw new _WindowSyntaxError(message);
-}
 
 interface Split {
   startDays: readonly number[]; // 0 = Sunday … 6 = Saturday, sorted, unique
@@ -66,7 +73,7 @@ const DAY_NAMES: ReadonlyMap<string, number> = new Map([
   ...["sat", "saturday"].map((n) => [n, 6] as const),
 ]);
 
-function splitExpression(raw: string): Split {
+function splitExpression(raw: string, warn: Warn): Split {
   const expr = raw.trim();
   if (expr === "") fail("empty expression");
   const colon = expr.indexOf(":");
@@ -81,7 +88,7 @@ function splitExpression(raw: string): Split {
   // Checked left to right, so the reported problem is the first one a reader meets.
   const start = splitSide(startText);
   const startDays = start.days === null ? [0, 1, 2, 3, 4, 5, 6] : parseDaySpec(start.days);
-  const startMinute = parseTime(start.time, "start");
+  const startMinute = parseTime(start.time, "start", warn);
   const end = splitSide(endText);
   let endDay: number | null = null;
   if (end.days !== null) {
@@ -94,7 +101,7 @@ function splitExpression(raw: string): Split {
     }
     endDay = days[0] ?? null;
   }
-  const endMinute = parseTime(end.time, "end");
+  const endMinute = parseTime(end.time, "end", warn);
   return { startDays, startMinute, endDay, endMinute };
 }
 
@@ -105,22 +112,6 @@ function splitSide(text: string): { days: string | null; time: string } {
   const days = tokens.join(" ");
   if (days.includes(":")) fail(`unexpected extra time in "${days}" (one time per side)`);
   return { days: days === "" ? null : days, time };
-}
-
-function parseTime(token: string, side: "start" | "end"): number {
-  const orEnd = side === "end" ? ", or 24:00" : "";
-  if (/^\d{1,2}:\d{2}:\d{2}$/.test(token)) fail(`invalid time "${token}" (expected HH:MM; seconds are not supported)`);
-  const m = /^(\d{1,2}):(\d{2})$/.exec(token);
-  if (m === null) fail(`invalid time "${token}" (expected HH:MM${side === "end" ? " or 24:00" : ""})`);
-  const hour = Number(m[1]);
-  const minute = Number(m[2]);
-  if (hour === 24 && minute === 0) {
-    if (side === "start") fail(`"24:00" is only allowed as an end time`);
-    return MINUTES_PER_DAY; // the end of that day
-  }
-  if (hour > 23) fail(`invalid time "${token}" (expected HH:MM, hour 0-23${orEnd})`);
-  if (minute > 59) fail(`invalid time "${token}" (expected HH:MM, minute 0-59)`);
-  return hour * 60 + minute;
 }
 
 /** `"*"`, `"Mon"`, `"Mon,Wed-Fri"`, `"Fri - Mon"` → sorted unique day numbers. */

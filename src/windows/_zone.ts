@@ -76,6 +76,14 @@ export function offsetAt(zone: string, epochMs: number): number {
   return diff >= MS_PER_WEEK / 2 ? diff - MS_PER_WEEK : diff;
 }
 
+/**
+ * Minutes since 1970-01-01 00:00 on the wall clock of `zone` at `epochMs` (the coordinate every
+ * rule is evaluated on). Pure arithmetic past the one Intl call, so it never overflows a Date.
+ */
+export function localMinuteAt(zone: string, epochMs: number): number {
+  return Math.floor((epochMs + offsetAt(zone, epochMs)) / MS_PER_MINUTE);
+}
+
 /** Week position of a "local epoch" value (utc + offset), i.e. ms since a Sunday 00:00. */
 export function weekPositionOfLocal(localMs: number): number {
   return mod(localMs + EPOCH_TO_SUNDAY_MS, MS_PER_WEEK);

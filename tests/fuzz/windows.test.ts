@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { checkWindowExpression, evaluateWindows, parseWindows, type WindowSet } from "../../src/windows/index.ts";
+import { checkWindowExpression, evaluateWindows, nextWindowChange, parseWindows, type WindowSet } from "../../src/windows/index.ts";
 
 /** Spellings of each day, Sunday first. */
 const SPELLINGS = [["sun", "sunday"], ["mon", "monday"], ["tue", "tues", "tuesday"], ["wed", "weds", "wednesday"], ["thu", "thur", "thurs", "thursday"], ["fri", "friday"], ["sat", "saturday"]];
@@ -81,6 +81,38 @@ describe("windows fuzzing", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+/** Calendar rules (dates, ranges, monthly) as text, valid by construction. */
+const dateText = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }).map((t) => new Date(t).toISOString().slice(0, 10));
+const hmText = fc.tuple(fc.nat({ max: 23 }), fc.nat({ max: 59 })).map(([h, m]) => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`);
+const calendarExpr = fc.oneof(
+  dateText,
+  fc.tuple(dateText, fc.nat({ max: 20 })).map(([d, n]) => `${d}..${new Date(Date.parse(d) + n * 86_400_000).toISOString().slice(0, 10)}`),
+  fc
+    .tuple(fc.constantFrom("first", "2nd", "third", "4th", "fifth", "last"), fc.constantFrom("Sun", "Mon", "tue", "Saturday"), fc.oneof(fc.constant(""), fc.integer({ min: 1, max: 28 }).map((n) => `+${n}`), fc.integer({ min: 1, max: 28 }).map((n) => `-${n}`)), hmText, fc.oneof(hmText, fc.constant("24:00")))
+    .map(([o, d, s, a, b]) => `${o} ${d}${s} ${a}-${b}`),
+);
+
+describe("calendar rules fuzzing", () => {
+  test("valid calendar rules parse; nextWindowChange is a real flip with no flip before it (sampled)", () => {
+    fc.assert(
+      fc.property(fc.array(calendarExpr, { maxLength: 2 }), fc.array(fc.oneof(calendarExpr, fc.tuple(shape, choice).map(([s, p]) => render(s, p))), { maxLength: 2 }), fc.constantFrom(...ZONES), fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }), (deny, allowRaw, zone, now) => {
+        for (const e of deny) expect(checkWindowExpression(e)).toBeNull();
+        const allow = allowRaw.filter((e) => checkWindowExpression(e) === null);
+        const w = parsed(deny, allow, zone);
+        const ok = (t: number) => evaluateWindows(w, t).kind === "allowed";
+        const next = nextWindowChange(w, now);
+        const before = ok(now);
+        if (next === null) return;
+        expect(next).toBeGreaterThan(now);
+        expect(ok(next)).toBe(!before);
+        expect(ok(next - 1)).toBe(before);
+        for (let i = 1; i <= 20; i++) expect(ok(now + Math.floor(((next - now) * i) / 21))).toBe(before);
+      }),
+      { numRuns: 200 },
     );
   });
 });
