@@ -5,6 +5,7 @@ import { configArg, jsonArg } from "./_args.ts";
 import { openBackend } from "./_backend.ts";
 import { handleSignals } from "./_daemon.ts";
 import { runDaemon } from "./_loop.ts";
+import { onceRetryDeps, retryWhileSlotTaken } from "./_once.ts";
 import { startObservability } from "./_observability.ts";
 import { buildCoordinator, loadOrFail } from "./_setup.ts";
 
@@ -62,7 +63,9 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
     try {
       if (!single) return await runDaemon(cfg, backend.live, { configPath: args.config, forceDryRun: args["dry-run"], signal: stop.signal, onHup: stop.onHup, obs });
       const { runPass } = await import("../orchestrate/index.ts");
-      const r = await runPass(backend.live, args.once ? "once" : "run", stop.signal);
+      const pass = () => runPass(backend.live, args.once ? "once" : "run", stop.signal);
+      // --once waits out a taken slot like Go (5 attempts with backoff); --timer's next run is the retry.
+      const r = args.once ? await retryWhileSlotTaken(pass, stop.signal, onceRetryDeps(backend.live)) : await pass();
       process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
       // W13: an interrupted single pass is not a success.
       return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;
