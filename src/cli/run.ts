@@ -43,7 +43,8 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
   if (args.once && args.timer) return outcome("usage", "--once and --timer exclude each other");
   const single = args.once || args.timer;
   // Bind the metrics listener first: its address goes into RC_METRICS_ENDPOINT (exit 1 if busy).
-  const obs = await startObservability(cfg, single);
+  // --once binds it too, as Go does; a timer pass is too short-lived to be scraped.
+  const obs = await startObservability(cfg, args.timer);
   if (!obs.ok) return obs.outcome;
   let co = await buildCoordinator(cfg, { dryRun: cfg.dry_run || args["dry-run"], ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
   co = {

@@ -1,5 +1,5 @@
 export { createLogger, memoryLogger, silentLogger, type Fields, type Level, type Logger, type LoggerOptions } from "./logger.ts";
 export { detectorLines, formatReport, reportJson } from "./human.ts";
-export { ALL_METRIC_NAMES, createPromMetrics, noopMetrics, METRIC_PREFIX, type Metrics } from "./metrics.ts";
+export { ALL_METRIC_NAMES, createPromMetrics, HISTOGRAMS, noopMetrics, METRIC_PREFIX, type Metrics } from "./metrics.ts";
 export { serveMetrics, type MetricsServer } from "./serve.ts";
 export { createNotifier, type NotificationEvent, type Notifier, type WebhookSpec } from "./notify.ts";
