@@ -21,3 +21,4 @@ export type { CheckPhase, HealthCheckConfig } from "./_checks.ts";
 export { DEFAULT_FLEETLOCK_LISTEN, FleetLockSchema, type FleetLockConfig } from "./_fleetlock.ts";
 export { checkBaseUrl, checkListen } from "./_addresses.ts";
 export { expandPlaceholders, type Expansion } from "./placeholders.ts";
+export { goMigrationHints } from "./migration.ts";
