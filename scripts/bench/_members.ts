@@ -11,12 +11,13 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { planFromConfig } from "../../src/cli/_setup.ts";
-import { openSession, type Session } from "../../src/cluster/index.ts";
+import { openSession, type Session } from "../../src/slots/index.ts";
 import { parseConfigText } from "../../src/config/index.ts";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { createHealthRunner } from "../../src/health/index.ts";
 import { silentLogger } from "../../src/observe/index.ts";
-import { runLoop, type Coordinator } from "../../src/orchestrate/index.ts";
+import { runLoop } from "../../src/orchestrate/index.ts";
+import { etcdCoordinator } from "../../tests/support/coordinator.ts";
 import { realPorts } from "../../src/platform/index.ts";
 import { makeKeys } from "../../src/slots/index.ts";
 
@@ -70,17 +71,17 @@ export async function startMembers(o: MemberOptions): Promise<Members> {
     const bootId = randomUUID();
     const plan = planFromConfig(res.config, { dryRun: false, bootId });
     const gw = gws[i % gws.length]!;
-    const co: Coordinator = {
+    const session = await openSession(gw, keys, { node, group: plan.group, fallback: false, pid: process.pid, bootId }, { ttlSec: plan.lockTtlSec, nowMs: Date.now() });
+    const co = etcdCoordinator({
       plan,
       ports: { ...base, log: silentLogger },
       health: createHealthRunner({ scriptPath: health, timeoutMs: plan.healthTimeoutMs, baseEnv: plan.baseEnv, skip: true }, base),
-      env: {},
-      memory: {},
-    };
-    const session = await openSession(gw, keys, { node, group: plan.group, fallback: false, pid: process.pid, bootId }, { ttlSec: plan.lockTtlSec, nowMs: Date.now() });
+      etcd: { gw, keys },
+      session,
+    });
     sessions.push(session);
     running++;
-    loops.push(runLoop({ ...co, etcd: { gw, keys }, session }, ac.signal));
+    loops.push(runLoop(co, ac.signal));
   };
   await Promise.all(Array.from({ length: o.count }, (_, i) => start(i)));
   return {

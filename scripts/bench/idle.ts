@@ -45,7 +45,8 @@ try {
   const health = join(dir, "health.sh");
   writeFileSync(health, "#!/bin/sh\nexit 0\n");
   chmodSync(health, 0o755);
-  const writeConfig = (name: string, metrics: boolean) => {
+  const port3 = await freePort();
+  const writeConfig = (name: string, metrics: boolean, listenPort = port) => {
     const path = join(dir, `${name}.yaml`);
     writeFileSync(
       path,
@@ -56,7 +57,7 @@ try {
         etcd_endpoints: cluster.endpoints,
         kill_switch_file: join(dir, "disable"),
         reboot_command: ["/bin/false"],
-        metrics: { enabled: metrics, listen: `127.0.0.1:${port}` },
+        metrics: { enabled: metrics, listen: `127.0.0.1:${listenPort}` },
       }),
     );
     return path;
@@ -64,14 +65,17 @@ try {
   const config = writeConfig("idle-1", true);
   // The same daemon without metrics, to show what the metrics cost.
   const configNoMetrics = writeConfig("idle-2", false);
-  const spawn = (argv: string[]) => {
-    const p = Bun.spawn([...parentDeathPrefix(), ...argv], { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: Bun.file(join(dir, `${procs.length}.log`)), env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  // The same as the first, with JavaScriptCore's DFG JIT off (a candidate for the unit file).
+  const configNoDfg = writeConfig("idle-3", true, port3);
+  const spawn = (argv: string[], env: Record<string, string> = {}) => {
+    const p = Bun.spawn([...parentDeathPrefix(), ...argv], { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: Bun.file(join(dir, `${procs.length}.log`)), env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
     trackChild(p);
     procs.push(p);
     return p;
   };
   const daemon = spawn([bins.product, "run", "--config", config]);
   const plain = spawn([bins.product, "run", "--config", configNoMetrics]);
+  const noDfg = spawn([bins.product, "run", "--config", configNoDfg], { BUN_JSC_useDFGJIT: "0" });
   const bare = spawn([bins.bare, "idle"]);
   const metricsUrl = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${metricsUrl}/metrics`)).ok && (await (await fetch(`${metricsUrl}/metrics`)).text()).includes("etcd_up 1"), {
@@ -81,7 +85,7 @@ try {
   });
   await Bun.sleep(WARMUP * 1000);
 
-  const series = new Map<number, ProcSample[]>([[daemon.pid, []], [plain.pid, []], [bare.pid, []]]);
+  const series = new Map<number, ProcSample[]>([[daemon.pid, []], [plain.pid, []], [noDfg.pid, []], [bare.pid, []]]);
   const sample = () => {
     for (const [pid, list] of series) {
       const s = procSample(pid);
@@ -99,6 +103,7 @@ try {
     if (performance.now() >= nextScrape) {
       nextScrape += SCRAPE_MS;
       await (await fetch(`${metricsUrl}/metrics`)).text();
+      await (await fetch(`http://127.0.0.1:${port3}/metrics`)).text();
       scrapes++;
     }
   }
@@ -115,7 +120,7 @@ try {
   console.log(
     table(
       ["program", "RSS start MiB", "RSS mean MiB", "RSS max MiB", "RSS end MiB", "CPU s", "CPU % of 1 core", "children CPU s", "wakeups/s", "threads"],
-      [row("clusterrebootd run (idle, etcd, metrics)", daemon.pid), row("clusterrebootd run (idle, etcd, metrics off)", plain.pid), row("bare compiled Bun program", bare.pid)],
+      [row("clusterrebootd run (idle, etcd, metrics)", daemon.pid), row("clusterrebootd run (idle, etcd, metrics off)", plain.pid), row("clusterrebootd run (idle, etcd, metrics, BUN_JSC_useDFGJIT=0)", noDfg.pid), row("bare compiled Bun program", bare.pid)],
     ),
   );
 } finally {

@@ -63,3 +63,8 @@ export async function runCheck(spec: CheckSpec, deps: CheckDeps, signal?: AbortS
   if (signal?.aborted) return { ...base, kind: "error", message: "aborted" };
   return { ...base, kind: "timeout", timeoutMs, message: `no result within ${spec.timeout_sec}s` };
 }
+
+/** The checks as the lifecycle's capability: the configured specs, run per phase. */
+export function checksCap(specs: readonly CheckSpec[], deps: CheckDeps) {
+  return { count: specs.length, run: (phase: CheckPhase, signal?: AbortSignal) => runChecks(specs, phase, deps, signal) };
+}

@@ -1,47 +1,60 @@
 /**
- * The lock backend of `run`: our etcd slots (a session with health record and membership), or a
- * remote FleetLock server (lock_backend: fleetlock).
+ * The process-scoped resources of `run` and `status`: the etcd client and the daemon's session
+ * (membership and health record), or where the remote FleetLock server is. Opened once per
+ * process; a SIGHUP reload keeps them (_runtime.ts).
  */
 import { readFile } from "node:fs/promises";
-import { openSession } from "../cluster/index.ts";
 import type { Config } from "../config/index.ts";
-import { createFleetLockClient } from "../fleetlock/index.ts";
-import type { Coordinator } from "../orchestrate/context.ts";
+import { openSession } from "../slots/index.ts";
+import type { Plan } from "../orchestrate/index.ts";
+import type { Clock, Host } from "../platform/index.ts";
+import type { Logger } from "../observe/index.ts";
+import type { Resources } from "./_runtime.ts";
 import { connect } from "./_setup.ts";
 import { waitForEtcd } from "./_daemon.ts";
 
-export type Backend =
-  | { ok: true; live: Coordinator; close(opts: { graceful: boolean }): Promise<void> }
+export type Opened =
+  | { ok: true; lock: Resources["lock"]; close(opts: { graceful: boolean }): Promise<void> }
   | { ok: false; reason: "stopped" | "unreachable" };
 
-export async function openBackend(cfg: Config, co: Coordinator, signal: AbortSignal, single: boolean): Promise<Backend> {
+export interface OpenOptions {
+  plan: Plan;
+  ports: { clock: Clock; host: Host; log: Logger };
+  signal: AbortSignal;
+  /** One pass (--once/--timer/status): do not wait for etcd forever. */
+  single: boolean;
+  /** status: read only, no session (nothing is published). */
+  readOnly?: boolean;
+}
+
+export async function openResources(cfg: Config, o: OpenOptions): Promise<Opened> {
   if (cfg.lock_backend === "fleetlock" && cfg.fleetlock_client) {
     const fc = cfg.fleetlock_client;
-    const client = createFleetLockClient({
-      baseUrl: fc.url,
-      timeoutMs: fc.timeout_sec * 1000,
-      ...(fc.ca_file ? { ca: await readFile(fc.ca_file, "utf8") } : {}),
-    });
-    const live: Coordinator = { ...co, remote: { client, id: fc.id ?? cfg.node_name, group: fc.group ?? cfg.group } };
-    return { ok: true, live, close: async () => {} };
+    const ca = fc.ca_file ? await readFile(fc.ca_file, "utf8") : undefined;
+    return {
+      ok: true,
+      lock: { kind: "fleetlock", url: fc.url, id: fc.id ?? cfg.node_name, group: fc.group ?? cfg.group, timeoutMs: fc.timeout_sec * 1000, ...(ca ? { ca } : {}) },
+      close: async () => {},
+    };
   }
   const etcd = await connect(cfg);
+  if (o.readOnly) return { ok: true, lock: { kind: "etcd", etcd }, close: () => etcd.gw.close() };
   // etcd may not be up yet (boot order) or a member may be down: wait, never crash-loop (W10).
-  const session = await waitForEtcd(co, signal, single, () =>
+  const session = await waitForEtcd(o, o.signal, o.single, () =>
     openSession(
       etcd.gw,
       etcd.keys,
-      { node: cfg.node_name, group: cfg.group, fallback: co.plan.fallback, pid: process.pid, bootId: co.plan.baseEnv["RC_BOOT_ID"] ?? "" },
-      { ttlSec: cfg.lock_ttl_sec, nowMs: Date.now() },
+      { node: cfg.node_name, group: cfg.group, fallback: o.plan.fallback, pid: o.ports.host.pid(), bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "" },
+      { ttlSec: cfg.lock_ttl_sec, nowMs: o.ports.clock.now() },
     ),
   );
   if (!session) {
     await etcd.gw.close();
-    return { ok: false, reason: signal.aborted ? "stopped" : "unreachable" };
+    return { ok: false, reason: o.signal.aborted ? "stopped" : "unreachable" };
   }
   return {
     ok: true,
-    live: { ...co, etcd, session },
+    lock: { kind: "etcd", etcd, session },
     async close({ graceful }) {
       // Graceful stop: our health record disappears at once (peers see "missing", not a stale
       // "healthy"). A slot in `rebooting`/`verifying` lives on its own lease and is unaffected.

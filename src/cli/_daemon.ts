@@ -1,8 +1,9 @@
 /** Process-level concerns of `run`: signals and waiting for etcd. */
 import { isTransient } from "../etcd/index.ts";
 import type { Logger } from "../observe/index.ts";
-import type { Coordinator } from "../orchestrate/context.ts";
+import type { Plan } from "../orchestrate/context.ts";
 import { backoffDelay } from "../orchestrate/index.ts";
+import type { Clock } from "../platform/index.ts";
 
 /** Deadline for a graceful stop; systemd's TimeoutStopSec should be longer. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -58,7 +59,12 @@ export function handleSignals(log: Logger) {
 }
 
 /** Retries `fn` with backoff while etcd is unavailable; says what it waits for. */
-export async function waitForEtcd<T>(co: Coordinator, signal: AbortSignal, once: boolean, fn: () => Promise<T>): Promise<T | undefined> {
+export async function waitForEtcd<T>(
+  co: { plan: Pick<Plan, "backoffMinMs" | "backoffMaxMs">; ports: { clock: Clock; log: Logger } },
+  signal: AbortSignal,
+  once: boolean,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
       return await fn();

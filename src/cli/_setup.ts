@@ -1,19 +1,15 @@
 /**
- * Shared set-up for commands: load the config (exit 2 on any problem), turn it into a Plan, connect
- * to etcd, and build the Coordinator with the real ports.
+ * Shared set-up for commands: load the config (exit 2 on any problem), turn it into a Plan, and
+ * connect to etcd. The Coordinator itself is built in one place: _runtime.ts.
  */
 import { readFile } from "node:fs/promises";
 import { baseEnvironment, groupLimit, keyPrefix, loadConfigFile, policyConfig, type Config } from "../config/index.ts";
 import type { DetectorSpec } from "../detect/index.ts";
 import type { EtcdConnectOptions, EtcdGateway } from "../etcd/index.ts";
-import { createHealthRunner } from "../health/index.ts";
-import { createLogger, type Logger } from "../observe/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
-import type { Coordinator, Plan } from "../orchestrate/context.ts";
-import { realPorts } from "../platform/index.ts";
+import type { Plan } from "../orchestrate/context.ts";
 import { makeKeys, type Keys } from "../slots/index.ts";
 import { parseWindows } from "../windows/index.ts";
-import { kubeFromConfig } from "../kube/index.ts";
 
 /** Loads and validates; prints every problem to stderr and returns a config_error outcome. */
 export async function loadOrFail(path: string): Promise<{ ok: true; config: Config; warnings: string[] } | { ok: false; outcome: Outcome }> {
@@ -100,31 +96,4 @@ export function processEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return env;
-}
-
-export interface BuildOptions {
-  dryRun: boolean;
-  skipHealth?: boolean;
-  skipLock?: boolean;
-  logJson?: boolean;
-  log?: Logger;
-  metricsEndpoint?: string;
-}
-
-/** The Coordinator with real ports; etcd and the session are attached by the caller. */
-export async function buildCoordinator(cfg: Config, o: BuildOptions): Promise<Coordinator> {
-  const base = realPorts();
-  const bootId = await base.host.bootId();
-  const plan = planFromConfig(cfg, { dryRun: o.dryRun, bootId, ...(o.metricsEndpoint ? { metricsEndpoint: o.metricsEndpoint } : {}), ...(o.skipHealth ? { skipHealth: true } : {}), ...(o.skipLock ? { skipLock: true } : {}) });
-  const log = o.log ?? createLogger({ node: cfg.node_name, level: cfg.log_level, json: o.logJson ?? !process.stderr.isTTY });
-  const ports = { ...base, log };
-  const kube = cfg.kubernetes ? kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: base.clock, fs: base.fs, env: process.env, log }) : undefined;
-  const checks = cfg.health_checks.length
-    ? { specs: cfg.health_checks, deps: { clock: base.clock, fs: base.fs, node: kube?.node ?? cfg.node_name, ...(kube ? { kube: kube.api } : {}) } }
-    : undefined;
-  const health = createHealthRunner(
-    { scriptPath: cfg.health_script, timeoutMs: plan.healthTimeoutMs, baseEnv: plan.baseEnv, ...(o.skipHealth ? { skip: true } : {}) },
-    base,
-  );
-  return { plan, ports, health, env: processEnv(), ...(kube ? { kube } : {}), ...(checks ? { checks } : {}) };
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
-import { readClusterState } from "../slots/index.ts";
+import { forgetNode, readClusterState } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
 import { NODE_RE, withEtcd } from "./_etcd-cmd.ts";
 
@@ -34,11 +34,7 @@ export default defineCommand({
         );
         return outcome("runtime_error", "member active");
       }
-      await gw.txn([], [
-        { kind: "delete", key: keys.member(node) },
-        { kind: "delete", key: keys.health(node) },
-        { kind: "delete", key: keys.reboots(node) },
-      ]);
+      await forgetNode(gw, keys, node);
       process.stdout.write(`forgot ${node}\n`);
       return outcome("ok", "forgotten");
     }),

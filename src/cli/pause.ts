@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
-import type { PauseRecord } from "../slots/index.ts";
+import { clearPause, setPause, type PauseRecord } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
 import { actor, withEtcd } from "./_etcd-cmd.ts";
 
@@ -15,7 +15,7 @@ export const pause = defineCommand({
         return outcome("usage", "missing --reason");
       }
       const rec: PauseRecord = { reason, by: actor(), at: new Date().toISOString() };
-      await gw.txn([], [{ kind: "put", key: keys.pause, value: JSON.stringify(rec) }]);
+      await setPause(gw, keys, rec);
       process.stdout.write(`cluster paused (${keys.pause}): ${reason}\nslots already in 'rebooting' finish their post-boot release; no new reboot starts\n`);
       return outcome("ok", "paused");
     }),
@@ -31,7 +31,7 @@ export const resume = defineCommand({
         process.stdout.write("cluster was not paused\n");
         return outcome("ok", "not paused");
       }
-      await gw.txn([], [{ kind: "delete", key: keys.pause }]);
+      await clearPause(gw, keys);
       process.stdout.write("cluster resumed\n");
       return outcome("ok", "resumed");
     }),

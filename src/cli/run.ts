@@ -1,13 +1,16 @@
 import { defineCommand } from "citty";
-import { createNotifier, formatReport, reportJson } from "../observe/index.ts";
+import { createLogger, formatReport, reportJson } from "../observe/index.ts";
+import { newMemory } from "../orchestrate/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
+import { realPorts } from "../platform/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
-import { openBackend } from "./_backend.ts";
+import { openResources } from "./_backend.ts";
 import { handleSignals } from "./_daemon.ts";
 import { runDaemon } from "./_loop.ts";
 import { onceRetryDeps, retryWhileSlotTaken } from "./_once.ts";
 import { startObservability } from "./_observability.ts";
-import { buildCoordinator, loadOrFail } from "./_setup.ts";
+import { buildRuntime } from "./_runtime.ts";
+import { loadOrFail, planFromConfig } from "./_setup.ts";
 
 export default defineCommand({
   meta: {
@@ -46,27 +49,25 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
   // --once binds it too, as Go does; a timer pass is too short-lived to be scraped.
   const obs = await startObservability(cfg, args.timer);
   if (!obs.ok) return obs.outcome;
-  let co = await buildCoordinator(cfg, { dryRun: cfg.dry_run || args["dry-run"], ...(obs.address ? { metricsEndpoint: obs.address } : {}) });
-  co = {
-    ...co,
-    ports: { ...co.ports, metrics: obs.metrics },
-    notifier: createNotifier(cfg.notifications.webhooks, { node: cfg.node_name, log: co.ports.log, metrics: obs.metrics }),
-    memory: {},
-  };
-  obs.attach(co);
-  const { log } = co.ports;
+  const log = createLogger({ node: cfg.node_name, level: cfg.log_level, json: !process.stderr.isTTY });
+  const dryRun = cfg.dry_run || args["dry-run"];
   for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
   const stop = handleSignals(log);
   try {
-    log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: co.plan.dryRun, backend: cfg.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
-    const backend = await openBackend(cfg, co, stop.signal, single);
+    log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: dryRun, backend: cfg.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
+    const ports = { ...realPorts(), log };
+    const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId() });
+    const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single });
     if (!backend.ok) return backend.reason === "stopped" ? outcome("ok", "stopped while waiting for etcd") : outcome("runtime_error", "etcd unreachable");
+    const resources = { lock: backend.lock, memory: newMemory(), log, metrics: obs.metrics, ...(obs.address ? { metricsEndpoint: obs.address } : {}) };
+    const co = await buildRuntime(cfg, resources, { dryRun });
+    obs.attach(co);
     try {
-      if (!single) return await runDaemon(cfg, backend.live, { configPath: args.config, forceDryRun: args["dry-run"], signal: stop.signal, onHup: stop.onHup, obs });
+      if (!single) return await runDaemon(cfg, co, { configPath: args.config, forceDryRun: args["dry-run"], signal: stop.signal, onHup: stop.onHup, obs, resources });
       const { runPass } = await import("../orchestrate/index.ts");
-      const pass = () => runPass(backend.live, args.once ? "once" : "run", stop.signal);
+      const pass = () => runPass(co, args.once ? "once" : "run", stop.signal);
       // --once waits out a taken slot like Go (5 attempts with backoff); --timer's next run is the retry.
-      const r = args.once ? await retryWhileSlotTaken(pass, stop.signal, onceRetryDeps(backend.live)) : await pass();
+      const r = args.once ? await retryWhileSlotTaken(pass, stop.signal, onceRetryDeps(co)) : await pass();
       process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
       // W13: an interrupted single pass is not a success.
       return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;

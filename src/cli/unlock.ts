@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
-import { deleteSlots, readClusterState } from "../slots/index.ts";
+import { clearHistory, deleteSlots, readClusterState } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
 import { actor, age, NODE_RE, withEtcd } from "./_etcd-cmd.ts";
 
@@ -26,7 +26,7 @@ export default defineCommand({
       const state = await readClusterState(gw, keys);
       const slots = state.slots.filter((s) => s.node === node);
       if (args["reset-history"]) {
-        await gw.txn([], [{ kind: "delete", key: keys.reboots(node) }]);
+        await clearHistory(gw, keys, node);
         process.stdout.write(`reboot history of ${node} cleared (reboot-loop guard reset)\n`);
       }
       if (slots.length === 0) {
@@ -41,6 +41,16 @@ export default defineCommand({
             `its daemon will release it itself. Use --force to free it anyway.\n`,
         );
         return outcome("runtime_error", "holder alive");
+      }
+      // A slot in `rebooting` before its deadline most likely belongs to a node that is down right
+      // now: freeing it lets another node go down too (budget exceeded). Only with --force.
+      const down = slots.find((s) => s.record?.phase === "rebooting" && s.record.deadline && Date.parse(s.record.deadline) > Date.now());
+      if (down && !args.force) {
+        process.stderr.write(
+          `unlock: ${node}'s slot ${down.key} is in phase rebooting until ${down.record!.deadline}: the node is most likely down right now, ` +
+            `and freeing the slot lets another node of group ${down.group} reboot too. Wait for it to come back (or for the deadline), or use --force.\n`,
+        );
+        return outcome("runtime_error", "holder rebooting");
       }
       const n = await deleteSlots(gw, slots);
       process.stdout.write(`freed ${n} slot(s) of ${node} (${slots.map((s) => `${s.key}, phase ${s.record?.phase ?? "unknown"}`).join("; ")}) by ${actor()}\n`);

@@ -1,2 +1,1 @@
 export { classifyPeers, evaluatePolicy, STALE_AFTER_INTERVALS, type PeerView, type PolicyConfig, type PolicyVerdict } from "./policy.ts";
-export { openSession, registerMember, type Session, type SessionIdentity } from "./session.ts";

@@ -1,32 +1,26 @@
 /**
  * FleetLock on our etcd reboot slots. A client holds `P/slots/<group>/<id>` with holder
  * `fleetlock`, so it counts against the same group limit and global cap as clusterrebootd nodes
- * (docs/SLOTS.md) and shows up in `clusterrebootd cluster`. All state is in etcd and every change
- * is one guarded transaction, so any number of servers can run against one etcd.
- *
- * pre-reboot (RecursiveLock):
- *   own FleetLock slot `rebooting` → success (recursive), refreshing its lease when half used;
- *   own slot `preparing` (a drain in progress, or a server died mid-grant) → resume below;
- *   none → gates (pause, cooldown, budget, window, policy) → take the slot on a lease of
- *   `reboot_slot_timeout_sec` → under the slot: window + policy again (a racing acquirer now
- *   counts as down), `beforeGrant` hook, window once more → fence: one transaction checks the
- *   slot is ours and pause/cooldown absent, and marks it `rebooting` with its deadline.
- * steady-state (UnlockIfHeld): release our slot (cooldown starts if it was granted), then the
- *   `afterRelease` hook; nothing held is success too.
+ * (docs/SLOTS.md) and shows up in `clusterrebootd cluster`. A pre-reboot runs the daemon's own
+ * lifecycle (orchestrate/pass.ts, mode `grant`) on the client's behalf: the same gates (pause,
+ * window, policy, cooldown, budget; drain through the hooks) and the same fence; only the last
+ * step differs — the answer is the grant instead of a reboot command. All state is in etcd and
+ * every change is one guarded transaction, so any number of servers can run against one etcd.
  *
  * The slot lease is never kept alive: a client that never comes back loses its slot after
- * `reboot_slot_timeout_sec` (W-"no stuck slot"), exactly like a daemon that never returns.
+ * `reboot_slot_timeout_sec`, exactly like a daemon that never returns.
  */
 import type { PolicyConfig } from "../cluster/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Logger } from "../observe/index.ts";
+import { noopMetrics } from "../observe/index.ts";
+import { clientKube, etcdLock, HookError, newMemory, noChecks, runPass, type LoopMemory, type Outcome, type ServerCoordinator } from "../orchestrate/index.ts";
 import type { Clock } from "../platform/index.ts";
-import { admission, readClusterState, releaseSlot, slotFromKV, tryAcquireSlot, type Keys, type SlotEntry, type SlotRequest } from "../slots/index.ts";
+import { releaseSlot, slotFromKV, type Keys } from "../slots/index.ts";
 import type { WindowSet } from "../windows/index.ts";
-import { acquireRefusal, identityGate, ownershipGate, windowAndPolicy, windowGate } from "./_gates.ts";
-import { fenceGrant, refreshIfHalfUsed } from "./_grant.ts";
 import { noopHooks, type FleetLockHooks } from "./hooks.ts";
-import { fleetError, type ClientParams, type FleetLockBackend, type LockOutcome } from "./protocol.ts";
+import { fleetError, type ClientParams, type FleetLockBackend, type FleetLockError, type LockOutcome } from "./protocol.ts";
+import { serverPlan, serverPorts } from "./_server-plan.ts";
 
 export interface BackendSettings {
   /** The slot limit of a group, or undefined when this server does not serve the group. */
@@ -53,14 +47,13 @@ export interface EtcdBackendDeps {
   hooks?: FleetLockHooks;
 }
 
-/** Rounds of "read, try, lost to a concurrent request for the same id on another server". */
-const MAX_ROUNDS = 3;
-
 export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
   const { gw, keys, clock, log, settings: s } = deps;
   const hooks = deps.hooks ?? noopHooks;
   const serialize = perIdQueue();
-  const refused = (p: ClientParams, error: ReturnType<typeof fleetError>): LockOutcome => {
+  // Drain failures per client node survive between requests (the hold-off before a new cordon).
+  const memory: LoopMemory = newMemory();
+  const refused = (p: ClientParams, error: FleetLockError): LockOutcome => {
     log.event("debug", "fleetlock_refused", { id: p.id, group: p.group, kind: error.kind, reason: error.value });
     return { kind: "refused", error };
   };
@@ -68,71 +61,43 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
   async function preReboot(p: ClientParams): Promise<LockOutcome> {
     const limit = s.limitFor(p.group);
     if (limit === undefined) return refused(p, fleetError("unknown_group", `group ${p.group} is not served by this FleetLock server`));
-    for (let round = 1; round <= MAX_ROUNDS; round++) {
-      const state = await readClusterState(gw, keys);
-      const mine = state.slots.find((x) => x.node === p.id);
-      if (mine) {
-        const wrong = ownershipGate(mine, p);
-        if (wrong) return refused(p, wrong);
-        if (mine.record!.phase !== "preparing") return refreshIfHalfUsed(deps, p, mine, mine.record!);
-        return underSlot(p, mine);
-      }
-      const now = clock.now();
-      const req: SlotRequest = {
-        node: p.id,
-        group: p.group,
-        limit,
-        globalCap: s.globalCap,
-        holder: "fleetlock",
-        pid: s.pid,
-        bootId: "",
-        leaseId: "0",
-        nowIso: new Date(now).toISOString(),
-        reason: `FleetLock client, granted by ${s.serverName}`,
-      };
-      const verdict = admission(state, req);
-      if (verdict.kind !== "ok") return refused(p, acquireRefusal(verdict));
-      const gate = identityGate(state, p) ?? windowAndPolicy(s, state, p, now);
-      if (gate) return refused(p, gate);
-      const lease = await gw.grantLease(s.slotTimeoutSec, { keepAlive: false });
-      const res = await tryAcquireSlot(gw, keys, { ...req, leaseId: lease.id }).catch(async (err: unknown) => {
-        await lease.revoke().catch(() => {});
-        throw err;
-      });
-      if (res.kind === "acquired") {
-        lease.release();
-        return underSlot(p, res.slot, now + s.slotTimeoutSec * 1000);
-      }
-      await lease.revoke().catch(() => {});
-      if (res.kind !== "already-held") return refused(p, acquireRefusal(res));
-      // Another server took a slot for this id between our reads: look again.
-    }
-    return refused(p, fleetError("conflict", "concurrent requests for this id kept changing its slot; retry"));
-  }
-
-  /** Holding a `preparing` slot: re-check, run the hook, fence. Any refusal frees the slot. */
-  async function underSlot(p: ClientParams, slot: SlotEntry, leaseDeadlineMs?: number): Promise<LockOutcome> {
-    const free = async (error: ReturnType<typeof fleetError>) => {
-      await releaseSlot(gw, keys, slot, { cooldownSec: 0, nowMs: clock.now(), node: p.id });
-      log.event("info", "fleetlock_slot_freed", { id: p.id, group: p.group, slot: slot.key, reason: error.kind });
-      return refused(p, error);
+    const plan = serverPlan(s, p, limit);
+    const ports = serverPorts(clock, log);
+    const co: ServerCoordinator = {
+      mode: "server",
+      plan,
+      ports,
+      client: { id: p.id },
+      etcd: { gw, keys },
+      health: { run: async (phase) => ({ phase, seq: 0, durationMs: 0, stdout: "", stderr: "", truncated: false, kind: "pass", exitCode: 0 }) },
+      checks: noChecks,
+      kube: clientKube(p.id, p.group, hooks),
+      env: {},
+      detect: async () => ({ requiresReboot: true, hasErrors: false, aborted: false, results: [], durationMs: 0 }),
+      notifier: { notify() {}, idle: async () => {} },
+      lock: etcdLock({
+        gw,
+        keys,
+        clock,
+        metrics: noopMetrics,
+        subject: { node: p.id, group: p.group, limit, globalCap: s.globalCap, holder: "fleetlock", pid: s.pid, bootId: "", reason: `FleetLock client, granted by ${s.serverName}` },
+        lease: { kind: "slot" },
+        slotTimeoutSec: s.slotTimeoutSec,
+        cooldownSec: s.cooldownSec,
+        nameHolders: false,
+      }),
+      memory,
     };
-    const state = await readClusterState(gw, keys);
-    const cur = state.slots.find((x) => x.key === slot.key);
-    if (!cur || cur.createRevision !== slot.createRevision || !cur.record)
-      return refused(p, fleetError("conflict", "the slot was freed or replaced while granting; retry"));
-    const gate = identityGate(state, p) ?? windowAndPolicy(s, state, p, clock.now());
-    if (gate) return free(gate);
-    const hook = await hooks.beforeGrant(p.id, { group: p.group }).catch((err: unknown) => ({
-      kind: "failed" as const,
-      reason: err instanceof Error ? err.message : String(err),
-    }));
-    if (hook.kind === "draining") return refused(p, fleetError("draining", `slot ${slot.key} reserved; the node is being drained, retry shortly`));
-    if (hook.kind === "failed") return free(fleetError("hook_failed", `beforeGrant failed: ${hook.reason}`));
-    // The hook may have taken long (a drain): the window must still be open at the grant.
-    const late = windowGate(s, clock.now());
-    if (late) return free(late);
-    return fenceGrant(deps, p, cur, leaseDeadlineMs, free);
+    let r;
+    try {
+      r = await runPass(co, "grant");
+    } catch (err) {
+      if (err instanceof HookError) return refused(p, fleetError("hook_failed", err.message));
+      throw err;
+    }
+    if (r.outcome.kind === "rebooting") return { kind: "locked", recursive: r.slot?.recursive ?? false, slotKey: r.slot?.key ?? keys.slot(p.group, p.id), deadline: r.slot?.deadline };
+    if (r.slot?.released) log.event("info", "fleetlock_slot_freed", { id: p.id, group: p.group, slot: r.slot.key, reason: r.outcome.kind });
+    return refused(p, errorFor(r.outcome));
   }
 
   async function steadyState(p: ClientParams): Promise<LockOutcome> {
@@ -165,6 +130,34 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
     preReboot: (p) => serialize(p.id, () => preReboot(p)),
     steadyState: (p) => serialize(p.id, () => steadyState(p)),
   };
+}
+
+/** The lifecycle's refusal as the protocol error a client can count (one kind per cause). */
+export function errorFor(o: Outcome): FleetLockError {
+  switch (o.kind) {
+    case "lock_unavailable":
+      return fleetError(o.retry ? "conflict" : "failed_lock_semaphore_full", o.message);
+    case "paused":
+      return fleetError("paused", o.message);
+    case "cooldown_active":
+      return fleetError("cooldown", o.message);
+    case "window_denied":
+    case "window_outside_allow":
+      return fleetError("window_closed", o.message);
+    case "health_blocked":
+    case "reboot_loop_guard":
+      return fleetError("health_blocked", o.message);
+    case "draining":
+      return fleetError("draining", o.message);
+    case "drain_blocked":
+      return fleetError("drain_blocked", o.message);
+    case "identity_conflict":
+      return fleetError("id_conflict", o.message);
+    case "runtime_error":
+      return fleetError(o.retry ? "conflict" : "internal_error", o.message);
+    default:
+      return fleetError("internal_error", `unexpected outcome ${o.kind}: ${o.message}`);
+  }
 }
 
 // --- internal ---

@@ -36,6 +36,7 @@ export type ErrorKind =
   | "window_closed" // inside a deny window or outside every allow window
   | "health_blocked" // cluster health policy refuses another node going down
   | "draining" // slot reserved, the beforeGrant hook is still draining the node
+  | "drain_blocked" // the drain did not finish (a PDB, refused pods); node uncordoned, retry later
   // --- our side failed (5xx) ---
   | "hook_failed" // beforeGrant said failed, or afterRelease threw
   | "conflict" // lost too many transaction races, or the slot changed under us: retry
@@ -58,6 +59,7 @@ export const STATUS: { readonly [K in ErrorKind]: number } = {
   window_closed: 423,
   health_blocked: 423,
   draining: 423,
+  drain_blocked: 423,
   hook_failed: 500,
   conflict: 503,
   etcd_unavailable: 503,

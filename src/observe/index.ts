@@ -3,3 +3,4 @@ export { detectorLines, formatReport, reportJson } from "./human.ts";
 export { ALL_METRIC_NAMES, createPromMetrics, HISTOGRAMS, noopMetrics, METRIC_PREFIX, type Metrics } from "./metrics.ts";
 export { serveMetrics, type MetricsServer } from "./serve.ts";
 export { createNotifier, type NotificationEvent, type Notifier, type WebhookSpec } from "./notify.ts";
+export { EVENTS, type EventName } from "./events.ts";

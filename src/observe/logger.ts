@@ -4,12 +4,13 @@
  * and passed down; tests use `memoryLogger()`.
  */
 import { createConsola, type ConsolaReporter, type LogObject } from "consola";
+import type { EventName } from "./events.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
 export type Fields = Record<string, unknown>;
 
 export interface Logger {
-  event(level: Level, event: string, fields?: Fields): void;
+  event(level: Level, event: EventName, fields?: Fields): void;
 }
 
 const LEVEL_NUM: Record<Level, number> = { error: 0, warn: 1, info: 3, debug: 4 };
@@ -46,8 +47,8 @@ export function createLogger(opts: LoggerOptions): Logger {
 }
 
 /** For tests: keeps every record in memory. */
-export function memoryLogger(): Logger & { records: { level: Level; event: string; fields: Fields }[] } {
-  const records: { level: Level; event: string; fields: Fields }[] = [];
+export function memoryLogger(): Logger & { records: { level: Level; event: EventName; fields: Fields }[] } {
+  const records: { level: Level; event: EventName; fields: Fields }[] = [];
   return { records, event: (level, event, fields = {}) => void records.push({ level, event, fields }) };
 }
 

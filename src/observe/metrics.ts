@@ -50,6 +50,7 @@ export const HISTOGRAMS = {
 
 export const GAUGES = {
   reboot_required: [],
+  healthy: [],
   slot_held: [],
   slots_in_use: ["group"],
   blocked: ["reason"],
@@ -125,6 +126,7 @@ function help(name: string): string {
 
 const HELP: Record<string, string> = {
   reboot_required: "1 when the detectors say this node needs a reboot",
+  healthy: "1 while the last health check of this node (script and built-in checks) passed",
   slot_held: "1 while this node holds a reboot slot (any phase)",
   slots_in_use: "reboot slots held per group, as seen by this node",
   blocked: "1 for the reason this node is currently not rebooting although it needs to",

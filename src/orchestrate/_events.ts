@@ -3,10 +3,8 @@
  * failed, node back healthy, blocked for longer than the threshold).
  */
 import type { Coordinator } from "./context.ts";
+import { isBlocked } from "./outcome.ts";
 import type { PassReport } from "./report.ts";
-
-/** Outcomes that mean "needs a reboot and is not getting one". */
-const BLOCKED = new Set(["kill_switch_active", "paused", "window_denied", "window_outside_allow", "cooldown_active", "health_blocked", "lock_unavailable", "reboot_loop_guard", "users_logged_in"]);
 
 export interface BlockTracker {
   /** Since when this node has needed a reboot without holding a slot (slot_wait_seconds). */
@@ -22,7 +20,6 @@ export const ANNOUNCE_TIMEOUT_MS = 3_000;
 /** Sends `reboot_started` and waits (bounded) for its delivery, right before the reboot command. */
 export async function announceReboot(co: Coordinator, fields: Record<string, unknown>): Promise<void> {
   const n = co.notifier;
-  if (!n) return;
   n.notify("reboot_started", fields);
   const stop = new AbortController();
   await Promise.race([n.idle(), co.ports.clock.sleep(ANNOUNCE_TIMEOUT_MS, stop.signal)]);
@@ -33,22 +30,22 @@ export function afterPass(co: Coordinator, r: PassReport, t: BlockTracker): void
   const n = co.notifier;
   const now = co.ports.clock.now();
   const kind = r.outcome.kind;
-  if (r.rebootCommand && !r.rebootCommand.ok) n?.notify("reboot_failed", { group: r.group, slot: r.slot?.key, error: r.rebootCommand.error });
-  if (kind === "post_boot_released") n?.notify("node_healthy", { group: r.group, message: r.outcome.message });
+  if (r.rebootCommand && !r.rebootCommand.ok) n.notify("reboot_failed", { group: r.group, slot: r.slot?.key, error: r.rebootCommand.error });
+  if (kind === "post_boot_released") n.notify("node_healthy", { group: r.group, message: r.outcome.message });
   const needs = r.preDetectors?.requiresReboot ?? true;
   if (r.slot?.attempts !== undefined) {
-    co.ports.metrics?.observe("slot_wait_seconds", Math.max(0, now - (t.waitingSince ?? now)) / 1000);
+    co.ports.metrics.observe("slot_wait_seconds", Math.max(0, now - (t.waitingSince ?? now)) / 1000);
     t.waitingSince = undefined;
   } else if (r.preDetectors?.requiresReboot) t.waitingSince ??= now;
   else if (r.preDetectors) t.waitingSince = undefined;
-  if (BLOCKED.has(kind) && needs) {
+  if (isBlocked(kind) && needs) {
     if (t.since === undefined) t.since = now;
     t.reason = kind;
     const blockedMs = now - t.since;
     if (!t.notified && blockedMs >= co.plan.blockedThresholdMs) {
       t.notified = true;
       co.ports.log.event("warn", "blocked_too_long", { reason: kind, message: r.outcome.message, blocked_s: Math.round(blockedMs / 1000) });
-      n?.notify("blocked", { group: r.group, reason: kind, message: r.outcome.message, blocked_since: new Date(t.since).toISOString() });
+      n.notify("blocked", { group: r.group, reason: kind, message: r.outcome.message, blocked_since: new Date(t.since).toISOString() });
     }
   } else if (kind !== "runtime_error") {
     t.since = undefined;

@@ -4,27 +4,19 @@
  * period: say so, verify, release), or a previous daemon process died before rebooting (free it).
  * The slot is released only after the post-boot health check passes (W1).
  */
-import { evaluateDetectors } from "../detect/index.ts";
-import {
-  deleteSlots,
-  parseRecord,
-  RebootsRecordSchema,
-  releaseSlot,
-  updateSlot,
-  type SlotEntry,
-} from "../slots/index.ts";
-import type { Coordinator } from "./context.ts";
+import { deleteSlots, parseRecord, RebootsRecordSchema, updateSlot, type SlotEntry } from "../slots/index.ts";
+import type { EtcdCoordinator } from "./context.ts";
+import { held } from "./_etcd-lock.ts";
 import { outcome } from "./outcome.ts";
-import type { PassReport } from "./report.ts";
+import { mergeFacts, type PassReport } from "./report.ts";
 import { describe, runHealth } from "./_steps.ts";
-import { restoreNode } from "./_kube.ts";
 
 /**
  * The post-reboot marker (/run/clusterrebootd/post-reboot.json): on tmpfs, so it exists exactly
  * for the boot that followed a coordinated reboot; scripts and monitoring can read it. A failure to
  * write it is logged, never fatal.
  */
-async function writeMarker(co: Coordinator, data: Record<string, unknown>): Promise<void> {
+async function writeMarker(co: EtcdCoordinator, data: Record<string, unknown>): Promise<void> {
   const dir = co.plan.runtimeDir;
   if (!dir) return;
   try {
@@ -34,9 +26,8 @@ async function writeMarker(co: Coordinator, data: Record<string, unknown>): Prom
   }
 }
 
-export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEntry, signal?: AbortSignal): Promise<PassReport> {
-  const { plan, ports } = co;
-  const etcd = co.etcd!;
+export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: SlotEntry, signal?: AbortSignal): Promise<PassReport> {
+  const { plan, ports, etcd } = co;
   const done = (kind: Parameters<typeof outcome>[0], message: string) => ((r.outcome = outcome(kind, message)), r);
   const rec = own.record;
   r.slot = { key: own.key, phase: rec?.phase ?? "unknown" };
@@ -50,7 +41,8 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
     // Preparing slots live on a session lease. Ours (this process): an interrupted pass; another
     // process's: it died before rebooting. Either way nobody rebooted: free it now, no cooldown.
     // It may have died mid-drain: uncordon first (the state is on the Node's annotations).
-    await restoreNode(co, "previous process died before rebooting");
+    if (!(await co.kube.restore("previous process died before rebooting")))
+      return done("drain_blocked", `slot ${own.key} was left preparing, but uncordoning ${co.kube.node} failed; slot kept until it succeeds`);
     const n = await deleteSlots(etcd.gw, [own]);
     ports.log.event("warn", "slot_recovered", { slot: own.key, previous_pid: rec.pid, freed: n });
     return done("no_action", `freed a preparing slot left by pid ${rec.pid} (it never rebooted)`);
@@ -61,7 +53,7 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
     const sinceMs = nowMs - Date.parse(rec.phase_at);
     if (sinceMs < plan.rebootGraceMs)
       return done("rebooting", `reboot issued ${Math.round(sinceMs / 1000)}s ago; waiting for the machine to go down`);
-    ports.metrics?.inc("reboots_not_happened_total");
+    ports.metrics.inc("reboots_not_happened_total");
     ports.log.event("error", "reboot_not_happened", { slot: own.key, boot_id: bootId, waited_s: Math.round(sinceMs / 1000) });
   }
   if (rec.phase === "verifying") rebooted = rec.reason !== "reboot did not happen";
@@ -77,12 +69,12 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
     own = up.slot;
     r.slot = { key: own.key, phase: "verifying" };
     ports.log.event("info", "post_boot_verifying", { slot: own.key, rebooted, boot_id: bootId });
-    if (co.kube) await co.kube.kube.annotate(co.kube.node, "verifying");
+    await co.kube.annotate("verifying");
   }
 
-  const h = await runHealth(co, r, "post-boot", { lockHeld: true, lockAttempts: 0 }, "run", signal);
-  const det = await evaluateDetectors(plan.detectors, { ...ports, env: co.env }, signal);
-  r.postDetectors = det;
+  const { h, checks } = await runHealth(co, "post-boot", { lockHeld: true, lockAttempts: 0 }, "run", signal);
+  const det = await co.detect(signal);
+  mergeFacts(r, { health: [h], ...(checks ? { checks: [checks] } : {}), postDetectors: det });
   if (h.kind !== "pass") {
     return done(
       "health_blocked",
@@ -90,15 +82,14 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
     );
   }
   // Uncordon before the slot goes to the next node; if that fails, keep the slot and retry.
-  if (!(await restoreNode(co, "post-boot checks passed")))
+  if (!(await co.kube.restore("post-boot checks passed")))
     return done("health_blocked", "post-boot checks passed but uncordoning the node failed; slot kept, retrying");
   if (det.requiresReboot) ports.log.event("warn", "still_requires_reboot", { slot: own.key, detectors: det.results.filter((d) => d.kind === "required").map((d) => d.name) });
 
   const prev = parseRecord(RebootsRecordSchema, (await etcd.gw.get(etcd.keys.reboots(plan.node)))?.value);
-  const rel = await releaseSlot(etcd.gw, etcd.keys, own, {
-    cooldownSec: plan.cooldownSec,
+  const rel = await co.lock.release(held(own), {
+    cooldown: true,
     nowMs: ports.clock.now(),
-    node: plan.node,
     reboots: {
       node: plan.node,
       history: prev?.history ?? [],
@@ -108,14 +99,14 @@ export async function handleOwnSlot(co: Coordinator, r: PassReport, own: SlotEnt
       last_outcome: rebooted ? "rebooted" : "reboot did not happen",
     },
   });
-  if (rel.kind === "not-held") return done("runtime_error", "our slot vanished before release (expired or unlocked)");
+  if (rel.kind === "not_held") return done("runtime_error", "our slot vanished before release (expired or unlocked)");
   const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
   ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: plan.cooldownSec });
   r.slot = { key: own.key, phase: "released", released: true };
   r.rebooted = rebooted;
   await writeMarker(co, { rebooted, boot_id_before: prev?.boot_id_before ?? null, boot_id_after: bootId, reboot_at: prev?.last_reboot_at ?? null, released_at: new Date(ports.clock.now()).toISOString(), slot: own.key });
   const since = prev?.last_reboot_at ? Date.parse(prev.last_reboot_at) : NaN;
-  if (rebooted && Number.isFinite(since)) ports.metrics?.observe("reboot_to_healthy_seconds", Math.max(0, (ports.clock.now() - since) / 1000));
+  if (rebooted && Number.isFinite(since)) ports.metrics.observe("reboot_to_healthy_seconds", Math.max(0, (ports.clock.now() - since) / 1000));
   return rebooted
     ? done("post_boot_released", "back after reboot and healthy: slot released")
     : done("post_boot_released", "the reboot did not happen (same boot id); node healthy, slot released");

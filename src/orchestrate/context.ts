@@ -1,18 +1,21 @@
 /**
- * What one coordinator process works with: the plan (config turned into numbers and specs once),
- * the ports, and — when etcd is in use — the gateway and this daemon's session.
+ * What one coordinator works with: the plan (config turned into numbers and specs once), the
+ * ports, and its capabilities. The Coordinator is a union of its modes; every capability is
+ * present in every mode (a no-op where the mode does not use it), so the one lifecycle in
+ * pass.ts never asks "is there a kube / a notifier / a lock?" — only the lock backend and the
+ * node capabilities differ. docs/ARCHITECTURE.md draws it.
  */
-import type { PolicyConfig, Session } from "../cluster/index.ts";
-import type { DetectorSpec } from "../detect/index.ts";
+import type { PolicyConfig } from "../cluster/index.ts";
+import type { DetectorSpec, Evaluation } from "../detect/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { HealthRunner } from "../health/index.ts";
 import type { Logger, Metrics, Notifier } from "../observe/index.ts";
 import type { Clock, Fs, Host, ProcessRunner } from "../platform/index.ts";
-import type { Keys } from "../slots/index.ts";
+import type { Keys, Session } from "../slots/index.ts";
 import type { WindowSet } from "../windows/index.ts";
-import type { RemoteLock } from "./client-pass.ts";
-import type { CheckDeps, CheckSpec } from "../checks/index.ts";
-import type { KubeSetup } from "../kube/index.ts";
+import type { CheckPhase, ChecksReport } from "../checks/index.ts";
+import type { KubeCap } from "./_kube.ts";
+import type { LockBackend } from "./lock.ts";
 
 export interface Plan {
   node: string;
@@ -48,8 +51,11 @@ export interface Plan {
   baseEnv: Record<string, string>;
 }
 
-/** How the pass may act: `run` reboots; `once` is the diagnostic pass; `status` never writes. */
-export type PassMode = "run" | "once" | "status";
+/**
+ * How the pass may act: `run` reboots; `once` is the diagnostic pass; `status` never writes;
+ * `grant` is the FleetLock server deciding for a client (no command: the answer is the grant).
+ */
+export type PassMode = "run" | "once" | "status" | "grant";
 
 export interface Ports {
   clock: Clock;
@@ -57,32 +63,72 @@ export interface Ports {
   host: Host;
   fs: Fs;
   log: Logger;
-  /** Prometheus metrics (run only); absent = not recorded. */
-  metrics?: Metrics;
+  /** Prometheus metrics; noopMetrics where nothing is exported. */
+  metrics: Metrics;
 }
 
-export interface Coordinator {
-  plan: Plan;
-  ports: Ports;
-  health: HealthRunner;
-  /** undefined only for `status --skip-lock` style passes that never touch etcd. */
-  etcd?: { gw: EtcdGateway; keys: Keys };
-  /** The daemon's presence (run / once); status has none and publishes nothing. */
-  session?: Session;
-  /** The process environment given to detectors and (with RC_*) to the reboot command. */
-  env: Record<string, string>;
-  notifier?: Notifier;
-  /** kubernetes: cordon/drain under the slot, uncordon after post-boot checks. */
-  kube?: KubeSetup;
-  /** health_checks: built-in checks run beside the health script in every phase. */
-  checks?: { specs: CheckSpec[]; deps: CheckDeps };
-  /** lock_backend: fleetlock — a remote FleetLock server instead of etcd (then etcd is absent). */
-  remote?: RemoteLock;
-  /** What the loop remembers between passes (deferral start); absent for single passes. */
-  memory?: LoopMemory;
-}
-
+/** What the daemon loop remembers between passes; single passes get a fresh one. */
 export interface LoopMemory {
   /** When interactive users first deferred the current reboot. */
   deferredSince?: number;
+  /** The last drain that did not finish, per node: no new cordon before the hold-off passes. */
+  drainFailures: Map<string, { atMs: number; message: string }>;
 }
+
+/** The built-in checks (checks/ is loaded only when the config has some: checks/index.ts checksCap). */
+export interface Checks {
+  count: number;
+  run(phase: CheckPhase, signal?: AbortSignal): Promise<ChecksReport | undefined>;
+}
+
+export const noChecks: Checks = { count: 0, run: async () => undefined };
+
+interface Common {
+  plan: Plan;
+  ports: Ports;
+  /** The health script (a passing no-op where the mode runs none: the FleetLock server). */
+  health: HealthRunner;
+  /** Built-in checks beside the health script (none configured: an empty list). */
+  checks: Checks;
+  /** Cordon, drain, uncordon of the subject's Kubernetes node (no-op without `kubernetes:`). */
+  kube: KubeCap;
+  /** The process environment given to detectors and (with RC_*) to the reboot command. */
+  env: Record<string, string>;
+  /** Does this subject need a reboot? The detectors (a FleetLock client: it asked, so yes). */
+  detect(signal?: AbortSignal): Promise<Evaluation>;
+  notifier: Notifier;
+  /** Where the slot comes from: etcd slots, a remote FleetLock server, or none (--skip-lock). */
+  lock: LockBackend;
+  memory: LoopMemory;
+}
+
+/** A daemon (or one-shot pass) on our etcd slots. `session` publishes health; status's is read-only. */
+export interface EtcdCoordinator extends Common {
+  mode: "etcd";
+  etcd: { gw: EtcdGateway; keys: Keys };
+  session: Session;
+}
+
+/** lock_backend: fleetlock — a remote FleetLock server decides pause, cooldown, budget and policy. */
+export interface RemoteCoordinator extends Common {
+  mode: "fleetlock";
+  remote: { id: string; group: string };
+}
+
+/** status --skip-lock: no etcd, no server; the lifecycle stops before the slot. */
+export interface LocalCoordinator extends Common {
+  mode: "local";
+}
+
+/** The FleetLock server deciding one client's pre-reboot: the same gates, on the client's behalf. */
+export interface ServerCoordinator extends Common {
+  mode: "server";
+  etcd: { gw: EtcdGateway; keys: Keys };
+  /** The client's id; plan.node is the id too (slots are keyed by it). */
+  client: { id: string };
+}
+
+export type Coordinator = EtcdCoordinator | RemoteCoordinator | LocalCoordinator | ServerCoordinator;
+export type CoordinatorMode = Coordinator["mode"];
+
+export const newMemory = (): LoopMemory => ({ drainFailures: new Map() });

@@ -7,11 +7,12 @@ import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { HealthRunner } from "../health/index.ts";
 import { isTransient, type WatchHandle } from "../etcd/index.ts";
-import { parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
-import type { Coordinator } from "./context.ts";
+import { lastSegment, parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
+import type { Coordinator, EtcdCoordinator } from "./context.ts";
+import { OUTCOMES } from "./outcome.ts";
 import { runPass } from "./pass.ts";
 import type { PassReport } from "./report.ts";
-import { checkHealth, healthReason } from "./_steps.ts";
+import { checkHealth, healthReason, publishHealth } from "./_steps.ts";
 import { recordPass } from "./_metrics.ts";
 import { afterPass, type BlockTracker } from "./_events.ts";
 
@@ -22,7 +23,7 @@ const EXPIRY_SLACK_MS = 5_000;
 
 export interface LoopHooks {
   onReport?(r: PassReport): void;
-  /** Called before every pass; returns the coordinator to use (SIGHUP reload swaps plan/health). */
+  /** Called before every pass; returns the coordinator to use (a SIGHUP reload builds a new one). */
   refresh?(co: Coordinator): Coordinator;
 }
 
@@ -30,7 +31,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   const { ports } = co;
   const waker = new Waker();
   const ref = { co: { ...co, health: trackHealth(co.health) } };
-  const watches = co.etcd ? await watchCoordinationKeys(co, () => waker.kick()) : [];
+  const watches = co.mode === "etcd" ? await watchCoordinationKeys(() => ref.co, co, () => waker.kick()) : [];
   const killSwitchWatch = watchKillSwitch(co.plan.killSwitchFile, () => waker.kick());
   const heartbeat = startHeartbeat(ref, signal);
   let last: PassReport | undefined;
@@ -50,8 +51,8 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
       } catch (err) {
         if (signal.aborted) break;
         errors++;
-        co.ports.metrics?.inc("pass_errors_total");
-        if (isTransient(err)) co.ports.metrics?.set("etcd_up", 0);
+        co.ports.metrics.inc("pass_errors_total");
+        if (isTransient(err)) co.ports.metrics.set("etcd_up", 0);
         const delay = backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs);
         ports.log.event(isTransient(err) ? "warn" : "error", "pass_failed", {
           error: err instanceof Error ? err.message : String(err),
@@ -64,15 +65,13 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
       errors = 0;
       last = report;
       const m = co.ports.metrics;
-      if (m) {
-        recordPass(m, report, ports.clock.now());
-        m.set("etcd_up", 1);
-        for (const g of Object.keys(report.slotsInUse ?? {})) seenGroups.add(g);
-        for (const g of seenGroups) m.set("slots_in_use", report.slotsInUse?.[g] ?? 0, { group: g });
-      }
+      recordPass(m, report, ports.clock.now());
+      m.set("etcd_up", 1);
+      for (const g of Object.keys(report.slotsInUse ?? {})) seenGroups.add(g);
+      for (const g of seenGroups) m.set("slots_in_use", report.slotsInUse?.[g] ?? 0, { group: g });
       const key = `${report.outcome.kind}|${report.outcome.message}`;
       if (key !== lastKey) {
-        ports.log.event(levelFor(report.outcome.kind), "run_outcome", { status: report.outcome.kind, message: report.outcome.message, dry_run: report.dryRun, ...(report.slot ? { slot: report.slot.key, phase: report.slot.phase } : {}) });
+        ports.log.event(OUTCOMES[report.outcome.kind].level, "run_outcome", { status: report.outcome.kind, message: report.outcome.message, dry_run: report.dryRun, ...(report.slot ? { slot: report.slot.key, phase: report.slot.phase } : {}) });
         lastKey = key;
       }
       afterPass(co, report, blocked);
@@ -109,12 +108,6 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand
 }
 
 // --- internal ---
-
-function levelFor(kind: string): "info" | "warn" | "error" {
-  if (kind === "runtime_error") return "error";
-  if (["no_action", "ready", "post_boot_released", "recheck_cleared", "rebooting"].includes(kind)) return "info";
-  return "warn";
-}
 
 /**
  * Wakes the loop when the kill switch file appears or disappears, so removing it takes effect at
@@ -166,9 +159,14 @@ class Waker {
   }
 }
 
-/** Watches slots, cooldowns and the pause key; reports slots freed by expiry (stale slots). */
-async function watchCoordinationKeys(co: Coordinator, kick: () => void): Promise<WatchHandle[]> {
-  const { gw, keys } = co.etcd!;
+/**
+ * Watches slots, cooldowns and the pause key; reports slots freed by expiry (stale slots). Events
+ * on our own slot never wake us: our own release would otherwise start our next pass at once (a
+ * dry run would loop take → release → take; a node whose reboot did not happen would re-take the
+ * slot ahead of peers that waited minutes).
+ */
+async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordinator, kick: () => void): Promise<WatchHandle[]> {
+  const { gw, keys } = co.etcd;
   const seen = new Map<string, SlotRecord | undefined>();
   // Only deletes can let a waiter in (a slot freed, a cooldown expired, a pause lifted): puts
   // (taken, fenced, verifying) would wake every waiter of the group for a useless full pass.
@@ -176,16 +174,17 @@ async function watchCoordinationKeys(co: Coordinator, kick: () => void): Promise
     if (e.kind === "delete") kick();
   };
   const onSlot = (e: { kind: "put" | "delete"; key: string; value: string }) => {
+    const now = current();
     if (e.kind === "put") seen.set(e.key, parseRecord(SlotRecordSchema, e.value));
     else {
       const rec = seen.get(e.key);
       seen.delete(e.key);
-      if (rec?.deadline && Date.parse(rec.deadline) <= co.ports.clock.now() + EXPIRY_SLACK_MS) {
-        co.ports.log.event("error", "stale_slot_freed", { slot: e.key, node: rec.node, phase: rec.phase, deadline: rec.deadline });
-        co.ports.metrics?.inc("stale_slots_freed_total");
-        co.notifier?.notify("stale_slot_freed", { slot: e.key, holder: rec.node, phase: rec.phase, deadline: rec.deadline });
+      if (rec?.deadline && Date.parse(rec.deadline) <= now.ports.clock.now() + EXPIRY_SLACK_MS) {
+        now.ports.log.event("error", "stale_slot_freed", { slot: e.key, node: rec.node, phase: rec.phase, deadline: rec.deadline });
+        now.ports.metrics.inc("stale_slots_freed_total");
+        now.notifier.notify("stale_slot_freed", { slot: e.key, holder: rec.node, phase: rec.phase, deadline: rec.deadline });
       }
-      kick();
+      if (lastSegment(e.key) !== now.plan.node) kick();
     }
   };
   return Promise.all([
@@ -208,21 +207,33 @@ function trackHealth(inner: HealthRunner): HealthRunner & { lastRunAt: number } 
   return t;
 }
 
+/**
+ * Keeps the health record fresh between passes (W31: skipped when a pass just ran the script).
+ * A change of verdict is logged and shown as the `healthy` gauge: an unhealthy heartbeat blocks
+ * every other node's reboot, so the operator of this node must be able to see it here.
+ */
 function startHeartbeat(ref: { co: Coordinator & { health: HealthRunner & { lastRunAt: number } } }, signal: AbortSignal) {
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
+  let lastHealthy: boolean | undefined;
   void (async () => {
     while (!both.aborted) {
       const { co } = ref;
       const { plan, ports, health } = co;
       await ports.clock.sleep(plan.publishIntervalMs, both);
-      if (both.aborted || !co.session) break;
+      if (both.aborted || co.mode !== "etcd") break;
       if (Date.now() - health.lastRunAt < plan.publishIntervalMs * 0.9) continue;
       try {
         const { h } = await checkHealth({ ...co, health }, "heartbeat", { lockHeld: false, lockAttempts: 0 }, both);
         if (both.aborted) break;
+        const healthy = h.kind === "pass";
+        ports.metrics.set("healthy", healthy ? 1 : 0);
+        if (healthy !== lastHealthy) {
+          ports.log.event(healthy ? "info" : "warn", "health_changed", { phase: "heartbeat", healthy, ...(healthy ? {} : { reason: healthReason(h), output: (h.stdout + h.stderr).slice(-512) }) });
+          lastHealthy = healthy;
+        }
         await co.session.ensureLease();
-        await co.session.publishHealth({ healthy: h.kind === "pass", phase: "heartbeat", ...(h.kind === "pass" ? {} : { reason: healthReason(h) }), seq: h.seq, nowMs: ports.clock.now() });
+        await publishHealth(co, h, "heartbeat");
       } catch (err) {
         ports.log.event("warn", "heartbeat_failed", { error: err instanceof Error ? err.message : String(err) });
       }

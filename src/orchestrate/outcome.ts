@@ -1,62 +1,70 @@
 /**
- * The one place exit codes come from. Every command returns an `Outcome`; `cli/_exit.ts` maps it
+ * The one place exit codes come from. Every command returns an `Outcome`; `cli/index.ts` maps it
  * with EXIT_CODE and sets process.exitCode. The numbers are the Go clusterrebootd's contract
- * (reference §1.2): 0 ok, 1 runtime, 2 config, 3 health blocked, 4 lock unavailable,
- * 5 kill switch, 6 detector error (simulate), 64 usage.
+ * (docs/WEAKNESSES.md §Compatibility): 0 ok, 1 runtime, 2 config, 3 health blocked, 4 lock
+ * unavailable, 5 kill switch, 6 detector error (simulate), 64 usage.
+ *
+ * OUTCOMES is the one table per kind: exit code, log level of the `run_outcome` line, and whether
+ * the kind means "needs a reboot and is not getting one" (the blocked gauge, the blocked webhook).
+ * Every other list of kinds is derived from it.
  */
-export type OutcomeKind =
-  | "no_action" // no detector requires a reboot (and monitor health passed)
-  | "ready" // prerequisites satisfied (dry-run / status: would reboot now)
-  | "rebooting" // the reboot command ran under the slot
-  | "post_boot_released" // back after a reboot, healthy, slot released
-  | "recheck_cleared" // detectors cleared after taking the slot
-  | "kill_switch_active" // node-local kill switch file present
-  | "paused" // cluster-wide pause key present (etcd kill switch)
-  | "window_denied" // inside a deny window
-  | "window_outside_allow" // allow windows configured and none open
-  | "cooldown_active" // a reboot finished too recently in this group
-  | "health_blocked" // health script or cluster policy says no
-  | "lock_skipped" // status --skip-lock: would try to take a slot
-  | "users_logged_in" // deferring while interactive users are logged in (bounded)
-  | "lock_unavailable" // every slot of the group (or the global cap) is taken
-  | "reboot_loop_guard" // rebooted too often recently; operator needed
-  | "drain_blocked" // the Kubernetes drain did not finish (PDB, timeout, refused pods); node uncordoned
-  | "ok" // a command that is not an orchestration pass succeeded
-  | "runtime_error" // etcd, detector or health runtime failure; interrupted --once
-  | "config_error" // invalid configuration (any problem validate-config can see)
-  | "detector_error" // simulate: at least one detector errored
-  | "usage"; // bad command line
+import type { Level } from "../observe/index.ts";
 
-export const EXIT_CODE: { readonly [K in OutcomeKind]: number } = {
-  no_action: 0,
-  ready: 0,
-  rebooting: 0,
-  post_boot_released: 0,
-  recheck_cleared: 0,
-  kill_switch_active: 5,
+export interface OutcomeSpec {
+  exit: number;
+  level: Exclude<Level, "debug">;
+  /** Needs a reboot and is not getting one: counted by the blocked gauge and the blocked webhook. */
+  blocked: boolean;
+}
+
+export const OUTCOMES = {
+  no_action: { exit: 0, level: "info", blocked: false }, // no detector requires a reboot (and monitor health passed)
+  ready: { exit: 0, level: "info", blocked: false }, // prerequisites satisfied (dry-run / status / --once: would reboot now)
+  rebooting: { exit: 0, level: "info", blocked: false }, // the reboot command ran under the slot (or a FleetLock grant)
+  post_boot_released: { exit: 0, level: "info", blocked: false }, // back after a reboot, healthy, slot released
+  recheck_cleared: { exit: 0, level: "info", blocked: false }, // detectors cleared after taking the slot
+  kill_switch_active: { exit: 5, level: "warn", blocked: true }, // node-local kill switch file present
   // The pause key is the cluster-wide kill switch (W20): same exit code as the node-local one.
-  paused: 5,
-  window_denied: 0,
-  window_outside_allow: 0,
-  cooldown_active: 0,
-  health_blocked: 3,
-  lock_skipped: 0,
-  lock_unavailable: 4,
-  users_logged_in: 0,
+  paused: { exit: 5, level: "warn", blocked: true }, // cluster-wide pause key present
+  window_denied: { exit: 0, level: "warn", blocked: true }, // inside a deny window
+  window_outside_allow: { exit: 0, level: "warn", blocked: true }, // allow windows configured and none open
+  cooldown_active: { exit: 0, level: "warn", blocked: true }, // a reboot finished too recently in this group
+  health_blocked: { exit: 3, level: "warn", blocked: true }, // health script or cluster policy says no
+  lock_skipped: { exit: 0, level: "info", blocked: false }, // status --skip-lock: would try to take a slot
+  users_logged_in: { exit: 0, level: "warn", blocked: true }, // deferring while interactive users are logged in (bounded)
+  lock_unavailable: { exit: 4, level: "warn", blocked: true }, // every slot of the group (or the global cap) is taken
   // Refusing to reboot again without an operator is a health refusal, not a lock problem.
-  reboot_loop_guard: 3,
-  drain_blocked: 3,
-  ok: 0,
-  runtime_error: 1,
-  config_error: 2,
-  detector_error: 6,
-  usage: 64,
-};
+  reboot_loop_guard: { exit: 3, level: "warn", blocked: true }, // rebooted too often recently; operator needed
+  drain_blocked: { exit: 3, level: "warn", blocked: true }, // the Kubernetes drain did not finish, or the uncordon failed
+  draining: { exit: 0, level: "info", blocked: false }, // FleetLock grant: slot reserved while the node drains
+  // Another machine uses this node name (a cloned SD card): refuse to run at all, like a bad config.
+  identity_conflict: { exit: 2, level: "error", blocked: true }, // a live record or slot of our name belongs to another machine
+  ok: { exit: 0, level: "info", blocked: false }, // a command that is not an orchestration pass succeeded
+  runtime_error: { exit: 1, level: "error", blocked: false }, // etcd, detector or health runtime failure; interrupted --once
+  config_error: { exit: 2, level: "error", blocked: false }, // invalid configuration (any problem validate-config can see)
+  detector_error: { exit: 6, level: "error", blocked: false }, // simulate: at least one detector errored
+  usage: { exit: 64, level: "error", blocked: false }, // bad command line
+} as const satisfies Record<string, OutcomeSpec>;
 
-/** What a command hands back to the exit-code wrapper. */
+export type OutcomeKind = keyof typeof OUTCOMES;
+
+export const EXIT_CODE = Object.fromEntries(Object.entries(OUTCOMES).map(([k, s]) => [k, s.exit])) as { readonly [K in OutcomeKind]: number };
+
+/** Kinds that mean "needs a reboot and is not getting one" (the blocked gauge and webhook). */
+export const isBlocked = (kind: OutcomeKind): boolean => OUTCOMES[kind].blocked;
+
+/**
+ * What a command hands back to the exit-code wrapper. Refusals carry what an operator or a
+ * FleetLock client needs beyond the sentence: who holds the slots (never shown to FleetLock
+ * clients), and the scope of a full budget.
+ */
 export interface Outcome {
   kind: OutcomeKind;
   message: string;
+  /** lock_unavailable: the holders of the full budget (node names). */
+  holders?: string[];
+  /** Lost a race (a transaction conflict, a slot that changed meanwhile): retrying may succeed. */
+  retry?: boolean;
 }
 
-export const outcome = (kind: OutcomeKind, message: string): Outcome => ({ kind, message });
+export const outcome = (kind: OutcomeKind, message: string, extra: Omit<Outcome, "kind" | "message"> = {}): Outcome => ({ kind, message, ...extra });

@@ -26,7 +26,7 @@ export interface PassReport {
   peers?: PeerView[];
   /** Slots held by others when we could not get one (or all slots, for status). */
   holders?: SlotEntry[];
-  slot?: { key: string; phase: string; attempts?: number; released?: boolean };
+  slot?: { key: string; phase: string; attempts?: number; released?: boolean; deadline?: string; recursive?: boolean };
   /** The expanded reboot command (ready / lock_skipped / rebooting). */
   command?: string[];
   /** Set by the post-boot path: did the machine really reboot (new boot id)? */
@@ -40,4 +40,13 @@ export interface PassReport {
 
 export function newReport(node: string, group: string, dryRun: boolean): PassReport {
   return { outcome: { kind: "no_action", message: "" }, node, group, dryRun, health: [] };
+}
+
+/** Adds what a step learned to the report; health and check results accumulate, the rest is set. */
+export function mergeFacts(r: PassReport, facts: Partial<PassReport> | undefined): void {
+  if (!facts) return;
+  const { health, checks, ...rest } = facts;
+  if (health) r.health.push(...health);
+  if (checks) (r.checks ??= []).push(...checks);
+  Object.assign(r, rest);
 }

@@ -116,3 +116,22 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
   }
   return { kind: "conflict", attempts: MAX_TXN_RACES };
 }
+
+/**
+ * Takes a slot on a fresh lease of `ttlSec` that nobody keeps alive (a FleetLock client's slot:
+ * the server cannot know whether the client lives, so the slot times out on its own). The lease
+ * is revoked unless the slot was taken.
+ */
+export async function acquireOnNewLease(gw: EtcdGateway, keys: Keys, req: Omit<SlotRequest, "leaseId">, ttlSec: number): Promise<AcquireResult> {
+  const lease = await gw.grantLease(ttlSec, { keepAlive: false });
+  let res: AcquireResult;
+  try {
+    res = await tryAcquireSlot(gw, keys, { ...req, leaseId: lease.id });
+  } catch (err) {
+    await lease.revoke().catch(() => {});
+    throw err;
+  }
+  if (res.kind === "acquired") lease.release();
+  else await lease.revoke().catch(() => {});
+  return res;
+}

@@ -17,46 +17,92 @@ export type FenceResult =
 /**
  * The fence (W5): immediately before the reboot command, one transaction checks that our slot is
  * still exactly ours, that the cluster is not paused and the group not cooling down, and moves the
- * slot onto its own lease of `slotTimeoutSec` so it survives this process and the reboot. If the
- * node never comes back, that lease frees the slot after the timeout.
+ * slot onto its own lease so it survives this process and the reboot. If the node never comes
+ * back, that lease frees the slot after the timeout. Model step FENCE (docs/SLOTS.md §The model).
+ *
+ * `lease: "new"` (a daemon): a fresh lease of `slotTimeoutSec`. `lease: "keep"` (a FleetLock
+ * grant): the slot already lives on its slot lease since acquisition; the deadline is what that
+ * lease has left (a hand-made slot without a lease gets a fresh one: never a slot that lives forever).
  */
 export async function enterRebooting(
   gw: EtcdGateway,
   keys: Keys,
   slot: SlotEntry,
   record: SlotRecord,
-  opts: { slotTimeoutSec: number; bootId: string; nowMs: number; reboots: RebootsRecord },
+  opts: { slotTimeoutSec: number; bootId: string; nowMs: number; reboots?: RebootsRecord; lease?: "new" | "keep" },
 ): Promise<FenceResult> {
-  const lease = await gw.grantLease(opts.slotTimeoutSec, { keepAlive: false });
+  let lease: { id: string; release(): void; revoke(): Promise<void> } | undefined;
+  let leaseId = slot.lease;
+  let deadlineMs = opts.nowMs + opts.slotTimeoutSec * 1000;
+  if (opts.lease === "keep" && slot.lease !== "0") {
+    const ttl = await gw.leaseTtl(slot.lease);
+    if (ttl < 0) return { kind: "slot-lost" };
+    deadlineMs = opts.nowMs + ttl * 1000;
+  } else {
+    lease = await gw.grantLease(opts.slotTimeoutSec, { keepAlive: false });
+    leaseId = lease.id;
+  }
   const nowIso = new Date(opts.nowMs).toISOString();
   const next: SlotRecord = {
     ...record,
     phase: "rebooting",
     phase_at: nowIso,
-    boot_id: opts.bootId,
-    deadline: new Date(opts.nowMs + opts.slotTimeoutSec * 1000).toISOString(),
+    ...(opts.bootId ? { boot_id: opts.bootId } : {}),
+    deadline: new Date(deadlineMs).toISOString(),
   };
+  const writes: WriteOp[] = [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: leaseId }];
+  if (opts.reboots) writes.push({ kind: "put", key: keys.reboots(slot.node), value: JSON.stringify(opts.reboots) });
+  // A daemon's slot must be exactly as it left it (create and mod revision). A FleetLock grant
+  // compares the create revision only: two servers may finish the same client's grant at once,
+  // and both may answer 200 for the one slot (the second put is the same grant again).
   const res = await gw.txn(
     [
       { key: slot.key, target: "create", op: "==", value: slot.createRevision },
-      { key: slot.key, target: "mod", op: "==", value: slot.modRevision },
+      ...(opts.lease === "keep" ? [] : [{ key: slot.key, target: "mod" as const, op: "==" as const, value: slot.modRevision }]),
       { key: keys.pause, target: "version", op: "==", value: 0 },
       { key: keys.cooldown(slot.group), target: "version", op: "==", value: 0 },
     ],
-    [
-      { kind: "put", key: slot.key, value: JSON.stringify(next), lease: lease.id },
-      { kind: "put", key: keys.reboots(slot.node), value: JSON.stringify(opts.reboots) },
-    ],
+    writes,
   );
-  lease.release();
-  if (res.succeeded) return { kind: "fenced", slot: { ...slot, modRevision: res.revision, lease: lease.id }, record: next };
-  await lease.revoke().catch(() => {});
+  lease?.release();
+  if (res.succeeded) return { kind: "fenced", slot: { ...slot, modRevision: res.revision, lease: leaseId, record: next }, record: next };
+  await lease?.revoke().catch(() => {});
   const snap = await gw.snapshot([], [slot.key, keys.pause, keys.cooldown(slot.group)]);
   const [cur, pause, cooldown] = snap.keys;
   if (!cur || cur.createRevision !== slot.createRevision) return { kind: "slot-lost" };
   if (pause) return { kind: "paused" };
   if (cooldown) return { kind: "cooldown" };
   return { kind: "slot-lost" };
+}
+
+/**
+ * A FleetLock client's recursive pre-reboot proves it is alive: once half of the slot timeout is
+ * used, the slot moves to a fresh lease (same create revision, so it is the same slot; the old
+ * lease expires with no keys). Refreshing only past half keeps a client that polls often from
+ * creating a lease per request. Model step REFRESH.
+ */
+export async function refreshSlotLease(
+  gw: EtcdGateway,
+  slot: SlotEntry,
+  record: SlotRecord,
+  opts: { slotTimeoutSec: number; nowMs: number },
+): Promise<{ kind: "fresh"; record: SlotRecord } | { kind: "refreshed"; record: SlotRecord } | { kind: "slot-lost" }> {
+  const remainingMs = record.deadline ? Date.parse(record.deadline) - opts.nowMs : 0;
+  if (remainingMs > (opts.slotTimeoutSec * 1000) / 2) return { kind: "fresh", record };
+  const lease = await gw.grantLease(opts.slotTimeoutSec, { keepAlive: false });
+  const next: SlotRecord = { ...record, deadline: new Date(opts.nowMs + opts.slotTimeoutSec * 1000).toISOString() };
+  const res = await gw
+    .txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: lease.id }])
+    .catch(async (err: unknown) => {
+      await lease.revoke().catch(() => {});
+      throw err;
+    });
+  if (!res.succeeded) {
+    await lease.revoke().catch(() => {});
+    return { kind: "slot-lost" };
+  }
+  lease.release();
+  return { kind: "refreshed", record: next };
 }
 
 /** Rewrites our slot's record (e.g. phase `verifying` after boot) keeping its lease. */

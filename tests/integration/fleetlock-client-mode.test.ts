@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { createFleetLockClient } from "../../src/fleetlock/index.ts";
 import { memoryLogger } from "../../src/observe/index.ts";
-import { runPass, type Coordinator } from "../../src/orchestrate/index.ts";
+import { remoteLock } from "../../src/fleetlock/index.ts";
+import { runPass } from "../../src/orchestrate/index.ts";
+import { remoteCoordinator } from "../support/coordinator.ts";
 import { createFs } from "../../src/platform/index.ts";
 import { makeKeys, readClusterState } from "../../src/slots/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
@@ -44,11 +46,11 @@ async function node(name: string) {
   await writeFile(flag, "");
   const runner = new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
   const plan = testPlan({ node: name, group: "default", detectors: [{ name: "flag", type: "file", path: flag }], slotTimeoutSec: 120, rebootGraceMs: 1000 });
-  const co: Coordinator = {
-    plan, health: passingHealth, env: {},
+  const co = remoteCoordinator({
+    plan, health: passingHealth,
     ports: { clock: new FakeClock(), runner, host: new FakeHost(), fs: createFs(), log: memoryLogger() },
-    remote: { client: createFleetLockClient({ baseUrl: server.server.url, timeoutMs: 3000 }), id: name, group: "default" },
-  };
+    client: createFleetLockClient({ baseUrl: server.server.url, timeoutMs: 3000 }), id: name, group: "default",
+  });
   return { co, runner, flag };
 }
 
@@ -87,8 +89,7 @@ test("status in client mode never calls the server", async () => {
 
 test("an unreachable server is a runtime error, never a reboot", async () => {
   const d = await node("flc-d");
-  d.co.remote = { client: createFleetLockClient({ baseUrl: "http://127.0.0.1:9/", timeoutMs: 1000 }), id: "flc-d", group: "default" };
-  const r = await runPass(d.co, "run");
+  const r = await runPass({ ...d.co, lock: remoteLock(createFleetLockClient({ baseUrl: "http://127.0.0.1:9/", timeoutMs: 1000 }), "flc-d", "default") }, "run");
   expect(r.outcome.kind).toBe("runtime_error");
   expect(r.outcome.message).toContain("unreachable");
   expect(d.runner.argvs).toEqual([]);

@@ -81,26 +81,37 @@ test("pre-reboot drains the client's node first, grants only once drained; stead
 
 test("a PDB that never yields: the grant fails (never 200), the node is uncordoned and the slot freed", async () => {
   const h = serve({ pdbRefusals: Infinity, timeoutMs: 3_000 });
-  const ticker = setInterval(() => void h.clock.advance(1_000), 20);
+  let ticker: ReturnType<typeof setInterval> | undefined = setInterval(() => void h.clock.advance(1_000), 20);
   try {
+    const kinds = new Set<string>();
     const failed = await waitFor(async () => {
       const r = await call(srv.server.url, "pre", ZINCATI_ID, "default");
       expect(r.status).not.toBe(200);
-      return r.status === 500 ? r : undefined;
+      kinds.add(`${r.status} ${r.kind}`);
+      return r.kind === "drain_blocked" ? r : undefined;
     }, { timeoutMs: 15_000, intervalMs: 50, what: "grant refused after the drain timed out" });
-    expect(failed.kind).toBe("hook_failed");
+    // One refusal class throughout (423): never a 500 for a drain a PDB blocks.
+    expect([...kinds].every((k) => k.startsWith("423 "))).toBe(true);
+    expect(failed.value).toContain("timed out");
+    clearInterval(ticker);
+    ticker = undefined;
     expect(unschedulable(fake, "fcos-1")).toBe(false);
+    // Zincati retries: inside the hold-off the node is not cordoned again, and the answer stays.
+    const patches = () => fake.requests.filter((r) => r.method === "PATCH" && r.path.endsWith("/nodes/fcos-1")).length;
+    const before = patches();
+    for (let i = 0; i < 3; i++) expect(await call(srv.server.url, "pre", ZINCATI_ID, "default")).toMatchObject({ status: 423, kind: "drain_blocked" });
+    expect(patches()).toBe(before);
     // The slot was freed: another client of the group gets it.
     const other = await call(srv.server.url, "pre", "fcos-2", "default");
     expect([200, 423]).toContain(other.status);
   } finally {
-    clearInterval(ticker);
+    if (ticker) clearInterval(ticker);
   }
 });
 
 test("an id that maps to no node is refused", async () => {
   serve();
   const r = await call(srv.server.url, "pre", "0123456789abcdef0123456789abcdef", "default");
-  expect(r.status).toBe(500);
+  expect(r).toMatchObject({ status: 423, kind: "drain_blocked" });
   expect(r.value).toContain("no Kubernetes node");
 });

@@ -87,7 +87,9 @@ describe("protocol on etcd slots", () => {
     if (d.kind !== "acquired") throw new Error(d.kind);
     const full = await call(url, "pre", A, "default");
     expect(full).toMatchObject({ status: 423, kind: "failed_lock_semaphore_full" });
-    expect(full.value).toContain("node-1");
+    // Refusals to a client never name other holders (a FleetLock client learns only counts).
+    expect(full.value).not.toContain("node-1");
+    expect(full.value).toContain("1 of 1");
     await releaseSlot(gw, keys, d.slot, { cooldownSec: 0, nowMs: Date.now(), node: "node-1" });
     expect((await call(url, "pre", A, "default")).status).toBe(200);
     expect((await tryAcquireSlot(gw, keys, daemonReq("node-1", "default", lease.id))).kind).toBe("full");

@@ -7,10 +7,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "bun:te
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSession } from "../../src/cluster/index.ts";
+import { openSession } from "../../src/slots/index.ts";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { STATE_ANNOTATION } from "../../src/kube/index.ts";
-import { runPass, type Coordinator } from "../../src/orchestrate/index.ts";
+import { nodeKube, runPass } from "../../src/orchestrate/index.ts";
+import { noopMetrics } from "../../src/observe/index.ts";
+import { etcdCoordinator } from "../support/coordinator.ts";
+import { waitFor } from "../support/wait.ts";
 import { createFs } from "../../src/platform/index.ts";
 import { makeKeys, readClusterState, type Keys } from "../../src/slots/index.ts";
 import { FakeHost } from "../fakes/host.ts";
@@ -53,11 +56,11 @@ async function coordinator(opts: { requireReboot?: boolean; drain?: Partial<Retu
     slotTimeoutSec: 120,
   });
   const session = await openSession(gw, keys, { node: NODE, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: h.clock.now() });
-  const co: Coordinator = {
-    plan, health: passingHealth, env: {}, etcd: { gw, keys }, session,
-    ports: { clock: h.clock, runner, host, fs: createFs(), log: h.log },
-    kube: { kube: h.kube, api: h.api, node: NODE, drain: drainOpts(opts.drain) },
-  };
+  const ports = { clock: h.clock, runner, host, fs: createFs(), log: h.log };
+  const co = etcdCoordinator({
+    plan, health: passingHealth, etcd: { gw, keys }, session, ports,
+    kube: nodeKube({ kube: h.kube, api: h.api, node: NODE, drain: drainOpts(opts.drain) }, { log: h.log, metrics: noopMetrics }),
+  });
   return { co, runner, host, clock: h.clock, session };
 }
 
@@ -88,6 +91,29 @@ test("a PDB that never allows the eviction: drain_blocked, node uncordoned, slot
   expect(r.outcome.kind).toBe("drain_blocked");
   expect(r.outcome.message).toContain("web-1");
   expect(a.runner.argvs).toEqual([]);
+  expect(unschedulable(fake)).toBe(false);
+  expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+  await a.session.close({ revoke: true });
+});
+
+test("the uncordon fails when the drain gives up: the slot is kept, never freed with the node cordoned; the next pass frees both", async () => {
+  fake.addPdb({ name: "web-pdb", selector: { app: "web" }, refusals: Infinity });
+  const a = await coordinator({ drain: { timeoutMs: 5_000, onTimeout: "abort" } });
+  const pass = runPass(a.co, "run");
+  await waitFor(() => unschedulable(fake), { timeoutMs: 5_000, what: "the cordon" });
+  // The API server goes away while the drain waits on the PDB: every node write now fails.
+  fake.fail({ method: "PATCH", path: /\/nodes\//, status: 503, times: 1_000 });
+  const r = await drive(a.clock, pass);
+  expect(r.outcome.kind).toBe("drain_blocked");
+  expect(r.outcome.message).toContain("slot is kept");
+  expect(a.runner.argvs).toEqual([]);
+  expect(unschedulable(fake)).toBe(true);
+  expect((await readClusterState(gw, keys)).slots.map((s) => s.record?.phase)).toEqual(["preparing"]);
+  // Back again: the next pass finds its preparing slot, uncordons, and only then frees it.
+  fake.clearFailures();
+  const r2 = await drive(a.clock, runPass(a.co, "run"));
+  expect(r2.outcome.kind).toBe("no_action");
+  expect(r2.outcome.message).toContain("freed a preparing slot");
   expect(unschedulable(fake)).toBe(false);
   expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
   await a.session.close({ revoke: true });

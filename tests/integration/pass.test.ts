@@ -7,11 +7,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSession } from "../../src/cluster/index.ts";
+import { openSession } from "../../src/slots/index.ts";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import type { HealthPhase, HealthResult, HealthRunner } from "../../src/health/index.ts";
 import { memoryLogger } from "../../src/observe/index.ts";
-import { runPass, type Coordinator, type Plan } from "../../src/orchestrate/index.ts";
+import { runPass, type Plan } from "../../src/orchestrate/index.ts";
+import { etcdCoordinator } from "../support/coordinator.ts";
 import { createFs } from "../../src/platform/index.ts";
 import { makeKeys, readClusterState, type Keys } from "../../src/slots/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
@@ -75,10 +76,7 @@ async function coordinator(opts: { node?: string; allow?: string[]; health?: Hea
     ...opts.plan,
   });
   const session = await openSession(gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: clock.now() });
-  const co: Coordinator = {
-    plan, ports: { clock, runner, host, fs: createFs(), log }, health: opts.health ?? fakeHealth(),
-    etcd: { gw, keys }, session, env: {},
-  };
+  const co = etcdCoordinator({ plan, ports: { clock, runner, host, fs: createFs(), log }, health: opts.health ?? fakeHealth(), etcd: { gw, keys }, session });
   return { co, clock, host, runner, log, session };
 }
 
@@ -207,7 +205,6 @@ describe("interactive users", () => {
     host.users = ["alice@pts/0"];
     const clock = new FakeClock(MONDAY_2159);
     const { co, runner, session } = await coordinator({ host, clock, plan: { deferForUsers: true, maxDeferMs: 60_000 } });
-    co.memory = {};
     const r1 = await runPass(co, "run");
     expect(r1.outcome.kind).toBe("users_logged_in");
     expect(r1.outcome.message).toContain("alice@pts/0");
@@ -223,12 +220,12 @@ describe("interactive users", () => {
 describe("status is read-only (W17)", () => {
   test("status reports a free slot without taking it, and holders when full", async () => {
     const { co, session } = await coordinator({ node: "n1" });
-    const s1 = await runPass({ ...co, session: undefined }, "status");
+    const s1 = await runPass(etcdCoordinator({ plan: co.plan, ports: co.ports, health: co.health, etcd: co.etcd }), "status");
     expect(s1.outcome.kind).toBe("ready");
     expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
     const other = await coordinator({ node: "n2" });
     expect((await runPass(other.co, "run")).outcome.kind).toBe("rebooting");
-    const s2 = await runPass({ ...co, session: undefined }, "status");
+    const s2 = await runPass(etcdCoordinator({ plan: co.plan, ports: co.ports, health: co.health, etcd: co.etcd }), "status");
     expect(s2.outcome.kind).toBe("lock_unavailable");
     expect(s2.holders?.map((h) => h.node)).toEqual(["n2"]);
     await session.close({ revoke: true });

@@ -134,6 +134,11 @@ export class FakeApiServer {
     this.failures.push({ ...f, times: f.times ?? 1 });
   }
 
+  /** Drops every injected failure that has not happened yet (the API server is back). */
+  clearFailures(): void {
+    this.failures = [];
+  }
+
   node(name: string): Obj | undefined {
     return structuredClone(this.nodes.get(name));
   }

@@ -4,8 +4,9 @@
  * record on the session lease — so a dead, stopped or rebooting node never counts as healthy (W3).
  */
 import type { EtcdGateway, LeaseHandle } from "../etcd/index.ts";
-import type { HealthRecord, Keys, MemberRecord } from "../slots/index.ts";
-import { MemberRecordSchema, parseRecord } from "../slots/index.ts";
+import type { Keys } from "./keys.ts";
+import type { HealthRecord, MemberRecord } from "./records.ts";
+import { MemberRecordSchema, parseRecord } from "./records.ts";
 
 export interface SessionIdentity {
   node: string;
@@ -87,3 +88,15 @@ export async function registerMember(gw: EtcdGateway, keys: Keys, id: SessionIde
   };
   await gw.txn([], [{ kind: "put", key: keys.member(id.node), value: JSON.stringify(rec) }]);
 }
+
+/**
+ * A session that writes nothing: `status` (read-only, W17) and the FleetLock server, which
+ * publish no health record. Its lease is the "no lease" id; a pass that would need a real one
+ * never gets that far in those modes.
+ */
+export const passiveSession: Session = {
+  lease: () => ({ id: "0", ttlSec: 0, lost: new Promise<string>(() => {}), isLost: () => false, revoke: async () => {}, release() {} }),
+  ensureLease: async () => false,
+  publishHealth: async () => false,
+  close: async () => {},
+};

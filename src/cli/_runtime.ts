@@ -1,0 +1,89 @@
+/**
+ * The composition root: a Coordinator built from a config and the process-scoped resources.
+ * `run` builds it once at start; a SIGHUP reload calls the same function with the new config and
+ * the same resources (etcd client, session, remote client, loop memory, metrics, logger), so a
+ * reloaded runtime is exactly what a fresh start with that config would run — health script,
+ * built-in checks, Kubernetes, webhooks and windows included. Modules a config does not use
+ * (kube/, checks/, fleetlock/) are not loaded at all.
+ */
+import type { Config } from "../config/index.ts";
+import { evaluateDetectors } from "../detect/index.ts";
+import type { EtcdGateway } from "../etcd/index.ts";
+import { createHealthRunner } from "../health/index.ts";
+import { createNotifier, type Logger, type Metrics } from "../observe/index.ts";
+import { etcdLock, noChecks, noKube, noLock, nodeKube, type Checks, type Coordinator, type KubeCap, type LoopMemory } from "../orchestrate/index.ts";
+import { realPorts } from "../platform/index.ts";
+import { passiveSession, type Keys, type Session } from "../slots/index.ts";
+import { planFromConfig, processEnv } from "./_setup.ts";
+
+/** What outlives a reload: built once per process. */
+export interface Resources {
+  lock:
+    | { kind: "etcd"; etcd: { gw: EtcdGateway; keys: Keys }; session?: Session } // no session: read-only (status)
+    | { kind: "fleetlock"; url: string; id: string; group: string; timeoutMs?: number; ca?: string }
+    | { kind: "none" };
+  memory: LoopMemory;
+  log: Logger;
+  metrics: Metrics;
+  /** The metrics listener's address, for RC_METRICS_ENDPOINT. */
+  metricsEndpoint?: string;
+}
+
+export interface RuntimeOptions {
+  dryRun: boolean;
+  skipHealth?: boolean;
+}
+
+export async function buildRuntime(cfg: Config, res: Resources, o: RuntimeOptions): Promise<Coordinator> {
+  const base = realPorts();
+  const bootId = await base.host.bootId();
+  const plan = planFromConfig(cfg, {
+    dryRun: o.dryRun,
+    bootId,
+    ...(res.metricsEndpoint ? { metricsEndpoint: res.metricsEndpoint } : {}),
+    ...(o.skipHealth ? { skipHealth: true } : {}),
+    ...(res.lock.kind === "none" ? { skipLock: true } : {}),
+  });
+  const ports = { ...base, log: res.log, metrics: res.metrics };
+  const env = processEnv();
+  const k = cfg.kubernetes ? (await import("../kube/index.ts")).kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: base.clock, fs: base.fs, env: process.env, log: res.log }) : undefined;
+  const kube: KubeCap = k ? nodeKube(k, ports) : noKube;
+  const checks: Checks = cfg.health_checks.length
+    ? (await import("../checks/index.ts")).checksCap(cfg.health_checks, { clock: base.clock, fs: base.fs, node: k?.node ?? cfg.node_name, ...(k ? { kube: k.api } : {}) })
+    : noChecks;
+  const common = {
+    plan,
+    ports,
+    health: createHealthRunner({ scriptPath: cfg.health_script, timeoutMs: plan.healthTimeoutMs, baseEnv: plan.baseEnv, ...(o.skipHealth ? { skip: true } : {}) }, base),
+    checks,
+    kube,
+    env,
+    detect: (signal?: AbortSignal) => evaluateDetectors(plan.detectors, { ...base, env }, signal),
+    notifier: createNotifier(cfg.notifications.webhooks, { node: cfg.node_name, log: res.log, metrics: res.metrics }),
+    memory: res.memory,
+  };
+  const l = res.lock;
+  switch (l.kind) {
+    case "etcd": {
+      const session = l.session ?? passiveSession;
+      const lock = etcdLock({
+        ...l.etcd,
+        clock: base.clock,
+        metrics: res.metrics,
+        subject: { node: plan.node, group: plan.group, limit: plan.limit, globalCap: plan.globalCap, holder: "daemon", pid: base.host.pid(), bootId },
+        lease: { kind: "session", id: () => session.lease().id },
+        slotTimeoutSec: plan.slotTimeoutSec,
+        cooldownSec: plan.cooldownSec,
+        nameHolders: true,
+      });
+      return { ...common, mode: "etcd", etcd: l.etcd, session, lock };
+    }
+    case "fleetlock": {
+      const { createFleetLockClient, remoteLock } = await import("../fleetlock/index.ts");
+      const client = createFleetLockClient({ baseUrl: l.url, ...(l.timeoutMs ? { timeoutMs: l.timeoutMs } : {}), ...(l.ca ? { ca: l.ca } : {}) });
+      return { ...common, mode: "fleetlock", remote: { id: l.id, group: l.group }, lock: remoteLock(client, l.id, l.group) };
+    }
+    case "none":
+      return { ...common, mode: "local", lock: noLock };
+  }
+}

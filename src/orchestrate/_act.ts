@@ -1,0 +1,64 @@
+/**
+ * The last step, once fenced: the FleetLock server answers the grant; a dry run releases like a
+ * real reboot would; otherwise the reboot command runs — one timeout, one place, for the daemon on
+ * etcd and for a FleetLock client node alike.
+ */
+import type { Coordinator, PassMode } from "./context.ts";
+import type { HeldSlot } from "./lock.ts";
+import { outcome } from "./outcome.ts";
+import type { PassReport } from "./report.ts";
+import { rebootVariables } from "./_command.ts";
+import { announceReboot } from "./_events.ts";
+import { commandFor } from "./_steps.ts";
+
+/** How long the reboot command itself may run (it usually returns at once while shutdown begins). */
+export const REBOOT_COMMAND_TIMEOUT_MS = 120_000;
+
+export async function act(co: Coordinator, r: PassReport, slot: HeldSlot, mode: PassMode, clusterSize: number | undefined): Promise<PassReport> {
+  const { plan, ports } = co;
+  const done = (kind: Parameters<typeof outcome>[0], message: string) => ((r.outcome = outcome(kind, message)), r);
+  if (mode === "grant") {
+    ports.log.event("info", "fleetlock_granted", { id: plan.node, group: plan.group, slot: slot.key, deadline: slot.deadline });
+    return done("rebooting", "granted");
+  }
+  const cmd = commandFor(co, clusterSize);
+  const argv = cmd.ok ? cmd.argv : plan.rebootCommand;
+  r.command = argv;
+  if (!plan.dryRun) await co.kube.annotate("rebooting");
+  ports.log.event("warn", "reboot_started", { slot: slot.key, command: argv.join(" "), dry_run: plan.dryRun, deadline: slot.deadline, backend: co.lock.kind });
+
+  if (plan.dryRun) {
+    ports.log.event("info", "would_reboot", { command: argv.join(" ") });
+    await co.kube.restore("dry run");
+    const rel = await co.lock.release(slot, { cooldown: true, nowMs: ports.clock.now() });
+    ports.log.event("info", "slot_released", { slot: slot.key, result: rel.kind, reason: "dry_run" });
+    r.slot = { ...r.slot, key: slot.key, phase: "released", released: rel.kind === "released" };
+    return done("ready", "dry-run: would reboot now (slot taken and released like a real reboot)");
+  }
+
+  await announceReboot(co, { group: plan.group, slot: slot.key, command: argv.join(" ") });
+  // The slot's deadline is the budget's promise: a daemon frozen (SIGSTOP, a hung disk) after the
+  // fence for longer than that has no slot any more, and must not reboot on a stale decision.
+  if (slot.deadline && Date.parse(slot.deadline) <= ports.clock.now()) {
+    ports.log.event("error", "reboot_skipped", { slot: slot.key, reason: "slot deadline passed before the reboot command", deadline: slot.deadline });
+    return done("runtime_error", `the slot's deadline ${slot.deadline} passed before the reboot command could run (was this process stopped?); not rebooting`);
+  }
+  // Not tied to our shutdown signal (W22): systemd stopping us must not kill the reboot command.
+  const res = await ports.runner.run({ argv, env: { ...co.env, ...plan.baseEnv, ...rebootVariables(clusterSize) }, timeoutMs: REBOOT_COMMAND_TIMEOUT_MS });
+  if (res.kind !== "exited" || res.exitCode !== 0) {
+    const why = res.kind === "exited" ? `exit ${res.exitCode}` : res.kind === "spawn-error" ? res.message : res.kind;
+    ports.metrics.inc("reboots_total", { result: "failed" });
+    r.rebootCommand = { ok: false, error: why };
+    ports.log.event("error", "reboot_command_failed", { command: argv.join(" "), error: why, output: (res.stdout + res.stderr).slice(-2048) });
+    return done(
+      "rebooting",
+      co.lock.kind === "fleetlock"
+        ? `reboot command failed (${why}); the lock is released by steady-state once the node is healthy`
+        : `reboot command failed (${why}); keeping the slot until the post-boot checks after the grace period`,
+    );
+  }
+  ports.metrics.inc("reboots_total", { result: "success" });
+  ports.metrics.set("last_reboot_timestamp_seconds", ports.clock.now() / 1000);
+  r.rebootCommand = { ok: true };
+  return done("rebooting", co.lock.kind === "fleetlock" ? "reboot command issued; the FleetLock server holds our lock through the reboot" : "reboot command issued; slot held through the reboot");
+}

@@ -1,0 +1,140 @@
+/**
+ * The lock backend on our etcd slots (slots/ holds every transaction). Two holders share it:
+ * a daemon (the slot starts on its session lease, and moves to a fresh slot lease at the fence)
+ * and the FleetLock server for a client (the slot lives on a slot lease nobody keeps alive from
+ * the start: the server cannot know whether the client lives; the fence keeps that lease).
+ */
+import type { EtcdGateway } from "../etcd/index.ts";
+import type { Clock } from "../platform/index.ts";
+import type { Metrics } from "../observe/index.ts";
+import {
+  acquireOnNewLease,
+  admission,
+  enterRebooting,
+  readClusterState,
+  releaseSlot,
+  tryAcquireSlot,
+  type AcquireResult as SlotAcquire,
+  type ClusterState,
+  type Keys,
+  type SlotEntry,
+  type SlotRequest,
+} from "../slots/index.ts";
+import type { AcquireResult, FenceResult, HeldSlot, LockBackend, ReleaseResult } from "./lock.ts";
+import { outcome, type Outcome } from "./outcome.ts";
+
+export interface EtcdLockOptions {
+  gw: EtcdGateway;
+  keys: Keys;
+  clock: Clock;
+  metrics: Metrics;
+  /** Who asks: node (or FleetLock id), group, limits, holder kind, pid, boot id. */
+  subject: Omit<SlotRequest, "leaseId" | "nowIso">;
+  /** daemon: the session lease (kept alive); fleetlock: a fresh slot lease of slotTimeoutSec. */
+  lease: { kind: "session"; id(): string } | { kind: "slot" };
+  slotTimeoutSec: number;
+  cooldownSec: number;
+  /** Refusals name the holders (daemons, operators) or not (FleetLock clients see only counts). */
+  nameHolders: boolean;
+}
+
+export function etcdLock(o: EtcdLockOptions): LockBackend {
+  const { gw, keys, clock, metrics, subject } = o;
+  const request = (): SlotRequest => ({ ...subject, leaseId: o.lease.kind === "session" ? o.lease.id() : "0", nowIso: new Date(clock.now()).toISOString() });
+  const timed = async <T>(name: "lock_acquire_seconds" | "lock_release_seconds", fn: () => Promise<T>, result: (t: T) => string): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      const r = await fn();
+      metrics.observe(name, (performance.now() - t0) / 1000, { result: result(r) });
+      return r;
+    } catch (err) {
+      metrics.observe(name, (performance.now() - t0) / 1000, { result: "error" });
+      throw err;
+    }
+  };
+  return {
+    kind: "etcd",
+    view: (scope) => readClusterState(gw, keys, scope),
+    wouldAcquire(state) {
+      if (!state) return outcome("lock_skipped", "lock acquisition skipped");
+      const a = admission(state, request());
+      if (a.kind === "ok") return outcome("ready", "a reboot slot is free: this node would take it and reboot now");
+      return refusal(a, subject.group, o.nameHolders);
+    },
+    async acquire(): Promise<AcquireResult> {
+      const res = await timed(
+        "lock_acquire_seconds",
+        () => (o.lease.kind === "slot" ? acquireOnNewLease(gw, keys, request(), o.slotTimeoutSec) : tryAcquireSlot(gw, keys, request())),
+        (r) => (r.kind === "acquired" ? "success" : r.kind),
+      );
+      metrics.inc("lock_attempts_total", { result: res.kind === "acquired" ? "success" : res.kind === "full" || res.kind === "conflict" ? "contended" : res.kind });
+      if (res.kind === "acquired") return { kind: "acquired", slot: held(res.slot), attempts: res.attempts };
+      if (res.kind === "already-held") return { kind: "own", slot: held(res.slot) };
+      return { kind: "refused", outcome: refusal(res, subject.group, o.nameHolders) };
+    },
+    async fence(slot, info): Promise<FenceResult> {
+      const entry = slot.entry;
+      if (!entry?.record) return { kind: "lost", outcome: outcome("runtime_error", `slot ${slot.key} has no readable record; not rebooting`) };
+      const f = await enterRebooting(gw, keys, entry, entry.record, {
+        slotTimeoutSec: o.slotTimeoutSec,
+        bootId: info.bootId,
+        nowMs: info.nowMs,
+        ...(info.reboots ? { reboots: info.reboots } : {}),
+        lease: o.lease.kind === "slot" ? "keep" : "new",
+      });
+      switch (f.kind) {
+        case "fenced":
+          return { kind: "fenced", slot: held(f.slot) };
+        case "slot-lost":
+          return { kind: "lost", outcome: outcome("runtime_error", "reboot slot lost before the reboot command (lease expired?); not rebooting", { retry: true }) };
+        case "paused":
+          return { kind: "refused", outcome: outcome("paused", "cluster paused right before the reboot; not rebooting") };
+        case "cooldown":
+          return { kind: "refused", outcome: outcome("cooldown_active", "group cooldown started right before the reboot; not rebooting") };
+      }
+    },
+    async release(slot, info): Promise<ReleaseResult> {
+      if (!slot.entry) return { kind: "not_held" };
+      const cooldownSec = info.cooldown ? o.cooldownSec : 0;
+      const rel = await timed(
+        "lock_release_seconds",
+        () => releaseSlot(gw, keys, slot.entry!, { cooldownSec, nowMs: info.nowMs, node: subject.node, ...(info.reboots ? { reboots: info.reboots } : {}) }),
+        (r) => (r.kind === "released" ? "success" : "not_held"),
+      );
+      if (rel.kind === "released" && cooldownSec > 0) metrics.inc("cooldown_activations_total", { result: "started" });
+      return rel.kind === "released" ? rel : { kind: "not_held" };
+    },
+    idle: async () => undefined,
+  };
+}
+
+/** A slot entry as the lifecycle holds it. */
+export function held(e: SlotEntry): HeldSlot {
+  return { key: e.key, group: e.group, phase: e.record?.phase ?? "unknown", entry: e, ...(e.record?.deadline ? { deadline: e.record.deadline } : {}) };
+}
+
+// --- internal ---
+
+type Refusal = Exclude<SlotAcquire, { kind: "acquired" | "already-held" }> | Exclude<ReturnType<typeof admission>, { kind: "ok" }>;
+
+function refusal(r: Refusal, group: string, nameHolders: boolean): Outcome {
+  switch (r.kind) {
+    case "full": {
+      const where = r.scope === "group" ? `group ${group}` : "the cluster";
+      const names = r.holders.map((s) => s.node);
+      return nameHolders
+        ? outcome("lock_unavailable", `all ${r.limit} reboot slot(s) of ${where} are held: ${names.join(", ")}`, { holders: names })
+        : outcome("lock_unavailable", `${r.scope === "group" ? "group" : "global"} reboot budget full: ${r.holders.length} of ${r.limit} slots held`);
+    }
+    case "paused":
+      return outcome("paused", `cluster paused${r.pause ? ` by ${r.pause.by}: ${r.pause.reason}` : ""}`);
+    case "cooldown":
+      return outcome("cooldown_active", `reboot cooldown active for group ${r.group}${r.cooldown ? ` (started by ${r.cooldown.node} at ${r.cooldown.released_at}, ${r.cooldown.duration_sec}s)` : ""}`);
+    case "conflict":
+      return outcome("lock_unavailable", `lost ${r.attempts} slot races in a row; retrying`, { retry: true });
+    case "already-held":
+      return outcome("lock_unavailable", `this node holds slot ${r.slot.key} (phase ${r.slot.record?.phase ?? "unknown"}); run without --once finishes it`);
+  }
+}
+
+export type { ClusterState };

@@ -1,0 +1,59 @@
+/**
+ * The lock backend port: where a reboot slot comes from. Three implementations: our etcd slots
+ * (a daemon's, or the FleetLock server's on behalf of a client: _etcd-lock.ts), a remote
+ * FleetLock server (client mode: _remote-lock.ts) and none (status --skip-lock). The lifecycle in
+ * pass.ts only speaks these tagged results; every etcd transaction stays in src/slots/.
+ */
+import type { ClusterState, RebootsRecord, SlotEntry } from "../slots/index.ts";
+import type { Outcome } from "./outcome.ts";
+
+/** A slot this coordinator holds (or found it holds). `entry` is the etcd view; absent for FleetLock. */
+export interface HeldSlot {
+  key: string;
+  group: string;
+  phase: string;
+  entry?: SlotEntry;
+  deadline?: string;
+}
+
+export type AcquireResult =
+  | { kind: "acquired"; slot: HeldSlot; attempts: number } // the slot is ours, phase preparing
+  | { kind: "own"; slot: HeldSlot } // this subject already holds one (after a reboot, or a resumed grant)
+  | { kind: "refused"; outcome: Outcome }; // budget full, paused, cooldown, server refused, lost races
+
+export type FenceResult =
+  | { kind: "fenced"; slot: HeldSlot } // on its long lease, phase rebooting: the command may run
+  | { kind: "lost"; outcome: Outcome } // not ours any more: never reboot, nothing to give back
+  | { kind: "refused"; outcome: Outcome }; // pause or cooldown appeared: give the slot back
+
+export type ReleaseResult = { kind: "released"; cooldownSec: number } | { kind: "not_held" };
+
+export interface FenceInfo {
+  bootId: string;
+  nowMs: number;
+  /** The reboot history to record in the fence's transaction (daemons; absent for FleetLock grants). */
+  reboots?: RebootsRecord;
+}
+
+export interface ReleaseInfo {
+  /** Start the group cooldown (a reboot happened, or a dry run that behaves like one). */
+  cooldown: boolean;
+  nowMs: number;
+  reboots?: RebootsRecord;
+}
+
+export interface LockBackend {
+  readonly kind: "etcd" | "fleetlock" | "none";
+  /**
+   * One consistent read for the gates (pause, cooldown, policy, loop guard). undefined: this
+   * backend decides those itself (a FleetLock server) or there is no lock (--skip-lock).
+   */
+  view(scope: "slots" | "all"): Promise<ClusterState | undefined>;
+  /** status: what acquire would say now, without writing anything. */
+  wouldAcquire(state: ClusterState | undefined): Outcome;
+  acquire(): Promise<AcquireResult>;
+  fence(slot: HeldSlot, info: FenceInfo): Promise<FenceResult>;
+  release(slot: HeldSlot, info: ReleaseInfo): Promise<ReleaseResult>;
+  /** Healthy and nothing to do: give back what may still be held (FleetLock steady-state). */
+  idle(): Promise<Outcome | undefined>;
+}

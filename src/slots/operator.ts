@@ -1,0 +1,22 @@
+/**
+ * The operator's writes (pause, resume, unlock --reset-history, forget): plain puts and deletes,
+ * kept here so that every write of the protocol lives in slots/. Model steps PAUSE and FORGET.
+ */
+import type { EtcdGateway } from "../etcd/index.ts";
+import type { Keys } from "./keys.ts";
+import type { PauseRecord } from "./records.ts";
+
+export const setPause = (gw: EtcdGateway, keys: Keys, rec: PauseRecord) => gw.txn([], [{ kind: "put", key: keys.pause, value: JSON.stringify(rec) }]);
+
+export const clearPause = (gw: EtcdGateway, keys: Keys) => gw.txn([], [{ kind: "delete", key: keys.pause }]);
+
+/** Clears a node's reboot history (lifts the reboot-loop guard). */
+export const clearHistory = (gw: EtcdGateway, keys: Keys, node: string) => gw.txn([], [{ kind: "delete", key: keys.reboots(node) }]);
+
+/** Removes a decommissioned node: member record, health record, reboot history. */
+export const forgetNode = (gw: EtcdGateway, keys: Keys, node: string) =>
+  gw.txn([], [
+    { kind: "delete", key: keys.member(node) },
+    { kind: "delete", key: keys.health(node) },
+    { kind: "delete", key: keys.reboots(node) },
+  ]);
