@@ -1,10 +1,10 @@
 /**
- * The demo's etcd: Debian's `etcd-server` (installed with apt-get when missing, as root) running
+ * The demo's etcd: Debian's `etcd-server` (provisioned by scripts/setup demo when missing) running
  * as one throw-away member on 127.0.0.1 with random ports and a data dir inside the demo's temp
  * dir. Only `etcd` itself is needed (no etcdctl), so a fresh machine needs one package.
  */
 import type { Subprocess } from "bun";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -18,32 +18,15 @@ export interface LocalEtcd {
 const setpriv = Bun.which("setpriv");
 
 /**
- * Makes sure `etcd` is on PATH. Missing and root: `apt-get update` and install `etcd-server`
- * (with a policy-rc.d that keeps the package's own etcd.service from starting: the demo does not
- * want a system etcd left running). Missing and not root: returns what to do.
+ * Makes sure `etcd` is on PATH through the shared provisioning script (scripts/setup demo): it
+ * installs Debian's etcd-server with apt-get when missing and root, or says exactly what to run.
  */
 export async function ensureEtcd(say: (line: string) => void): Promise<{ ok: true } | { ok: false; message: string }> {
   if (Bun.which("etcd")) return { ok: true };
-  const hint = "install Debian's etcd-server (apt-get install etcd-server) and run the demo again";
-  if (process.getuid?.() !== 0) return { ok: false, message: `etcd is not installed and this is not root: ${hint}` };
-  if (!Bun.which("apt-get")) return { ok: false, message: `etcd is not installed and apt-get is missing: ${hint}` };
-  say("etcd not found: installing Debian's etcd-server (apt-get update && apt-get install etcd-server) ...");
-  const policy = "/usr/sbin/policy-rc.d";
-  const ownPolicy = !existsSync(policy);
-  if (ownPolicy) writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    for (const argv of [
-      ["apt-get", "-q", "-y", "-o", "DPkg::Lock::Timeout=300", "update"],
-      ["apt-get", "-q", "-y", "-o", "DPkg::Lock::Timeout=300", "install", "--no-install-recommends", "etcd-server"],
-    ]) {
-      const p = Bun.spawn(argv, { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
-      if ((await p.exited) !== 0) return { ok: false, message: `${argv.join(" ")} failed (exit ${p.exitCode}); ${hint}` };
-    }
-  } finally {
-    if (ownPolicy) rmSync(policy, { force: true });
-  }
-  return Bun.which("etcd") ? { ok: true } : { ok: false, message: `etcd-server installed but etcd is not on PATH; ${hint}` };
+  say("etcd not found: provisioning with scripts/setup demo ...");
+  const p = Bun.spawn(["bash", join(import.meta.dir, "../setup"), "demo"], { stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+  if ((await p.exited) !== 0) return { ok: false, message: `scripts/setup demo failed (exit ${p.exitCode}); see the line above for what to run` };
+  return Bun.which("etcd") ? { ok: true } : { ok: false, message: "scripts/setup demo succeeded but etcd is not on PATH" };
 }
 
 /** Starts one etcd member in `dir`; resolves once /health says true (retries on a taken port). */

@@ -74,3 +74,66 @@ async function resolveMeta(cmd: CommandDef<any>): Promise<{ name?: string } | un
   const m = typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta;
   return m as { name?: string } | undefined;
 }
+
+export type Normalised = { ok: true; args: string[] } | { ok: false; problem: string };
+
+/**
+ * Go's flag package accepts `-config FILE`, `-config=FILE`, `-dry-run`, `-once` and
+ * `--dry-run=false`; existing unit files and scripts use them. citty would read `-config` as a
+ * cluster of one-letter flags and silently keep the default config path, so long names given
+ * with one dash are rewritten to two here, booleans given `=true`/`=false` become `--x`/`--no-x`,
+ * and any other single-dash token is refused (exit 64) rather than misread.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function normaliseGoFlags(cmd: CommandDef<any>, raw: string[]): Promise<Normalised> {
+  const defs = ((typeof cmd.args === "function" ? await cmd.args() : await cmd.args) ?? {}) as ArgsDef;
+  const types = new Map<string, string>();
+  const short = new Set<string>(["h"]);
+  for (const [name, def] of Object.entries(defs)) {
+    const d = def as { type?: string; alias?: string | string[] };
+    if (d.type === "positional") continue;
+    const kebab = name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+    for (const n of new Set([name, kebab])) types.set(n, d.type ?? "string");
+    for (const a of [d.alias ?? []].flat()) (a.length === 1 ? short.add(a) : types.set(a, d.type ?? "string"));
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const a = raw[i]!;
+    if (a === "--") {
+      out.push(...raw.slice(i));
+      break;
+    }
+    if (!a.startsWith("-") || a === "-") {
+      out.push(a);
+      continue;
+    }
+    const dashes = a.startsWith("--") ? 2 : 1;
+    const body = a.slice(dashes);
+    const eq = body.indexOf("=");
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const type = types.get(name) ?? (name.startsWith("no-") && types.get(name.slice(3)) === "boolean" ? "negated" : undefined);
+    if (type === undefined) {
+      if (dashes === 1 && eq < 0 && short.has(name)) {
+        out.push(a);
+        continue;
+      }
+      // Two dashes: checkFlags names the unknown flag; one dash must never fall through to citty.
+      if (dashes === 2) {
+        out.push(a);
+        continue;
+      }
+      return { ok: false, problem: `unknown flag "${a}"` };
+    }
+    if (type === "boolean" && eq >= 0) {
+      const v = body.slice(eq + 1).toLowerCase();
+      if (["true", "t", "1"].includes(v)) out.push(`--${name}`);
+      else if (["false", "f", "0"].includes(v)) out.push(`--no-${name}`);
+      else return { ok: false, problem: `flag "${a}": invalid boolean value "${body.slice(eq + 1)}" (true or false)` };
+      continue;
+    }
+    out.push(`--${body}`);
+    // A separate value is taken verbatim, even when it starts with a dash (as Go does).
+    if (type === "string" && eq < 0 && i + 1 < raw.length) out.push(raw[++i]!);
+  }
+  return { ok: true, args: out };
+}

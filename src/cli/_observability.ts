@@ -18,8 +18,9 @@ export type Observability =
       stop(): Promise<void>;
     };
 
-export async function startObservability(cfg: Config, single: boolean): Promise<Observability> {
-  if (!cfg.metrics.enabled || single) {
+/** The registry and, with metrics.enabled, the listener (`run`, `run --once`); none for `noListener` (a timer pass). */
+export async function startObservability(cfg: Config, noListener: boolean): Promise<Observability> {
+  if (!cfg.metrics.enabled || noListener) {
     return { ok: true, metrics: noopMetrics, attach() {}, passed() {}, stop: async () => {} };
   }
   const metrics = await createPromMetrics();

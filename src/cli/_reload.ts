@@ -11,6 +11,7 @@ export const RESTART_KEYS = [
   "node_name",
   "group",
   "etcd_endpoints",
+  "etcd_endpoints_configured",
   "etcd_namespace",
   "etcd_tls",
   "etcd_auth",

@@ -5,7 +5,7 @@
  */
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { EXIT_CODE, type Outcome } from "../orchestrate/outcome.ts";
-import { checkFlags } from "./_flags.ts";
+import { checkFlags, normaliseGoFlags } from "./_flags.ts";
 
 // Each command has its own args type; the root only needs to run them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -86,7 +86,12 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     return EXIT_CODE.usage;
   }
   const cmd = await entry[1]();
-  const args = argv[0] === "version" ? [] : rest;
+  const norm = argv[0] === "version" ? { ok: true as const, args: [] } : await normaliseGoFlags(cmd, rest);
+  if (!norm.ok) {
+    err(`${norm.problem}\n\n${await usage(cmd, color)}\n`);
+    return EXIT_CODE.usage;
+  }
+  const args = norm.args;
   if (args.includes("--help") || args.includes("-h")) {
     out((await usage(cmd, color)) + "\n");
     return 0;

@@ -7,6 +7,7 @@ import { configArg, jsonArg } from "./_args.ts";
 import { openResources } from "./_backend.ts";
 import { handleSignals } from "./_daemon.ts";
 import { runDaemon } from "./_loop.ts";
+import { onceRetryDeps, retryWhileSlotTaken } from "./_once.ts";
 import { startObservability } from "./_observability.ts";
 import { buildRuntime } from "./_runtime.ts";
 import { loadOrFail, planFromConfig } from "./_setup.ts";
@@ -45,7 +46,8 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
   if (args.once && args.timer) return outcome("usage", "--once and --timer exclude each other");
   const single = args.once || args.timer;
   // Bind the metrics listener first: its address goes into RC_METRICS_ENDPOINT (exit 1 if busy).
-  const obs = await startObservability(cfg, single);
+  // --once binds it too, as Go does; a timer pass is too short-lived to be scraped.
+  const obs = await startObservability(cfg, args.timer);
   if (!obs.ok) return obs.outcome;
   const log = createLogger({ node: cfg.node_name, level: cfg.log_level, json: !process.stderr.isTTY });
   const dryRun = cfg.dry_run || args["dry-run"];
@@ -63,7 +65,9 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
     try {
       if (!single) return await runDaemon(cfg, co, { configPath: args.config, forceDryRun: args["dry-run"], signal: stop.signal, onHup: stop.onHup, obs, resources });
       const { runPass } = await import("../orchestrate/index.ts");
-      const r = await runPass(co, args.once ? "once" : "run", stop.signal);
+      const pass = () => runPass(co, args.once ? "once" : "run", stop.signal);
+      // --once waits out a taken slot like Go (5 attempts with backoff); --timer's next run is the retry.
+      const r = args.once ? await retryWhileSlotTaken(pass, stop.signal, onceRetryDeps(co)) : await pass();
       process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
       // W13: an interrupted single pass is not a success.
       return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;

@@ -34,7 +34,7 @@ const exitCode = v.pipe(
 );
 
 const DetectorObject = v.strictObject({
-  /** Default `file:<path>` / `command:<cmd[0]>`, as in Go. */
+  /** Default `file:<path>` / `command:<cmd[0]>`, as in Go; a blank name gets the default too, as in Go. */
   name: str(null),
   type: v.picklist(["file", "command"], expected(`"file" or "command"`)),
   path: str(""),
@@ -47,9 +47,6 @@ export type DetectorObjectOutput = v.InferOutput<typeof DetectorObject>;
 
 export const Detector = v.pipe(
   DetectorObject,
-  crossCheck<DetectorObjectOutput>([["name"]], (d) =>
-    d.name !== null && d.name.trim() === "" ? [{ path: ["name"], message: "must not be blank (omit it for the default name)" }] : [],
-  ),
   crossCheck<DetectorObjectOutput>([["type"], ["path"], ["cmd"]], (d) => {
     if (d.type === "file" && d.path.trim() === "") {
       return [{ path: ["path"], message: "is required for a file detector (e.g. /var/run/reboot-required)" }];

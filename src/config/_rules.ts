@@ -117,10 +117,14 @@ function endpointProblems(c: C): CrossProblem[] {
   return problems;
 }
 
-/** Final shape: endpoints as URLs with a scheme, which is what the etcd client needs. */
+/**
+ * Final shape: endpoints as URLs with a scheme, which is what the etcd client needs, and the list
+ * exactly as written, which is what scripts see in RC_ETCD_ENDPOINTS (as in the Go daemon).
+ */
 export function finalizeConfig(c: C) {
   return {
     ...c,
+    etcd_endpoints_configured: [...c.etcd_endpoints],
     etcd_endpoints: c.etcd_endpoints.map((raw) => {
       const r = parseEndpoint(raw);
       // Unreachable: the schema rejected unparsable endpoints before this transform runs.

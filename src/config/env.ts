@@ -62,7 +62,8 @@ export function baseEnvironment(cfg: Config, rt: RuntimeEnvFacts): Record<string
     RC_NODE_NAME: cfg.node_name,
     RC_DRY_RUN: String(rt.dryRun || cfg.dry_run),
     RC_LOCK_KEY: effectiveLockKey(cfg),
-    RC_ETCD_ENDPOINTS: cfg.etcd_endpoints.join(","),
+    // As configured (`10.0.0.10:2379`), not our normalised URLs: Go scripts parse this list.
+    RC_ETCD_ENDPOINTS: cfg.etcd_endpoints_configured.join(","),
     RC_KILL_SWITCH_FILE: cfg.kill_switch_file,
   };
   if (p.min_healthy_fraction !== null) env.RC_CLUSTER_MIN_HEALTHY_FRACTION = formatDecimal(p.min_healthy_fraction);

@@ -23,3 +23,4 @@ export { DEFAULT_FLEETLOCK_LISTEN, FleetLockSchema, type FleetLockConfig } from 
 export { checkBaseUrl, checkListen } from "./_addresses.ts";
 export { DashboardSchema, DEFAULT_DASHBOARD_LISTEN, exposureProblem, isLoopbackHost, listenHost, type DashboardConfig } from "./_dashboard.ts";
 export { expandPlaceholders, type Expansion } from "./placeholders.ts";
+export { goMigrationHints } from "./migration.ts";

@@ -36,6 +36,8 @@ export const EVENTS = [
   "heartbeat_failed",
   "info",
   "kube_state_unreadable",
+  "lock_backoff", // run --once: waiting out a taken slot before the next attempt (Go's name)
+  "lock_failed", // run --once: every attempt met a taken slot (Go's name)
   "marker_write_failed",
   "node_restored",
   "notification_failed",

@@ -98,15 +98,16 @@ export async function createPromMetrics(): Promise<Metrics> {
   const gauges = new Map<string, InstanceType<typeof prom.Gauge>>();
   for (const [name, labels] of Object.entries(COUNTERS))
     counters.set(name, new prom.Counter({ name: METRIC_PREFIX + name, help: help(name), labelNames: [...labels], registers: [registry] }));
+  // Go's exporter gave every histogram a constant unit="seconds"; dashboards filter on it.
   for (const [name, labels] of Object.entries(HISTOGRAMS))
-    histograms.set(name, new prom.Histogram({ name: METRIC_PREFIX + name, help: help(name), labelNames: [...labels], buckets: BUCKETS, registers: [registry] }));
+    histograms.set(name, new prom.Histogram({ name: METRIC_PREFIX + name, help: help(name), labelNames: [...labels, "unit"], buckets: BUCKETS, registers: [registry] }));
   for (const [name, labels] of Object.entries(GAUGES))
     gauges.set(name, new prom.Gauge({ name: METRIC_PREFIX + name, help: help(name), labelNames: [...labels], registers: [registry] }));
   const sources: (() => string)[] = [];
   return {
     addSource: (r) => void sources.push(r),
     inc: (name, labels = {}, by = 1) => counters.get(name)!.inc(labels, by),
-    observe: (name, seconds, labels = {}) => histograms.get(name)!.observe(labels, seconds),
+    observe: (name, seconds, labels = {}) => histograms.get(name)!.observe({ ...labels, unit: HISTOGRAM_UNIT }, seconds),
     set: (name, value, labels = {}) => gauges.get(name)!.set(labels, value),
     reset: (name) => gauges.get(name)!.reset(),
     render: async () => [await registry.metrics(), ...sources.map((s) => s())].join("\n"),
@@ -115,6 +116,9 @@ export async function createPromMetrics(): Promise<Metrics> {
 }
 
 // --- internal ---
+
+/** The constant `unit` label of every histogram (Go compatibility). */
+export const HISTOGRAM_UNIT = "seconds";
 
 /** Seconds: from a fast health check to a slow Pi reboot and a long drain. */
 const BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];

@@ -1,11 +1,11 @@
 /**
- * The packages under test. Building them takes ~15 s (fast compression), so these checks run
- * on packages built beforehand: `scripts/package --check` builds and then runs this folder,
- * and .ci/run builds them before the test suite; both set CRD_PACKAGES_DIR. Without it the
- * package checks are skipped with a message saying how to run them.
+ * The packages under test. Building them takes ~15-40 s, so they are built once per source state
+ * by `scripts/setup packages` (cached by commit in dist/packages; `npm test` runs it before the
+ * suite and sets CRD_PACKAGES_DIR). Run on their own, these tests build them the same way: they
+ * never skip.
  */
 import { readdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 export interface Artifacts {
   dir: string;
@@ -17,10 +17,10 @@ export interface Artifacts {
   sums: string;
 }
 
-const DIR = process.env["CRD_PACKAGES_DIR"];
+const REPO = resolve(import.meta.dir, "../..");
 
-/** `describe` when packages are available, `describe.skip` (with a note) otherwise. */
-export const SKIP_REASON = DIR ? undefined : "package checks skipped: CRD_PACKAGES_DIR is not set (run scripts/package --check)";
+/** Long enough for a cold build of both binaries and the four packages. */
+export const BUILD_TIMEOUT_MS = 300_000;
 
 let cached: Promise<Artifacts> | undefined;
 
@@ -29,10 +29,19 @@ export function artifacts(): Promise<Artifacts> {
   return cached;
 }
 
+async function packagesDir(): Promise<string> {
+  const given = process.env["CRD_PACKAGES_DIR"];
+  if (given) return given;
+  const p = Bun.spawn(["bash", join(REPO, "scripts/setup"), "packages"], { cwd: REPO, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`scripts/setup packages failed (exit ${code}):\n${err}${out}`);
+  return join(REPO, "dist/packages");
+}
+
 async function find(): Promise<Artifacts> {
-  if (!DIR) throw new Error(SKIP_REASON);
+  const DIR = await packagesDir();
   const names = await readdir(DIR).catch(() => {
-    throw new Error(`CRD_PACKAGES_DIR=${DIR} does not exist: building the packages failed (see scripts/package output)`);
+    throw new Error(`${DIR} does not exist: building the packages failed (run scripts/setup packages)`);
   });
   const one = (re: RegExp) => {
     const hits = names.filter((n) => re.test(n));

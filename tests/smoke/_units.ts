@@ -32,14 +32,3 @@ export async function verifyUnits(units: readonly string[], binaryInUnits: strin
   }
 }
 
-/**
- * A tool the test needs: present → true. Absent → false (the caller skips) on a developer
- * machine, but an error under CI, where .ci/run installs it and a skip would hide a failure.
- */
-export function haveTool(name: string, aptPackage: string): boolean {
-  if (Bun.which(name) !== null) return true;
-  const msg = `${name} not found (apt-get install ${aptPackage})`;
-  if (process.env["CI"]) throw new Error(msg);
-  console.warn(`skipping: ${msg}`);
-  return false;
-}

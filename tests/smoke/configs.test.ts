@@ -12,7 +12,7 @@ import { loadConfigFile, parseConfigText } from "../../src/config/index.ts";
 import { makeTlsMaterial, startEtcd, type TlsMaterial } from "../support/etcd.ts";
 import { runHermetic } from "../support/hermetic.ts";
 import { ensureBinary, REPO } from "./_binary.ts";
-import { haveTool } from "./_units.ts";
+import { requireTool } from "../support/tools.ts";
 
 const CONFIGS = join(REPO, "configs");
 const K3S_TLS = "/var/lib/rancher/k3s/server/tls/etcd";
@@ -168,12 +168,12 @@ describe("configs/first-boot.sh", () => {
   }, 30_000);
 
   describe("downloading", () => {
-    const fetcher = Bun.which("curl") ?? Bun.which("wget");
-    const t = fetcher !== null || haveTool("curl", "curl") ? test : test.skip;
+    const t = test;
     let server: ReturnType<typeof Bun.serve> | undefined;
     let sums = "";
 
     beforeAll(async () => {
+      requireTool("curl", "curl");
       const digest = createHash("sha256").update(await readFile(bin)).digest("hex");
       sums = `${"0".repeat(64)}  clusterrebootd-linux-arm64\n${digest}  clusterrebootd-linux-amd64\n`;
       server = Bun.serve({
@@ -210,7 +210,8 @@ describe("configs/first-boot.sh", () => {
 });
 
 describe("shell scripts pass shellcheck", () => {
-  const t = haveTool("shellcheck", "shellcheck") ? test : test.skip;
+  const t = test;
+  beforeAll(() => requireTool("shellcheck", "shellcheck"));
   const files = ["configs/first-boot.sh", "packaging/deb/postinst", "packaging/deb/prerm", "packaging/deb/postrm"];
   t.each(files)("%s", (f) => {
     const r = Bun.spawnSync(["shellcheck", "-s", "sh", join(REPO, f)]);

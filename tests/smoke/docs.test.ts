@@ -11,7 +11,7 @@ import { bashCompletion } from "../../scripts/_gen-completion.ts";
 import { commandSpecs, type CommandSpec } from "../../scripts/_command-specs.ts";
 import { esc, manPage } from "../../scripts/gen-man.ts";
 import { COMMANDS } from "../../src/cli/index.ts";
-import { haveTool } from "./_units.ts";
+import { requireTool } from "../support/tools.ts";
 
 let specs: CommandSpec[] = [];
 let man = "";
@@ -52,7 +52,7 @@ describe("man page clusterrebootd(8)", () => {
   });
 
   test("renders without groff warnings", async () => {
-    if (!haveTool("man", "man-db")) return;
+    requireTool("man", "man-db");
     const file = join(dir, "clusterrebootd.8");
     await writeFile(file, man);
     const r = Bun.spawnSync(["man", "--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z", file], { env: { PATH: "/usr/bin:/bin", LC_ALL: "C.UTF-8", MANROFFSEQ: "" } });

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { INSTALL_BINARY, TEXTS } from "../../src/install/index.ts";
 import { runHermetic } from "../support/hermetic.ts";
 import { ensureBinary } from "./_binary.ts";
-import { haveTool, verifyUnits } from "./_units.ts";
+import { requireTool } from "../support/tools.ts";
+import { verifyUnits } from "./_units.ts";
 
 let bin = "";
 let base = "";
@@ -68,7 +69,7 @@ describe("install from the compiled binary", () => {
   }, 30_000);
 
   test("the written units pass systemd-analyze verify", async () => {
-    if (!haveTool("systemd-analyze", "systemd")) return;
+    requireTool("systemd-analyze", "systemd");
     const unit = join(root(), "etc/systemd/system/clusterrebootd.service");
     const v = await verifyUnits([unit], INSTALL_BINARY, join(root(), INSTALL_BINARY));
     expect(v.stderr).toBe("");

@@ -1,12 +1,14 @@
 /** The unit files we ship pass `systemd-analyze verify` without a single warning. */
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { PACKAGE_BINARY } from "../../src/install/index.ts";
 import { REPO } from "./_binary.ts";
-import { haveTool, verifyUnits } from "./_units.ts";
+import { requireTool } from "../support/tools.ts";
+import { verifyUnits } from "./_units.ts";
 
 const SYSTEMD = join(REPO, "packaging/systemd");
-const t = haveTool("systemd-analyze", "systemd") ? test : test.skip;
+const t = test;
+beforeAll(() => requireTool("systemd-analyze", "systemd"));
 
 describe("packaged units", () => {
   t.each([

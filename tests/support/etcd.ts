@@ -144,7 +144,7 @@ async function launch(count: number, tls: TlsMaterial | undefined, tuning: EtcdT
     swept = true;
     for (const tool of ["etcd", "etcdctl"]) {
       if (Bun.which(tool) === null) {
-        throw new Error(`${tool} not found in PATH; install Debian's etcd-server and etcd-client (see .ci/run)`);
+        throw new Error(`${tool} not found in PATH; run scripts/setup test (Debian's etcd-server and etcd-client)`);
       }
     }
     sweepStaleDirs("etcd");

@@ -20,7 +20,8 @@ describe("baseEnvironment", () => {
       RC_NODE_NAME: "node-a",
       RC_DRY_RUN: "false",
       RC_LOCK_KEY: "/prod/clusterrebootd/lock", // effective key, namespace not doubled (W15)
-      RC_ETCD_ENDPOINTS: "http://127.0.0.1:2379,http://127.0.0.1:22379,http://127.0.0.1:32379",
+      // Go scenario: the endpoints as configured, no scheme added.
+      RC_ETCD_ENDPOINTS: "127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379",
       RC_KILL_SWITCH_FILE: "/etc/clusterrebootd/disable",
       RC_CLUSTER_MIN_HEALTHY_FRACTION: "0.6",
       RC_CLUSTER_MIN_HEALTHY_ABSOLUTE: "2",
@@ -44,7 +45,7 @@ describe("baseEnvironment", () => {
       RC_NODE_NAME: "node-1",
       RC_DRY_RUN: "true",
       RC_LOCK_KEY: "/clusterrebootd/cluster/clusterrebootd/lock",
-      RC_ETCD_ENDPOINTS: "http://127.0.0.1:2379",
+      RC_ETCD_ENDPOINTS: "127.0.0.1:2379",
       RC_KILL_SWITCH_FILE: "/etc/clusterrebootd/disable",
       RC_CLUSTER_FORBID_IF_ONLY_FALLBACK_LEFT: "false",
       RC_WINDOWS_ALLOW_JSON: "[]",
@@ -56,6 +57,12 @@ describe("baseEnvironment", () => {
       RC_SKIP_HEALTH: "true",
       RC_SKIP_LOCK: "true",
     });
+  });
+
+  test("RC_ETCD_ENDPOINTS is the list as configured, with or without a scheme (Go scenario)", async () => {
+    const cfg = mustLoad(await loadData(withKeys({ etcd_endpoints: ["127.0.0.10:2379", "http://127.0.0.11:2379"] })));
+    expect(baseEnvironment(cfg, { dryRun: false }).RC_ETCD_ENDPOINTS).toBe("127.0.0.10:2379,http://127.0.0.11:2379");
+    expect(cfg.etcd_endpoints).toEqual(["http://127.0.0.10:2379", "http://127.0.0.11:2379"]); // what the client dials
   });
 
   test("dry_run in the config cannot be turned off at run time", async () => {

@@ -76,6 +76,14 @@ describe("defaults of an otherwise minimal config", () => {
     ]);
   });
 
+  test.each([
+    ["", { type: "file", path: "/run/reboot-required" }, "file:/run/reboot-required"],
+    ["  ", { type: "command", cmd: ["/usr/sbin/needs-restarting", "-r"] }, "command:/usr/sbin/needs-restarting"],
+  ])("a blank detector name %p gets Go's default name (Go scenario)", async (name, d, expected) => {
+    const c = mustLoad(await loadData(withKeys({ reboot_required_detectors: [{ name, ...d }] })));
+    expect(c.reboot_required_detectors[0]?.name).toBe(expected);
+  });
+
   test("endpoints get a scheme: http without TLS", () => {
     expect(cfg.etcd_endpoints).toEqual(["http://127.0.0.1:2379"]);
   });

@@ -6,7 +6,10 @@ import type { DetectorSpec } from "../../../src/detect/index.ts";
 import { createFs, createProcessRunner, systemClock } from "../../../src/platform/index.ts";
 import { FakeClock } from "../../fakes/clock.ts";
 import { FakeRunner, exited, hang, signaled } from "../../fakes/runner.ts";
-import { Scratch, isGone, isRoot, readPids, waitFor } from "../platform/_helpers.ts";
+import { openForNobody, probeJson } from "../../support/as-nobody.ts";
+import { Scratch, isGone, readPids, waitFor } from "../platform/_helpers.ts";
+
+const PROBE = join(import.meta.dir, "../../support/_unprivileged-probe.ts");
 
 const scratch = new Scratch();
 afterEach(() => scratch.cleanup());
@@ -38,15 +41,18 @@ describe("file detector", () => {
     expect(ev.results[0]).not.toHaveProperty("exitCode");
   });
 
-  test.skipIf(isRoot)("permission denied → error naming the path (root would bypass it)", async () => {
+  // Root bypasses the mode bits: under root the detector runs as nobody (setpriv), never skipped.
+  test("permission denied → error naming the path", async () => {
     const dir = await layout();
+    await openForNobody(dir);
     await chmod(join(dir, "dir"), 0o000);
     const path = join(dir, "dir", "inner");
-    const ev = await evaluateDetectors([{ name: "f", type: "file", path }], realDeps);
+    const { uid, result: ev } = await probeJson<{ uid: number; result: Awaited<ReturnType<typeof evaluateDetectors>> }>(PROBE, ["detect", path]);
     await chmod(join(dir, "dir"), 0o755);
+    expect(uid).not.toBe(0);
     expect(ev.results[0]).toMatchObject({ kind: "error", error: `stat ${path}: EACCES: permission denied` });
     expect(ev).toMatchObject({ requiresReboot: false, hasErrors: true });
-  });
+  }, 30_000);
 });
 
 describe("command detector", () => {

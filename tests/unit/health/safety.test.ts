@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { checkScriptSafety, createHealthRunner } from "../../../src/health/index.ts";
 import { createFs, createProcessRunner, systemClock } from "../../../src/platform/index.ts";
 import { FakeHost } from "../../fakes/host.ts";
+import { describeIf } from "../../support/tools.ts";
 import { Scratch, isRoot } from "../platform/_helpers.ts";
 
 const scratch = new Scratch();
@@ -22,7 +23,7 @@ const directory: Setup = async (dir) => {
 };
 
 // Our files are owned by whoever runs the tests, so the "as root" rows need real root.
-describe.skipIf(!isRoot)("checkScriptSafety as root", () => {
+describeIf(isRoot, "the ownership checks need files owned by root: run as root", import.meta.path)("checkScriptSafety as root", () => {
   test.each([
     // [case, setup, expected message fragment or null]
     ["0755 owned by root is fine", script(0o755), null],

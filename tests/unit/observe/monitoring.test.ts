@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { ALL_METRIC_NAMES, createPromMetrics } from "../../../src/observe/index.ts";
+import { ALL_METRIC_NAMES, createPromMetrics, HISTOGRAMS } from "../../../src/observe/index.ts";
 
 const ROOT = new URL("../../../configs/monitoring/", import.meta.url).pathname;
 const known = new Set(ALL_METRIC_NAMES);
@@ -41,5 +41,17 @@ describe("monitoring assets", () => {
     expect(text).toContain("clusterrebootd_process_resident_memory_bytes");
     for (const name of ["clusterrebootd_kill_switch_checks_total", "clusterrebootd_lock_acquire_seconds", "clusterrebootd_reboot_to_healthy_seconds"])
       expect(text).toContain(`# TYPE ${name}`);
+  });
+
+  test("every histogram carries Go's constant unit=\"seconds\" label (Go scenario)", async () => {
+    const m = await createPromMetrics();
+    for (const [name, labels] of Object.entries(HISTOGRAMS)) m.observe(name as keyof typeof HISTOGRAMS, 0.2, Object.fromEntries(labels.map((l) => [l, l === "phase" ? "pre-lock" : "pass"])));
+    const text = await m.render();
+    for (const name of Object.keys(HISTOGRAMS)) {
+      const samples = text.split("\n").filter((l) => l.startsWith(`clusterrebootd_${name}_`));
+      expect(samples.length).toBeGreaterThan(0);
+      for (const l of samples) expect(l).toContain('unit="seconds"');
+    }
+    expect(text).toContain('clusterrebootd_health_check_seconds_count{phase="pre-lock",result="pass",unit="seconds"} 1');
   });
 });

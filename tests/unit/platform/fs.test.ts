@@ -2,7 +2,10 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmod, mkdir, readdir, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createFs } from "../../../src/platform/index.ts";
-import { Scratch, isRoot } from "./_helpers.ts";
+import { openForNobody, probeJson } from "../../support/as-nobody.ts";
+import { Scratch } from "./_helpers.ts";
+
+const PROBE = join(import.meta.dir, "../../support/_unprivileged-probe.ts");
 
 const fs = createFs();
 const scratch = new Scratch();
@@ -30,14 +33,17 @@ describe("stat", () => {
     if (st.kind === "present") expect(st.mode & 0o777).toBe(0o640);
   });
 
-  test.skipIf(isRoot)("a permission-denied path is an error, not missing", async () => {
+  // Root bypasses the mode bits: under root the stat runs as nobody (setpriv), never skipped.
+  test("a permission-denied path is an error, not missing", async () => {
     const dir = await layout();
+    await openForNobody(dir);
     await chmod(join(dir, "dir"), 0o000);
-    const st = await fs.stat(join(dir, "dir", "inner"));
+    const { uid, result: st } = await probeJson<{ uid: number; result: Awaited<ReturnType<typeof fs.stat>> }>(PROBE, ["stat", join(dir, "dir", "inner")]);
     await chmod(join(dir, "dir"), 0o755);
+    expect(uid).not.toBe(0);
     expect(st).toMatchObject({ kind: "error" });
     if (st.kind === "error") expect(st.message).toStartWith("EACCES");
-  });
+  }, 30_000);
 });
 
 describe("writeAtomic", () => {
