@@ -76,8 +76,9 @@ export function checkConfig(c: ModelConfig): RunResult {
       res.ok = res.complete && res.errors === 0;
       res.note = res.ok ? "no error, exhaustive" : truncated ? "search incomplete" : `${res.errors} error(s)`;
     } else {
-      res.ok = res.errors > 0 && res.trailSteps > 0;
-      res.note = res.ok ? `counter-example, ${res.trailSteps} steps` : "no counter-example found";
+      // Only a violated budget assertion counts: a mutant failing for another reason proves nothing.
+      res.ok = res.errors > 0 && res.trailSteps > 0 && /assertion violated .*<= ?\d/.test(o);
+      res.note = res.ok ? `counter-example, ${res.trailSteps} steps` : res.errors > 0 ? "error, but not the budget assertion" : "no counter-example found";
     }
     return res;
   } finally {
