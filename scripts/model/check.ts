@@ -60,7 +60,9 @@ export function checkConfig(c: ModelConfig): RunResult {
     const cflags = c.kind === "liveness" ? ["-DCOLLAPSE", "-DNOREDUCE"] : c.expect === "fail" ? ["-DSAFETY", "-DCOLLAPSE", "-DBFS"] : ["-DSAFETY", "-DCOLLAPSE"];
     const cc = run("cc", ["-O2", "-w", ...cflags, "-o", "pan", "pan.c"], dir);
     if (cc.code !== 0) return { ...res, note: `cc failed: ${cc.out.trim().slice(-500)}` };
-    const panArgs = c.kind === "liveness" ? ["-m3000000", "-a", "-f", "-N", "live"] : ["-m3000000"];
+    // With a fault budget the run can end (everyone done, no fault left): not a deadlock, so -E.
+    const bounded = c.defines.some((x) => x.startsWith("BUDGET="));
+    const panArgs = c.kind === "liveness" ? ["-m3000000", "-a", "-f", "-N", "live"] : ["-m3000000", ...(bounded ? ["-E"] : [])];
     const pan = run("./pan", panArgs, dir);
     if (pan.timedOut) return { ...res, note: `pan did not finish within ${RUN_TIMEOUT_MS / 1000} s` };
     const o = pan.out;

@@ -16,6 +16,8 @@ export interface ModelConfig {
 export const CONFIGS: readonly ModelConfig[] = [
   { name: "n3-l1", defines: ["N=3", "L=1"], expect: "pass", kind: "safety", fast: true, why: "3 nodes, limit 1, every fault of a daemon, lease, deadline, unlock, pause" },
   { name: "n3-l2", defines: ["N=3", "L=2"], expect: "pass", kind: "safety", fast: false, why: "3 nodes, limit 2, same faults" },
+  { name: "n4-l1-f3", defines: ["N=4", "L=1", "BUDGET=3"], expect: "pass", kind: "safety", fast: false, why: "4 nodes, limit 1, at most 3 faults in a run" },
+  { name: "n4-l2-f2", defines: ["N=4", "L=2", "BUDGET=2"], expect: "pass", kind: "safety", fast: false, why: "4 nodes, limit 2, at most 2 faults in a run" },
   { name: "n3-l1-mislimit", defines: ["N=3", "L=1", "MISLIMIT"], expect: "pass", kind: "safety", fast: false, why: "one node configured with limit 2: the smallest recorded limit wins" },
   { name: "n3-l1-no-queue", defines: ["N=3", "L=1", "MUTANT_NO_QUEUE"], expect: "pass", kind: "safety", fast: false, why: "everyone ignores the queue: the acquire transaction alone keeps the budget" },
   { name: "n2-l1-impostor", defines: ["N=2", "L=1", "IMPOSTOR"], expect: "pass", kind: "safety", fast: false, why: "2 nodes plus a second machine with node 0's name (3 machines)" },
