@@ -17,6 +17,9 @@ export interface HistoryEvent {
   kind: "put" | "delete";
   key: string;
   value: string;
+  /** Lease id in decimal ("0": none) and create revision of the key after a put. */
+  lease?: string;
+  createRev?: number;
 }
 
 /**
@@ -41,7 +44,14 @@ export async function readHistory(endpoints: readonly string[], prefix: string, 
               return;
             }
             if (!key.startsWith(prefix)) continue;
-            events.push({ rev: Number(e.kv.mod_revision), kind: e.type === "Delete" ? "delete" : "put", key, value: e.kv.value.toString() });
+            const del = e.type === "Delete";
+            events.push({
+              rev: Number(e.kv.mod_revision),
+              kind: del ? "delete" : "put",
+              key,
+              value: e.kv.value.toString(),
+              ...(del ? {} : { lease: String(e.kv.lease ?? "0"), createRev: Number(e.kv.create_revision) }),
+            });
           }
         });
         watcher.on("error", (err) => reject(err));

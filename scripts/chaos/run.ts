@@ -16,7 +16,7 @@ import { connectEtcd } from "../../src/etcd/index.ts";
 import { makeKeys } from "../../src/slots/index.ts";
 import { startEtcd } from "../../tests/support/etcd.ts";
 import { createFleet, type NodeSpec } from "../sim/fleet.ts";
-import { auditHistory, readHistory, type AuditResult } from "./etcd-history.ts";
+import { auditHistory, readHistory, type AuditResult, type HistoryEvent } from "./etcd-history.ts";
 import { EtcdFaults, Pauser, Windows, type Say } from "./faults.ts";
 import { DEFAULT_POLICY, Killer, PHASES, type DaemonPhase } from "./killer.ts";
 import { checkLedger, type LedgerVerdict } from "./ledger-check.ts";
@@ -48,6 +48,8 @@ export interface ChaosResult {
   pauses: number;
   windowLifts: number;
   audit: AuditResult;
+  /** etcd's history under the prefix (for the model replay, scripts/model/replay.ts). */
+  history: HistoryEvent[];
   ledger: LedgerVerdict;
   durationMs: number;
   /** How often the daemons logged the events that show recovery paths being taken. */
@@ -167,7 +169,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await fast;
     await fleet.stop();
     while (!etcdFaults.allUp) await etcdFaults.tick(Date.now(), true);
-    const audit = auditHistory(await readHistory(cluster.endpoints, PREFIX), PREFIX, limitOf, null);
+    const history = await readHistory(cluster.endpoints, PREFIX);
+    const audit = auditHistory(history, PREFIX, limitOf, null);
     const ledger = checkLedger(fleet.ledger(), { groupOf, limitOf, pauses: pauser.intervals, denies: windows.denies, pauseSlackMs: 1000 });
     violations.push(...audit.violations.map((v) => `etcd: ${v}`), ...ledger.violations.map((v) => `ledger: ${v}`));
     if (audit.slotsLeft.length) violations.push(`slots left in etcd: ${audit.slotsLeft.join(", ")}`);
@@ -189,6 +192,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       pauses: pauser.intervals.length,
       windowLifts: windows.lifts,
       audit,
+      history,
       ledger,
       durationMs: Date.now() - t0,
       ...(failed && o.keepDirOnFailure ? { dir } : {}),

@@ -2,7 +2,8 @@
  * The short chaos run (~60 s): 8 real daemons in two groups on a 3-member etcd, every node needing
  * a reboot, with daemons SIGKILLed in every phase, an etcd member killed and restarted, a cluster
  * pause and deny windows lifted by SIGHUP. The ledger and etcd's history must show no violation,
- * and the fleet must converge. The long version is `npm run chaos` (scripts/chaos/main.ts).
+ * and the fleet must converge, and every slot-key change in etcd's history must be a step of the
+ * model (scripts/model/replay.ts). The long version is `npm run chaos` (scripts/chaos/main.ts).
  *
  * The seed is random per run and printed on failure; CRD_CHAOS_SEED=N replays one.
  */
@@ -10,6 +11,7 @@ import { expect, test } from "bun:test";
 import { newSeed } from "../../scripts/chaos/rng.ts";
 import { formatResult } from "../../scripts/chaos/report.ts";
 import { runChaos } from "../../scripts/chaos/run.ts";
+import { replayThroughModel } from "../../scripts/model/replay.ts";
 
 const seed = process.env.CRD_CHAOS_SEED ? Number(process.env.CRD_CHAOS_SEED) : newSeed();
 
@@ -34,4 +36,10 @@ test(`a fleet under faults never exceeds its limits and converges (seed ${seed})
   expect(result.pauses + result.audit.pauseChanges, report).toBeGreaterThanOrEqual(1);
   expect(result.windowLifts, report).toBeGreaterThanOrEqual(2);
   expect(Object.values(result.kills).reduce((a, b) => a + b, 0), report).toBeGreaterThanOrEqual(3);
+  // Every slot-key change etcd recorded must be a transition of the model (models/slots.pml).
+  const replay = replayThroughModel(result.history, "/clusterrebootd", (g) => (g === "alpha" ? 2 : 1));
+  expect(replay.violations, report).toEqual([]);
+  expect(replay.steps["ACQUIRE"] ?? 0, report).toBeGreaterThanOrEqual(8);
+  expect(replay.steps["FENCE"] ?? 0, report).toBeGreaterThanOrEqual(8);
+  expect(replay.steps["VERIFY"] ?? 0, report).toBeGreaterThanOrEqual(1);
 }, 150_000);

@@ -1,0 +1,33 @@
+/**
+ * The configurations spin checks (models/slots.pml), with what each must give: "pass" (exhaustive
+ * search, no error) or "fail" (a counter-example trail). docs/SLOTS.md §The model lists the figures.
+ * `fast` marks the subset `--fast` runs (a few seconds in all).
+ */
+export interface ModelConfig {
+  name: string;
+  /** spin -D switches. */
+  defines: string[];
+  expect: "pass" | "fail";
+  kind: "safety" | "liveness";
+  fast: boolean;
+  why: string;
+}
+
+export const CONFIGS: readonly ModelConfig[] = [
+  { name: "n3-l1", defines: ["N=3", "L=1"], expect: "pass", kind: "safety", fast: true, why: "3 nodes, limit 1, every fault of a daemon, lease, deadline, unlock, pause" },
+  { name: "n3-l2", defines: ["N=3", "L=2"], expect: "pass", kind: "safety", fast: false, why: "3 nodes, limit 2, same faults" },
+  { name: "n4-l1-f3", defines: ["N=4", "L=1", "BUDGET=3"], expect: "pass", kind: "safety", fast: false, why: "4 nodes, limit 1, at most 3 faults in a run" },
+  { name: "n4-l2-f2", defines: ["N=4", "L=2", "BUDGET=2"], expect: "pass", kind: "safety", fast: false, why: "4 nodes, limit 2, at most 2 faults in a run" },
+  { name: "n3-l1-mislimit", defines: ["N=3", "L=1", "MISLIMIT"], expect: "pass", kind: "safety", fast: false, why: "one node configured with limit 2: the smallest recorded limit wins" },
+  { name: "n3-l1-no-queue", defines: ["N=3", "L=1", "MUTANT_NO_QUEUE"], expect: "pass", kind: "safety", fast: false, why: "everyone ignores the queue: the acquire transaction alone keeps the budget" },
+  { name: "n2-l1-impostor", defines: ["N=2", "L=1", "IMPOSTOR"], expect: "pass", kind: "safety", fast: false, why: "2 nodes plus a second machine with node 0's name (3 machines)" },
+  { name: "n2-l1-wipe", defines: ["N=2", "L=1", "WIPE"], expect: "pass", kind: "safety", fast: true, why: "etcd loses all its data once, at any moment" },
+  { name: "live-n3-l1", defines: ["N=3", "L=1", "BUDGET=2", "LIVENESS"], expect: "pass", kind: "liveness", fast: true, why: "weak fairness, at most 2 faults: every node eventually reboots" },
+  { name: "live-n3-l2", defines: ["N=3", "L=2", "BUDGET=2", "LIVENESS"], expect: "pass", kind: "liveness", fast: false, why: "the same with limit 2" },
+  { name: "mutant-no-fence", defines: ["N=3", "L=1", "MUTANT_NO_FENCE"], expect: "fail", kind: "safety", fast: true, why: "the fence puts `rebooting` without comparing anything" },
+  { name: "mutant-early-release", defines: ["N=3", "L=1", "MUTANT_EARLY_RELEASE"], expect: "fail", kind: "safety", fast: true, why: "release before the post-boot health check" },
+  { name: "mutant-no-deadline-check", defines: ["N=3", "L=1", "MUTANT_NO_DEADLINE_CHECK"], expect: "fail", kind: "safety", fast: true, why: "a daemon frozen past its deadline still runs the command" },
+  { name: "mutant-no-machine-id", defines: ["N=2", "L=1", "IMPOSTOR", "MUTANT_NO_MACHINE_ID"], expect: "fail", kind: "safety", fast: true, why: "slots and records matched by node name only" },
+  { name: "mutant-no-etcd-id", defines: ["N=2", "L=1", "WIPE", "MUTANT_NO_ETCD_ID"], expect: "fail", kind: "safety", fast: true, why: "no hold-off after etcd lost its data" },
+  { name: "fault-force-unlock", defines: ["N=3", "L=1", "FORCE"], expect: "fail", kind: "safety", fast: true, why: "`unlock --force` of a rebooting slot may exceed the budget (documented)" },
+];

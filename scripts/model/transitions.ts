@@ -1,0 +1,43 @@
+/**
+ * The slot-key changes the model (models/slots.pml) allows, in one table: the replay of a real
+ * etcd history (replay.ts) judges every observed change by it, and docs/SLOTS.md §The model
+ * prints it. `step` is the model's step name; `code` the function that performs it.
+ */
+export type SlotPhase = "preparing" | "rebooting" | "verifying";
+export type From = SlotPhase | "absent";
+export type LeaseRule = "session" | "changed" | "same" | "slot" | "any";
+
+export interface SlotTransition {
+  step: string;
+  from: From | "any";
+  to: SlotPhase | "absent";
+  /** What the key's lease must do: a (non-zero) session lease, a different one, the same, any. */
+  lease: LeaseRule;
+  code: string;
+}
+
+export const SLOT_TRANSITIONS: readonly SlotTransition[] = [
+  { step: "ACQUIRE", from: "absent", to: "preparing", lease: "session", code: "slots/acquire.ts tryAcquireSlot" },
+  { step: "FENCE", from: "preparing", to: "rebooting", lease: "changed", code: "slots/transitions.ts enterRebooting" },
+  { step: "VERIFY", from: "rebooting", to: "verifying", lease: "same", code: "slots/transitions.ts updateSlot, from orchestrate/_postboot.ts handleOwnSlot" },
+  { step: "RECREATE", from: "absent", to: "verifying", lease: "slot", code: "orchestrate/_postboot.ts (new: marker present, slot gone)" },
+  { step: "RELEASE, RECHECK_REFUSED, RECOVER_PREPARING, DEADLINE_CHECK, UNLOCK, LEASE_EXPIRY, SLOT_EXPIRY", from: "any", to: "absent", lease: "any", code: "slots/transitions.ts releaseSlot, deleteSlots; etcd lease expiry" },
+];
+
+/** The step that allows `from` → `to` with this lease change, or undefined. */
+export function allowedStep(from: From, to: SlotPhase | "absent", leaseBefore: string | undefined, leaseAfter: string | undefined): SlotTransition | undefined {
+  return SLOT_TRANSITIONS.find((t) => {
+    if (t.to !== to || (t.from !== "any" && t.from !== from)) return false;
+    switch (t.lease) {
+      case "any":
+        return true;
+      case "session":
+      case "slot":
+        return leaseAfter !== undefined && leaseAfter !== "0";
+      case "changed":
+        return leaseAfter !== undefined && leaseAfter !== "0" && leaseAfter !== leaseBefore;
+      case "same":
+        return leaseAfter === leaseBefore;
+    }
+  });
+}
