@@ -36,7 +36,7 @@ export async function serveFleetLock(
     settings: backendSettingsFromConfig(cfg, fl, { serverName, pid: process.pid }),
     ...(hooks ? { hooks } : {}),
   });
-  const handler = createFleetLockHandler({ backend, maxBodyBytes: fl.max_body_bytes, log: deps.log, serveMetrics: deps.serveMetrics });
+  const handler = createFleetLockHandler({ backend, maxBodyBytes: fl.max_body_bytes, log: deps.log, serveMetrics: deps.serveMetrics, urlSecret: fl.url_secret });
   try {
     const server = startFleetLockServer({ listen: deps.listen, handler, ...(tls ? { tls } : {}) });
     deps.log.event("info", "fleetlock_listening", { url: server.url, namespace: deps.keys.prefix, tls: Boolean(tls), pid: process.pid });

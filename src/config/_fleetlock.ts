@@ -68,6 +68,19 @@ export const FleetLockObject = v.strictObject({
   ),
   groups: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),
   allow_unknown_groups: bool(false),
+  /**
+   * A secret path prefix: clients use base_url = "http://host:port/<secret>/" and requests without
+   * it get 404 (FleetLock has no client authentication; Zincati can only send a URL). null = none.
+   */
+  url_secret: v.nullish(
+    v.pipe(
+      v.string(expected("a string of at least 16 characters of A-Z a-z 0-9 _ -")),
+      v.regex(/^[A-Za-z0-9_-]{16,128}$/, (i) => `must be 16-128 characters of A-Z a-z 0-9 _ - (it is a URL path segment), got ${String(i.input).length} characters`),
+    ),
+    null,
+  ),
+  /** A lock is bound to the client address that took it: a steady-state from elsewhere does not release it. */
+  bind_client_address: bool(true),
 });
 
 /** The block as it appears under `fleetlock:` (absent or null = all defaults). */

@@ -36,6 +36,8 @@ export interface BackendSettings {
   /** This server's name and pid, recorded in the slot so an operator can tell who granted it. */
   serverName: string;
   pid: number;
+  /** fleetlock.bind_client_address: only the address that took a lock may release it. */
+  bindClientAddress?: boolean;
 }
 
 export interface EtcdBackendDeps {
@@ -67,7 +69,7 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
       mode: "server",
       plan,
       ports,
-      client: { id: p.id },
+      client: { id: p.id, ...(s.bindClientAddress !== false && p.address ? { address: p.address } : {}) },
       etcd: { gw, keys },
       health: { run: async (phase) => ({ phase, seq: 0, durationMs: 0, stdout: "", stderr: "", truncated: false, kind: "pass", exitCode: 0 }) },
       checks: noChecks,
@@ -80,7 +82,7 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
         keys,
         clock,
         metrics: noopMetrics,
-        subject: { node: p.id, group: p.group, limit, globalCap: s.globalCap, holder: "fleetlock", pid: s.pid, bootId: "", reason: `FleetLock client, granted by ${s.serverName}` },
+        subject: { node: p.id, group: p.group, limit, globalCap: s.globalCap, holder: "fleetlock", pid: s.pid, bootId: "", reason: `FleetLock client, granted by ${s.serverName}`, ...(s.bindClientAddress !== false && p.address ? { clientAddress: p.address } : {}) },
         lease: { kind: "slot" },
         slotTimeoutSec: s.slotTimeoutSec,
         cooldownSec: s.cooldownSec,
@@ -109,6 +111,12 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
       // Spec: unlocking what this client does not hold is a successful no-op. Touch nothing.
       log.event("warn", "fleetlock_not_holder", { id: p.id, group: p.group, slot: slot.key, holder: slot.record?.holder ?? "unreadable" });
       return { kind: "unlocked", released: false };
+    }
+    const boundTo = slot?.record?.client_address;
+    if (s.bindClientAddress !== false && boundTo && p.address && boundTo !== p.address) {
+      // Another machine (or a hostile client) naming this id: the lock stays with its taker.
+      log.event("warn", "fleetlock_not_holder", { id: p.id, group: p.group, slot: slot!.key, holder: "another client address" });
+      return refused(p, fleetError("id_conflict", `the lock of ${p.id} was taken from another address; only that client can release it`));
     }
     let released = false;
     if (slot) {

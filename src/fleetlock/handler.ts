@@ -11,6 +11,7 @@ import { EtcdError } from "../etcd/index.ts";
 import { silentLogger, type Logger } from "../observe/index.ts";
 import { readBodyCapped } from "./_body.ts";
 import { createFleetLockMetrics, renderPrometheus, type FleetLockMetrics, type MetricEndpoint } from "./metrics.ts";
+import { timingSafeEqual } from "node:crypto";
 import {
   fleetError,
   parseClientParams,
@@ -34,23 +35,29 @@ export interface HandlerOptions {
   log?: Logger;
   /** Also answer `GET /metrics` (Prometheus text) on this listener; for `fleetlock serve`. */
   serveMetrics?: boolean;
+  /** fleetlock.url_secret: the lock endpoints live only under `/<secret>/`. */
+  urlSecret?: string | null;
 }
 
-export type FleetLockHandler = ((req: Request) => Promise<Response>) & { metrics: FleetLockMetrics };
+/** `address` is the client's source address (the listener passes it; a lock is bound to it). */
+export type FleetLockHandler = ((req: Request, address?: string) => Promise<Response>) & { metrics: FleetLockMetrics };
 
 export function createFleetLockHandler(o: HandlerOptions): FleetLockHandler {
   const metrics = o.metrics ?? createFleetLockMetrics();
   const log = o.log ?? silentLogger;
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  const handle = async (req: Request): Promise<Response> => {
+  const secret = o.urlSecret ? `/${o.urlSecret}/` : undefined;
+  const handle = async (req: Request, address?: string): Promise<Response> => {
     let endpoint: MetricEndpoint = "other";
     const fail = (e: FleetLockError, headers?: Record<string, string>) => {
       metrics.inc(endpoint, e.kind);
       return errorResponse(e, headers);
     };
     try {
-      const path = pathOf(req.url);
+      const full = pathOf(req.url);
+      // Without the secret prefix a lock endpoint does not exist (404, like any unknown path).
+      const path = secret && routeOf(full) && !hasSecret(full, secret) ? "/" : full;
       const ep = routeOf(path);
       if (ep === undefined) {
         if (req.method === "GET" && path === "/-/healthy") return text(200, "ok\n");
@@ -67,7 +74,8 @@ export function createFleetLockHandler(o: HandlerOptions): FleetLockHandler {
       if (body.kind === "invalid") return fail(fleetError("invalid_body", body.message));
       const parsed = parseClientParams(body.text);
       if (parsed.kind === "error") return fail(parsed.error);
-      const res = ep === "pre_reboot" ? await o.backend.preReboot(parsed.params) : await o.backend.steadyState(parsed.params);
+      const params = address ? { ...parsed.params, address } : parsed.params;
+      const res = ep === "pre_reboot" ? await o.backend.preReboot(params) : await o.backend.steadyState(params);
       if (res.kind === "refused") return fail(res.error);
       metrics.inc(endpoint, "ok");
       return text(200, successText(res, parsed.params.id));
@@ -82,6 +90,13 @@ export function createFleetLockHandler(o: HandlerOptions): FleetLockHandler {
 }
 
 // --- internal ---
+
+/** The path starts with the secret segment (compared in constant time). */
+function hasSecret(path: string, secret: string): boolean {
+  const head = Buffer.from(path.slice(0, secret.length));
+  const want = Buffer.from(secret);
+  return head.length === want.length && timingSafeEqual(head, want);
+}
 
 function routeOf(path: string): Endpoint | undefined {
   // A suffix match, so a reverse proxy that keeps its path prefix (base_url

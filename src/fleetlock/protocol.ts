@@ -80,6 +80,8 @@ export const fleetError = (kind: ErrorKind, value: string): FleetLockError => ({
 export interface ClientParams {
   id: string;
   group: string;
+  /** The source address of the request (set by the handler; a lock is bound to it). */
+  address?: string;
 }
 
 /** Names used verbatim in slot keys `P/slots/<group>/<id>` (same rule as node and group names). */

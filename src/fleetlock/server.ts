@@ -44,7 +44,7 @@ export function startFleetLockServer(o: ServeOptions): RunningServer {
     idleTimeout: IDLE_TIMEOUT_SEC,
     development: false,
     ...(o.tls ? { tls: { cert: o.tls.cert, key: o.tls.key } } : {}),
-    fetch: (req) => o.handler(req),
+    fetch: (req, srv) => o.handler(req, srv.requestIP(req)?.address),
     // The handler never throws; this is for Bun-level failures before or around it.
     error: () => Response.json(fleetError("internal_error", "internal error"), { status: STATUS.internal_error }),
   });

@@ -27,6 +27,7 @@ export function backendSettingsFromConfig(cfg: Config, fl: FleetLockGroupsConfig
     healthTimeoutMs: cfg.health_timeout_sec * 1000,
     serverName: who.serverName,
     pid: who.pid,
+    bindClientAddress: (fl as { bind_client_address?: boolean }).bind_client_address !== false,
   };
 }
 

@@ -18,6 +18,8 @@ export async function serverOwnSlot(co: ServerCoordinator, slot: SlotEntry): Pro
   if (!rec) return conflict(`${slot.key} holds an unreadable record; an operator can free it with 'clusterrebootd unlock ${id}'`);
   if (rec.holder !== "fleetlock") return conflict(`${id} holds a slot as a ${rec.holder}, not as a FleetLock client`);
   if (slot.group !== co.plan.group) return conflict(`${id} already holds a slot in group ${slot.group}; release it with steady-state in that group first`);
+  const bound = rec.client_address;
+  if (bound && co.client.address && bound !== co.client.address) return conflict(`the lock of ${id} was taken from another address; only that client can use it`);
   if (rec.phase === "preparing") return { kind: "resume" };
   const ref = await refreshSlotLease(co.etcd.gw, slot, rec, { slotTimeoutSec: co.plan.slotTimeoutSec, nowMs: co.ports.clock.now() });
   if (ref.kind === "slot-lost") return { kind: "done", outcome: outcome("lock_unavailable", "the slot was freed while refreshing it; retry", { retry: true }) };

@@ -130,7 +130,7 @@ export interface ServerCoordinator extends Common {
   mode: "server";
   etcd: { gw: EtcdGateway; keys: Keys };
   /** The client's id; plan.node is the id too (slots are keyed by it). */
-  client: { id: string };
+  client: { id: string; address?: string };
 }
 
 export type Coordinator = EtcdCoordinator | RemoteCoordinator | LocalCoordinator | ServerCoordinator;

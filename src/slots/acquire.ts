@@ -28,6 +28,8 @@ export interface SlotRequest {
   reason?: string;
   /** The holder's machine (daemons): another machine with the same node name never takes it for its own. */
   machineId?: string;
+  /** FleetLock: the client's source address, recorded so only it can release the lock. */
+  clientAddress?: string;
 }
 
 export type AcquireResult =
@@ -94,6 +96,7 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
       global_cap: lim.global,
       ...(req.reason ? { reason: req.reason } : {}),
       ...(req.machineId ? { machine_id: req.machineId } : {}),
+      ...(req.clientAddress ? { client_address: req.clientAddress } : {}),
     };
     const slotKey = keys.slot(req.group, req.node);
     const compares: Compare[] = [

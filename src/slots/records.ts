@@ -31,6 +31,8 @@ export const SlotRecordSchema = v.object({
   reason: v.optional(v.string()),
   /** The machine (machine-id) of the daemon holding it: a cloned SD card has the same node name. */
   machine_id: v.optional(v.string()),
+  /** FleetLock: the client address that took the lock (fleetlock.bind_client_address). */
+  client_address: v.optional(v.string()),
 });
 export type SlotRecord = v.InferOutput<typeof SlotRecordSchema>;
 

@@ -4,14 +4,15 @@
  * configured above the daemons' limit, a daemon frozen between fence and command, and a node that
  * boots with its kill switch present.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { memoryLogger, type Notifier } from "../../src/observe/index.ts";
 import { runPass, type Plan } from "../../src/orchestrate/index.ts";
-import { createFs } from "../../src/platform/index.ts";
+import { createFs, systemClock } from "../../src/platform/index.ts";
+import { createEtcdBackend, createFleetLockHandler } from "../../src/fleetlock/index.ts";
 import { IdentityConflictError, makeKeys, openSession, readClusterState, type Keys } from "../../src/slots/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
 import { FakeHost } from "../fakes/host.ts";
@@ -179,4 +180,33 @@ test("etcd recreated while a node is down: peers hold back, the returning node t
     await gw2.close();
     await other.stop();
   }
+});
+
+describe("FleetLock clients cannot free each other's slots", () => {
+  const post = (path: string, id: string) =>
+    new Request(`http://127.0.0.1${path}`, { method: "POST", headers: { "fleet-lock-protocol": "true" }, body: JSON.stringify({ client_params: { id, group: "g" } }) });
+
+  test("a lock is bound to the address that took it; a steady-state from another address does not release it", async () => {
+    const keys = fresh();
+    const handler = createFleetLockHandler({ backend: createEtcdBackend({ gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
+    expect((await handler(post("/v1/pre-reboot", hexId(1)), "127.0.0.1")).status).toBe(200);
+    const foreign = await handler(post("/v1/steady-state", hexId(1)), "127.0.0.2");
+    expect(foreign.status).toBe(409);
+    expect((await readClusterState(gw, keys)).slots.map((s) => s.node)).toEqual([hexId(1)]);
+    // Nor can it ride on the lock with a pre-reboot.
+    expect((await handler(post("/v1/pre-reboot", hexId(1)), "127.0.0.2")).status).toBe(409);
+    expect((await handler(post("/v1/steady-state", hexId(1)), "127.0.0.1")).status).toBe(200);
+    expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+  });
+
+  test("with url_secret, requests without the secret prefix get 404; with it they work", async () => {
+    const keys = fresh();
+    const secret = "s3cret-path-0123456789";
+    const handler = createFleetLockHandler({ urlSecret: secret, backend: createEtcdBackend({ gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
+    expect((await handler(post("/v1/pre-reboot", hexId(2)), "127.0.0.1")).status).toBe(404);
+    expect((await handler(post("/wrong-secret-0000000000/v1/pre-reboot", hexId(2)), "127.0.0.1")).status).toBe(404);
+    expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+    expect((await handler(post(`/${secret}/v1/pre-reboot`, hexId(2)), "127.0.0.1")).status).toBe(200);
+    expect((await handler(post(`/${secret}/v1/steady-state`, hexId(2)), "127.0.0.1")).status).toBe(200);
+  });
 });
