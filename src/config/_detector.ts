@@ -1,6 +1,7 @@
 /**
- * Detector entries (`reboot_required_detectors[i]`, reference §2.2): Go's keys and default
- * names, with W8's default timeout, and names checked for uniqueness at load time.
+ * Detector entries (`reboot_required_detectors[i]`): Go's keys and default names
+ * (docs/WEAKNESSES.md §Compatibility: config keys), with W8's default timeout, and names checked
+ * for uniqueness at load time.
  */
 import * as v from "valibot";
 import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";

@@ -1,8 +1,8 @@
 /**
- * The RC_* environment handed to the health script and the reboot command (reference §5.2,
- * names and value formats kept), with our additions: the effective namespaced lock key (W15),
- * windows as JSON arrays (W21: a comma-joined list is ambiguous, expressions contain commas),
- * the time zone, group, namespace and slot limit.
+ * The RC_* environment handed to the health script and the reboot command (names and value formats
+ * kept, see docs/WEAKNESSES.md §Compatibility: RC_* environment), with our additions: the
+ * effective namespaced lock key (W15), windows as JSON arrays (W21: a comma-joined list is
+ * ambiguous, expressions contain commas), the time zone, group, namespace and slot limit.
  */
 import { effectiveLockKey, groupLimit, keyPrefix } from "./derived.ts";
 import type { Config } from "./schema.ts";

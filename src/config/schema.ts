@@ -1,7 +1,7 @@
 /**
- * The config schema: every key of the Go clusterrebootd config (reference §2.2, same meaning and
- * defaults) plus our own keys. The output is the YAML's snake_case shape, fully defaulted, with
- * the etcd namespace, lock key and endpoints normalized.
+ * The config schema: every key of the Go clusterrebootd config, same meaning and defaults
+ * (docs/WEAKNESSES.md §Compatibility: config keys), plus our own keys. The output is the YAML's
+ * snake_case shape, fully defaulted, with the etcd namespace, lock key and endpoints normalized.
  *
  * Unknown keys are errors at every level (`strictObject`; the loader lists *all* of them, see
  * `_issues.ts`). Cross-field rules live in `_rules.ts`; checks that need the file system or the

@@ -35,7 +35,7 @@ export async function runCommandDetector(
   return { ...base, kind: "error", error: describeFailure(r) };
 }
 
-/** Reference semantics (§3): the listed codes are the "reboot needed" signal. */
+/** The listed codes are the "reboot needed" signal (docs/WEAKNESSES.md §Compatibility: detectors). */
 export function decide(exitCode: number, successExitCodes: readonly number[]): boolean {
   return successExitCodes.length === 0 ? exitCode !== 0 : successExitCodes.includes(exitCode);
 }

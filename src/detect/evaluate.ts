@@ -31,7 +31,7 @@ export async function evaluateDetectors(
   };
 }
 
-/** "name: error; name: error" for the errored detectors, like the reference's aggregate error. */
+/** "name: error; name: error" for the errored detectors, like the Go daemon's aggregate error. */
 export function summarizeErrors(evaluation: Evaluation): string {
   return evaluation.results
     .flatMap((r) => (r.kind === "error" ? [`${r.name}: ${r.error}`] : []))

@@ -1,9 +1,10 @@
 import type { HealthPhase, HealthRunVars } from "./types.ts";
 
 /**
- * The script's environment, later layers overriding earlier ones (reference §5.2): the daemon's own
- * environment, the static base (RC_NODE_NAME, RC_DRY_RUN, …), the per-invocation variables, then
- * the caller's extras. Booleans are `true`/`false`, counts plain integers, as the Go daemon wrote them.
+ * The script's environment (docs/WEAKNESSES.md §Compatibility: RC_* environment), later layers
+ * overriding earlier ones: the daemon's own environment, the static base (RC_NODE_NAME,
+ * RC_DRY_RUN, …), the per-invocation variables, then the caller's extras. Booleans are
+ * `true`/`false`, counts plain integers, as the Go daemon wrote them.
  */
 export function buildHealthEnv(
   processEnv: Record<string, string | undefined>,

@@ -1,6 +1,6 @@
 import type { Clock, Fs, Host, ProcessRunner } from "../platform/index.ts";
 
-/** When the script runs; exported to it as RC_PHASE. `post-boot` is ours (W1/W28), not the reference's. */
+/** When the script runs; exported to it as RC_PHASE. `post-boot` is ours (W1/W28), not the Go daemon's. */
 export type HealthPhase = "monitor" | "pre-lock" | "post-lock" | "heartbeat" | "post-boot";
 
 /**
@@ -26,7 +26,7 @@ export interface HealthRunnerOptions {
   /** Absolute path, validated by the config loader; executed with no arguments and no shell. */
   scriptPath: string;
   timeoutMs: number;
-  /** Static RC_* variables from the config (RC_NODE_NAME, RC_DRY_RUN, …), see reference §5.2. */
+  /** Static RC_* variables (RC_NODE_NAME, …): docs/WEAKNESSES.md §Compatibility: RC_* environment. */
   baseEnv: Record<string, string>;
   /** `--skip-health`: report pass without executing anything. */
   skip?: boolean;

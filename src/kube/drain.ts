@@ -1,10 +1,10 @@
 /**
  * Drain this node while holding its reboot slot: cordon, then evict pods through the Eviction API
  * (policy/v1) so PodDisruptionBudgets decide, round after round, until nothing evictable is left
- * or the drain timeout passes. Lessons from kured and friends (anchors §3 item 8): a drain has a
- * deadline; a PDB that says no (429) is retried with backoff, not treated as an error; waiting
- * for evicted pods to actually terminate is part of the drain; and on giving up the node is
- * uncordoned so the slot can go to someone else.
+ * or the drain timeout passes. Lessons from kured and friends: a drain has a deadline; a PDB
+ * that says no (429) is retried with backoff, not treated as an error; waiting for evicted pods
+ * to actually terminate is part of the drain; and on giving up the node is uncordoned so the slot
+ * can go to someone else.
  *
  * Everything a restart needs is on the Node (see _node.ts): calling drain again after a crash
  * continues where it left off, restore() undoes it.

@@ -1,6 +1,7 @@
 /**
- * Human output of a pass and of `simulate`, in the Go daemon's layout (reference §1.5, §1.8) where
- * it has one, extended with what we know more (slot holders, peers, post-boot).
+ * Human output of a pass and of `simulate`, in the Go daemon's layout where it has one
+ * (docs/WEAKNESSES.md §Compatibility: human report), extended with what we know more (slot
+ * holders, peers, post-boot).
  */
 import type { Evaluation, DetectorResult } from "../detect/index.ts";
 import type { HealthResult } from "../health/index.ts";

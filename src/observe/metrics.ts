@@ -1,7 +1,8 @@
 /**
- * The metrics the daemon exports. Names and labels of the Go daemon are kept (reference §13.3),
- * each declared once with a fixed label set (W25); ours are added beside them. `Metrics` is a small
- * interface so the orchestrator does not depend on prom-client; `noopMetrics` is the default.
+ * The metrics the daemon exports. Names and labels of the Go daemon are kept
+ * (docs/WEAKNESSES.md §Compatibility: metrics), each declared once with a fixed label set (W25);
+ * ours are added beside them. `Metrics` is a small interface so the orchestrator does not depend
+ * on prom-client; `noopMetrics` is the default.
  */
 export interface Metrics {
   inc(name: CounterName, labels?: Record<string, string>, by?: number): void;

@@ -1,5 +1,6 @@
 /**
- * Parser for one maintenance-window expression (reference §10.1, plus W21's `24:00` end time).
+ * Parser for one maintenance-window expression, plus W21's `24:00` end time
+ * (docs/WEAKNESSES.md §Compatibility: maintenance windows).
  *
  *   expr    := start "-" end             whitespace around "-" allowed
  *   start   := [dayspec WS] time         dayspec omitted = "*" (every day)
@@ -151,7 +152,10 @@ function parseDay(name: string, context: string): number {
   return fail(`unknown day "${name}" (expected Sun..Sat or a full name like Monday${hint})`);
 }
 
-/** Turn the split form into non-wrapping week intervals (reference §10.2 semantics). */
+/**
+ * The split form as non-wrapping week intervals
+ * (docs/WEAKNESSES.md §Compatibility: maintenance windows).
+ */
 function toIntervals(s: Split): WeekInterval[] {
   if (s.endDay !== null) {
     const startDay = s.startDays[0] ?? 0;

@@ -1,7 +1,7 @@
 /**
  * Maintenance windows: when may this node reboot? Pure functions over a parsed `WindowSet`.
  *
- * Semantics (reference §10, with W21's `timezone` and `24:00`):
+ * Semantics (docs/WEAKNESSES.md §Compatibility: maintenance windows; W21 adds `timezone` and `24:00`):
  *
  * - A window expression denotes a set of **wall-clock intervals** in a week, half-open
  *   `[start, end)` at minute resolution (grammar: `_parse.ts`).
