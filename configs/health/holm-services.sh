@@ -3,7 +3,7 @@
 #
 # The per-service /health endpoints are built-in `http` checks in the config; this script adds
 # the node-local view: k3s agent running, this node Ready, the local Longhorn instance manager
-# running (replicas on this node), and no pod of ours crash-looping here (runbook §3.3: repeated
+# running (replicas on this node), and no pod of ours crash-looping here (the HolmOS runbook, "rollback triggers": repeated
 # restarts are a rollback trigger — do not reboot into the middle of a rollback).
 set -u
 

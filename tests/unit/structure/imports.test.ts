@@ -1,5 +1,5 @@
 /**
- * House rule 1 (style-anchors §10): one folder per domain, other folders import only its
+ * House rule 1 (docs/ARCHITECTURE.md): one folder per domain, other folders import only its
  * index.ts front door, and no runtime import cycles between files. Type-only imports are allowed
  * across the front door (they vanish at run time).
  */
