@@ -36,18 +36,21 @@ export async function runDaemon(cfg: Config, live: Coordinator, o: DaemonOptions
   // the running config stays.
   let current = cfg;
   let pending: Coordinator | undefined;
+  // A reload in flight when a pass is due finishes first: the pass then runs the new config.
+  let reloading: Promise<void> | undefined;
   o.onHup(() => {
-    void reloadConfig(o.configPath, current).then(async (r) => {
+    reloading = reloadConfig(o.configPath, current).then(async (r) => {
       logReload(log, r);
       o.obs.metrics.inc("config_reloads_total", { result: r.kind === "invalid" ? "error" : "success" });
       if (r.kind !== "reloaded") return;
       current = r.config;
       pending = await buildRuntime(r.config, o.resources, { dryRun: r.config.dry_run || o.forceDryRun });
-    });
+    }).catch((err: unknown) => log.event("error", "config_reload_failed", { problems: [err instanceof Error ? err.message : String(err)], kept: "previous configuration" }));
   });
   try {
     await runLoop(live, o.signal, {
-      refresh: (c) => {
+      refresh: async (c) => {
+        await reloading;
         if (!pending) return c;
         const next = pending;
         pending = undefined;

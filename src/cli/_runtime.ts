@@ -76,6 +76,7 @@ export async function buildRuntime(cfg: Config, res: Resources, o: RuntimeOption
         slotTimeoutSec: plan.slotTimeoutSec,
         cooldownSec: plan.cooldownSec,
         nameHolders: true,
+        queue: true,
       });
       return { ...common, mode: "etcd", etcd: l.etcd, session, lock };
     }

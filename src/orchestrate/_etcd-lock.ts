@@ -10,6 +10,11 @@ import type { Metrics } from "../observe/index.ts";
 import {
   acquireOnNewLease,
   admission,
+  effectiveLimits,
+  joinQueue,
+  leaveQueue,
+  ordinal,
+  ownSlot,
   enterRebooting,
   readClusterState,
   releaseSlot,
@@ -36,10 +41,13 @@ export interface EtcdLockOptions {
   cooldownSec: number;
   /** Refusals name the holders (daemons, operators) or not (FleetLock clients see only counts). */
   nameHolders: boolean;
+  /** Wait in the group's FIFO queue (daemons; a FleetLock client polls and has no lease to queue on). */
+  queue?: boolean;
 }
 
 export function etcdLock(o: EtcdLockOptions): LockBackend {
   const { gw, keys, clock, metrics, subject } = o;
+  let inQueue = false;
   const request = (): SlotRequest => ({ ...subject, leaseId: o.lease.kind === "session" ? o.lease.id() : "0", nowIso: new Date(clock.now()).toISOString() });
   const timed = async <T>(name: "lock_acquire_seconds" | "lock_release_seconds", fn: () => Promise<T>, result: (t: T) => string): Promise<T> => {
     const t0 = performance.now();
@@ -62,13 +70,37 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       return refusal(a, subject.group, o.nameHolders);
     },
     async acquire(): Promise<AcquireResult> {
+      if (o.queue && o.lease.kind === "session") {
+        // Only the first `free slots` tickets try: the rest wait for the ticket ahead (O(1) wake-ups).
+        const req = request();
+        inQueue = true;
+        const q = await joinQueue(gw, keys, subject.group, subject.node, req.leaseId, req.nowIso);
+        const state = await readClusterState(gw, keys);
+        const lim = effectiveLimits(state, req);
+        const held = state.slots.filter((s) => s.group === subject.group).length;
+        const free = Math.min(lim.group - held, lim.global === null ? Infinity : lim.global - state.slots.length);
+        if (q.position >= Math.max(0, free) && !ownSlot(state, subject.node)) {
+          const queue = { position: q.position, length: q.length, ...(q.ahead ? { ahead: q.ahead } : {}) };
+          const holders = o.nameHolders ? `: ${state.slots.filter((s) => s.group === subject.group).map((s) => s.node).join(", ")}` : "";
+          return {
+            kind: "refused",
+            queue,
+            outcome: outcome("lock_unavailable", `${ordinal(q.position + 1)} in line for group ${subject.group} (${held} of ${lim.group} slot(s) held${holders})`, {
+              holders: state.slots.filter((s) => s.group === subject.group).map((s) => s.node),
+            }),
+          };
+        }
+      }
       const res = await timed(
         "lock_acquire_seconds",
         () => (o.lease.kind === "slot" ? acquireOnNewLease(gw, keys, request(), o.slotTimeoutSec) : tryAcquireSlot(gw, keys, request())),
         (r) => (r.kind === "acquired" ? "success" : r.kind),
       );
       metrics.inc("lock_attempts_total", { result: res.kind === "acquired" ? "success" : res.kind === "full" || res.kind === "conflict" ? "contended" : res.kind });
-      if (res.kind === "acquired") return { kind: "acquired", slot: held(res.slot), attempts: res.attempts };
+      if (res.kind === "acquired") {
+        inQueue = false; // the acquisition deleted our ticket
+        return { kind: "acquired", slot: held(res.slot), attempts: res.attempts };
+      }
       if (res.kind === "already-held") return { kind: "own", slot: held(res.slot) };
       return { kind: "refused", outcome: refusal(res, subject.group, o.nameHolders) };
     },
@@ -105,6 +137,11 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       return rel.kind === "released" ? rel : { kind: "not_held" };
     },
     idle: async () => undefined,
+    async leave() {
+      if (!inQueue) return;
+      inQueue = false;
+      await leaveQueue(gw, keys, subject.group, subject.node);
+    },
   };
 }
 

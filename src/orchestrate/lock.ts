@@ -4,7 +4,7 @@
  * FleetLock server (client mode: _remote-lock.ts) and none (status --skip-lock). The lifecycle in
  * pass.ts only speaks these tagged results; every etcd transaction stays in src/slots/.
  */
-import type { ClusterState, RebootsRecord, SlotEntry } from "../slots/index.ts";
+import type { ClusterState, QueueView, RebootsRecord, SlotEntry } from "../slots/index.ts";
 import type { Outcome } from "./outcome.ts";
 
 /** A slot this coordinator holds (or found it holds). `entry` is the etcd view; absent for FleetLock. */
@@ -19,7 +19,7 @@ export interface HeldSlot {
 export type AcquireResult =
   | { kind: "acquired"; slot: HeldSlot; attempts: number } // the slot is ours, phase preparing
   | { kind: "own"; slot: HeldSlot } // this subject already holds one (after a reboot, or a resumed grant)
-  | { kind: "refused"; outcome: Outcome }; // budget full, paused, cooldown, server refused, lost races
+  | { kind: "refused"; outcome: Outcome; queue?: QueueView }; // budget full (our place in line), paused, cooldown, server refused, lost races
 
 export type FenceResult =
   | { kind: "fenced"; slot: HeldSlot } // on its long lease, phase rebooting: the command may run
@@ -56,4 +56,6 @@ export interface LockBackend {
   release(slot: HeldSlot, info: ReleaseInfo): Promise<ReleaseResult>;
   /** Healthy and nothing to do: give back what may still be held (FleetLock steady-state). */
   idle(): Promise<Outcome | undefined>;
+  /** Stopped waiting for a slot (a gate refused before the budget): leave the queue, if in it. */
+  leave?(): Promise<void>;
 }

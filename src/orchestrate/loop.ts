@@ -24,14 +24,17 @@ const EXPIRY_SLACK_MS = 5_000;
 export interface LoopHooks {
   onReport?(r: PassReport): void;
   /** Called before every pass; returns the coordinator to use (a SIGHUP reload builds a new one). */
-  refresh?(co: Coordinator): Coordinator;
+  refresh?(co: Coordinator): Coordinator | Promise<Coordinator>;
 }
 
 export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopHooks = {}): Promise<PassReport | undefined> {
   const { ports } = co;
   const waker = new Waker();
   const ref = { co: { ...co, health: trackHealth(co.health) } };
-  const watches = co.mode === "etcd" ? await watchCoordinationKeys(() => ref.co, co, () => waker.kick()) : [];
+  // Who we wait for: nothing in particular (any slot freed), or — in the FIFO queue — the
+  // ticket just ahead of ours, so a release wakes the next in line, not every waiter.
+  const wake: WakeOn = { ahead: undefined };
+  const watches = co.mode === "etcd" ? await watchCoordinationKeys(() => ref.co, co, wake, () => waker.kick()) : [];
   const killSwitchWatch = watchKillSwitch(co.plan.killSwitchFile, () => waker.kick());
   const heartbeat = startHeartbeat(ref, signal);
   let last: PassReport | undefined;
@@ -41,7 +44,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   const blocked: BlockTracker = {};
   try {
     while (!signal.aborted) {
-      const next = hooks.refresh?.(ref.co);
+      const next = await hooks.refresh?.(ref.co);
       if (next && next !== ref.co) ref.co = { ...next, health: next.health === ref.co.health ? ref.co.health : trackHealth(next.health) };
       co = ref.co;
       const plan = co.plan;
@@ -75,6 +78,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
         lastKey = key;
       }
       afterPass(co, report, blocked);
+      wake.ahead = report.outcome.kind === "lock_unavailable" ? report.queue?.ahead : undefined;
       hooks.onReport?.(report);
       const kind = report.outcome.kind;
       if (kind === "runtime_error") errors++;
@@ -165,7 +169,12 @@ class Waker {
  * dry run would loop take → release → take; a node whose reboot did not happen would re-take the
  * slot ahead of peers that waited minutes).
  */
-async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordinator, kick: () => void): Promise<WatchHandle[]> {
+interface WakeOn {
+  /** The ticket ahead of ours: only its delete wakes us (slot releases do not). */
+  ahead: string | undefined;
+}
+
+async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordinator, wake: WakeOn, kick: () => void): Promise<WatchHandle[]> {
   const { gw, keys } = co.etcd;
   const seen = new Map<string, SlotRecord | undefined>();
   // Only deletes can let a waiter in (a slot freed, a cooldown expired, a pause lifted): puts
@@ -184,11 +193,15 @@ async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordin
         now.ports.metrics.inc("stale_slots_freed_total");
         now.notifier.notify("stale_slot_freed", { slot: e.key, holder: rec.node, phase: rec.phase, deadline: rec.deadline });
       }
-      if (lastSegment(e.key) !== now.plan.node) kick();
+      if (lastSegment(e.key) !== now.plan.node && wake.ahead === undefined) kick();
     }
+  };
+  const onTicket = (e: { kind: "put" | "delete"; key: string }) => {
+    if (e.kind === "delete" && e.key === wake.ahead) kick();
   };
   return Promise.all([
     gw.watchPrefix(keys.slotsPrefix, onSlot),
+    gw.watchPrefix(keys.queuePrefix, onTicket),
     gw.watchPrefix(keys.cooldownPrefix, onDelete),
     gw.watchPrefix(keys.pause, onDelete),
   ]);

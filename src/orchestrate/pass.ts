@@ -51,17 +51,26 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   // The kill switch comes after our own slot: a node that booted with it present still finishes
   // its post-boot release (that only gives budget back); it stops everything disruptive.
   const local = await runGates(BEFORE_SLOT.local, g, r);
-  if (local) return done(local.outcome);
+  if (local) {
+    await leaveQueue(co, mode);
+    return done(local.outcome);
+  }
   if (mode !== "status" && mode !== "grant") await co.kube.restoreLeftovers();
 
   const cluster = await runGates(BEFORE_SLOT.cluster, g, r);
-  if (cluster) return done(cluster.outcome);
+  if (cluster) {
+    await leaveQueue(co, mode);
+    return done(cluster.outcome);
+  }
 
   // Everything else (members, health, cooldowns, reboot history) only when a reboot is wanted.
   if (g.state) g.state = await co.lock.view("all");
   await observeEtcd(co, g.state);
   const full = await runGates(BEFORE_SLOT.full, g, r);
-  if (full) return done(full.outcome);
+  if (full) {
+    await leaveQueue(co, mode);
+    return done(full.outcome);
+  }
 
   // status (read-only, W17) and --skip-lock stop here.
   if (mode === "status" || co.lock.kind === "none") {
@@ -75,6 +84,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     case "acquired":
       break;
     case "refused":
+      if (acq.queue) r.queue = acq.queue;
       if (acq.outcome.holders && g.state) r.holders = g.state.slots.filter((s) => acq.outcome.holders!.includes(s.node));
       return done(acq.outcome);
     case "own":
@@ -88,6 +98,11 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
 }
 
 // --- internal ---
+
+/** A gate refused before the budget: we are not waiting for a slot now, so do not hold a place. */
+async function leaveQueue(co: Coordinator, mode: string): Promise<void> {
+  if (mode !== "status") await co.lock.leave?.();
+}
 
 /** A slot of ours exists: the daemon's post-boot path, or the server's recursive / resumed grant. */
 async function onOwnSlot(g: GateCtx, r: PassReport, own: SlotEntry): Promise<PassReport> {

@@ -36,6 +36,8 @@ export interface PassReport {
   /** Slots per group at the start of the pass (for the slots_in_use gauge). */
   slotsInUse?: Record<string, number>;
   cooldown?: { node?: string; releasedAt?: string; durationSec?: number; remainingSec?: number };
+  /** Waiting for a slot: our place in the group's FIFO queue (slots/queue.ts). */
+  queue?: { position: number; length: number; ahead?: string };
 }
 
 export function newReport(node: string, group: string, dryRun: boolean): PassReport {

@@ -109,6 +109,8 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
     const stamp = JSON.stringify({ node: req.node, at: req.nowIso });
     const writes: WriteOp[] = [
       { kind: "put", key: slotKey, value: JSON.stringify(record), lease: req.leaseId },
+      // The waiter's queue ticket goes with the acquisition (the next in line is woken by it).
+      { kind: "delete", key: keys.ticket(req.group, req.node) },
       { kind: "put", key: keys.guardGroup(req.group), value: stamp },
       { kind: "put", key: keys.guardGlobal, value: stamp },
     ];

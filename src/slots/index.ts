@@ -10,3 +10,4 @@ export { tryAcquireSlot, acquireOnNewLease, admission, effectiveLimits, type Acq
 export { enterRebooting, refreshSlotLease, updateSlot, releaseSlot, deleteSlots, type FenceResult, type ReleaseResult } from "./transitions.ts";
 export { checkIdentity, IdentityConflictError, openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
 export { acknowledgeReset, clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";
+export { joinQueue, leaveQueue, ordinal, queuePlace, type QueueView } from "./queue.ts";

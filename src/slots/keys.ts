@@ -20,6 +20,10 @@ export interface Keys {
   resetAck: string;
   reboots(node: string): string;
   rebootsPrefix: string;
+  /** FIFO tickets of waiters (slots/queue.ts), on the waiter's session lease. */
+  queuePrefix: string;
+  groupQueuePrefix(group: string): string;
+  ticket(group: string, node: string): string;
 }
 
 /** `prefix` is already normalized by the config loader ("/a/b", no trailing slash). */
@@ -44,6 +48,9 @@ export function makeKeys(prefix: string): Keys {
     resetAck: `${p}/etcd-reset-ack`,
     reboots: (n) => `${p}/reboots/${n}`,
     rebootsPrefix: `${p}/reboots/`,
+    queuePrefix: `${p}/queue/`,
+    groupQueuePrefix: (g) => `${p}/queue/${g}/`,
+    ticket: (g, n) => `${p}/queue/${g}/${n}`,
   };
 }
 

@@ -44,7 +44,7 @@ type Input = typeof inputArb extends fc.Arbitrary<infer T> ? T : never;
 
 async function check(input: Input): Promise<void> {
   const runner: ProcessRunner = { run: async (): Promise<RunResult> => ({ ...input.exit, durationMs: 3, stdout: input.stdout, stderr: input.stderr, truncated: input.truncated }) };
-  const health = createHealthRunner({ scriptPath: SCRIPT, timeoutMs: 1000, baseEnv: {} }, { runner, fs, host: new FakeHost(), clock: new FakeClock() });
+  const health = createHealthRunner({ scriptPath: SCRIPT, timeoutMs: 1000, baseEnv: {} }, { runner, fs, host: new FakeHost({ uid: 1000 }), clock: new FakeClock() });
   const r: HealthResult = await health.run("pre-lock", { lockHeld: false, lockAttempts: 0, lockEnabled: true });
   for (const [stream, raw] of [[r.stdout, input.stdout], [r.stderr, input.stderr]] as const) {
     expect(Buffer.byteLength(stream, "utf8")).toBeLessThanOrEqual(MAX_HEALTH_OUTPUT_BYTES + MARKER_SLACK);
@@ -54,7 +54,9 @@ async function check(input: Input): Promise<void> {
   const report = { ...newReport("node-a", "default", true), health: [r] };
   const text = formatReport(report);
   const json = JSON.stringify(reportJson(report));
-  const bound = 4 * (MAX_HEALTH_OUTPUT_BYTES + MARKER_SLACK) + 4096; // two streams, at most ×2 for escaping
+  // Two streams; the human report escapes control characters (a NUL byte becomes the 4 characters
+  // \x00) and indents continuation lines (a newline becomes a line break plus the indent): linear.
+  const bound = 2 * 8 * (MAX_HEALTH_OUTPUT_BYTES + MARKER_SLACK) + 4096;
   expect(Buffer.byteLength(text, "utf8")).toBeLessThanOrEqual(bound);
   expect(json.length).toBeLessThanOrEqual(bound * 3); // \\uXXXX escapes of control characters
 }

@@ -53,7 +53,7 @@ function common(o: CommonOpts) {
 }
 
 /** A daemon on etcd slots; without a session it is read-only (status). */
-export function etcdCoordinator(o: CommonOpts & { etcd: { gw: EtcdGateway; keys: Keys }; session?: Session }): EtcdCoordinator {
+export function etcdCoordinator(o: CommonOpts & { etcd: { gw: EtcdGateway; keys: Keys }; session?: Session; queue?: boolean }): EtcdCoordinator {
   const c = common(o);
   const session = o.session ?? passiveSession;
   const lock = etcdLock({
@@ -65,6 +65,7 @@ export function etcdCoordinator(o: CommonOpts & { etcd: { gw: EtcdGateway; keys:
     slotTimeoutSec: o.plan.slotTimeoutSec,
     cooldownSec: o.plan.cooldownSec,
     nameHolders: true,
+    queue: o.queue ?? true,
   });
   return { ...c, mode: "etcd", etcd: o.etcd, session, lock };
 }
