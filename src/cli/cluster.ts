@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { classifyPeers } from "../cluster/index.ts";
 import { escapeControl } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
-import { readClusterState } from "../slots/index.ts";
+import { lastSegment, ordinal, readClusterState } from "../slots/index.ts";
 import { evaluateWindows, hasWindows, nextWindowChange, parseWindows } from "../windows/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { age, withEtcd } from "./_etcd-cmd.ts";
@@ -33,12 +33,23 @@ export default defineCommand({
           slot_age: slot ? age(slot.record?.acquired_at, now) : "-",
           deadline: slot?.record?.deadline ?? "-",
           reboots_24h: (state.reboots.get(p.node)?.history ?? []).filter((t) => now - Date.parse(t) < 86_400_000).length,
+          queue: "-",
         };
       });
       // Slots whose node is not a member (e.g. FleetLock clients, operators) still show.
       for (const s of state.slots)
         if (!rows.some((r) => r.node === s.node))
-          rows.push({ node: s.node, group: s.group, health: `(${s.record?.holder ?? "unknown"})`, checked: "-", slot: s.record?.phase ?? "unreadable", slot_age: age(s.record?.acquired_at, now), deadline: s.record?.deadline ?? "-", reboots_24h: 0 });
+          rows.push({ node: s.node, group: s.group, health: `(${s.record?.holder ?? "unknown"})`, checked: "-", slot: s.record?.phase ?? "unreadable", slot_age: age(s.record?.acquired_at, now), deadline: s.record?.deadline ?? "-", reboots_24h: 0, queue: "-" });
+      // Who waits, in order: the FIFO queue of each group (slots/queue.ts).
+      const tickets = (await gw.getPrefix(keys.queuePrefix)).sort((a, b) => a.createRevision - b.createRevision);
+      const place = new Map<string, number>();
+      for (const t of tickets) {
+        const group = t.key.slice(keys.queuePrefix.length).split("/")[0] ?? "";
+        const n = (place.get(group) ?? 0) + 1;
+        place.set(group, n);
+        const row = rows.find((r) => r.node === lastSegment(t.key));
+        if (row) row.queue = `${ordinal(n)} in line`;
+      }
       const cooldowns = [...state.cooldowns].map(([group, c]) => ({ group, node: c.record?.node, released_at: c.record?.released_at, duration_sec: c.record?.duration_sec }));
       const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
       const windows = w.ok && hasWindows(w.windows)
@@ -49,7 +60,7 @@ export default defineCommand({
         process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
         return outcome("ok", "cluster shown");
       }
-      const cols = ["node", "group", "health", "checked", "slot", "slot_age", "deadline", "reboots_24h"] as const;
+      const cols = ["node", "group", "health", "checked", "slot", "slot_age", "deadline", "queue", "reboots_24h"] as const;
       const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => escapeControl(String(r[c])).length)));
       // Cells come from etcd, which any client with namespace access can write: escape them.
       const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();

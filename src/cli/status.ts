@@ -8,6 +8,7 @@ import { newMemory } from "../orchestrate/index.ts";
 import { connect } from "./_setup.ts";
 import { buildRuntime, type Resources } from "./_runtime.ts";
 import { outlookLine, windowOutlook } from "./_window-outlook.ts";
+import { ordinal, queuePlace } from "../slots/index.ts";
 
 /** The whole status evaluation gives up after this (W17: status never hangs on etcd). */
 const STATUS_EXTRA_MS = 15_000;
@@ -48,12 +49,16 @@ export default defineCommand({
       const r = await runPass(co, "status", ac.signal);
       const now = co.ports.clock.now();
       const outlook = windowOutlook(co.plan.windows, now);
+      // Our place in the group's FIFO queue (a node not yet in it would join at the back).
+      const q = etcd ? await queuePlace(etcd.gw, etcd.keys, cfg.group, cfg.node_name) : undefined;
+      const queue = q ? { position: q.position + 1, waiting: q.length, in_queue: q.position < q.length } : undefined;
+      const queueLine = q && q.length > 0 ? `\nqueue: ${q.position < q.length ? `${ordinal(q.position + 1)} in line for group ${cfg.group}` : `not in line; ${q.length} node(s) wait for group ${cfg.group}`}` : "";
       if (args.json) {
-        const doc = { ...(reportJson(r) as Record<string, unknown>), ...(outlook ? { next_window: outlook } : {}) };
+        const doc = { ...(reportJson(r) as Record<string, unknown>), ...(outlook ? { next_window: outlook } : {}), ...(queue ? { queue } : {}) };
         process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
       } else {
         const windowLine = outlook ? `\n${outlookLine(outlook, now)}` : "";
-        process.stdout.write(`status evaluation for node ${cfg.node_name} (dry-run enforced)\n${formatReport(r)}${windowLine}\n\n`);
+        process.stdout.write(`status evaluation for node ${cfg.node_name} (dry-run enforced)\n${formatReport(r)}${windowLine}${queueLine}\n\n`);
       }
       return r.outcome;
     } catch (err) {
