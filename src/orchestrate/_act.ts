@@ -38,14 +38,14 @@ export async function act(co: Coordinator, r: PassReport, slot: HeldSlot, mode: 
   }
 
   await announceReboot(co, { group: plan.group, slot: slot.key, command: argv.join(" ") });
-  // The slot's deadline is the budget's promise: a daemon frozen (SIGSTOP, a hung disk) after the
+  // Model step DEADLINE_CHECK. The slot's deadline is the budget's promise: a daemon frozen (SIGSTOP, a hung disk) after the
   // fence for longer than that has no slot any more, and must not reboot on a stale decision.
   if (slot.deadline && Date.parse(slot.deadline) <= ports.clock.now()) {
     ports.log.event("error", "reboot_skipped", { slot: slot.key, reason: "slot deadline passed before the reboot command", deadline: slot.deadline });
     return done("runtime_error", `the slot's deadline ${slot.deadline} passed before the reboot command could run (was this process stopped?); not rebooting`);
   }
   if (co.mode === "etcd") await writeRebootingMarker(co, { slot: slot.key, group: slot.group, boot_id: await ports.host.bootId(), deadline: slot.deadline ?? "" });
-  // Not tied to our shutdown signal (W22): systemd stopping us must not kill the reboot command.
+  // Model step EXEC. Not tied to our shutdown signal (W22): systemd stopping us must not kill the reboot command.
   const res = await ports.runner.run({ argv, env: { ...co.env, ...plan.baseEnv, ...rebootVariables(clusterSize) }, timeoutMs: REBOOT_COMMAND_TIMEOUT_MS });
   if (res.kind !== "exited" || res.exitCode !== 0) {
     const why = res.kind === "exited" ? `exit ${res.exitCode}` : res.kind === "spawn-error" ? res.message : res.kind;

@@ -55,7 +55,7 @@ async function writeJson(co: Coordinator, path: string, data: unknown): Promise<
   }
 }
 
-/** Notes etcd's identity from a read; detects a cluster that lost its data. Daemons persist it. */
+/** Notes etcd's identity from a read; detects a cluster that lost its data. Daemons persist it. Model step ETCD_IDENTITY. */
 export async function observeEtcd(co: Coordinator, state: ClusterState | undefined, force = false): Promise<void> {
   if (!state || (co.mode !== "etcd" && co.mode !== "server")) return;
   const m = co.memory.etcd;
@@ -118,7 +118,7 @@ export const etcdReset: Gate = {
   },
 };
 
-/** Right before the reboot command: where we are going, in case etcd forgets while we are down. */
+/** Right before the reboot command: where we are going, in case etcd forgets while we are down. Model step MARK. */
 export async function writeRebootingMarker(co: EtcdCoordinator, m: Omit<Marker, "at" | "cluster_id">): Promise<void> {
   const nowIso = new Date(co.ports.clock.now()).toISOString();
   await writeJson(co, markerFile(co), { ...m, cluster_id: co.memory.etcd.clusterId ?? "", at: nowIso });
@@ -131,7 +131,7 @@ export async function removeRebootingMarker(co: Coordinator): Promise<void> {
 /**
  * No slot of ours in etcd, but our marker says we rebooted under one whose deadline has not
  * passed: the slot vanished (etcd lost its data, or a forced unlock). Take it again as
- * `verifying` so peers still count us as down until the post-boot checks pass.
+ * `verifying` so peers still count us as down until the post-boot checks pass. Model step RECREATE.
  */
 export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
   const m = await readJson<Marker>(co, markerFile(co));

@@ -61,7 +61,7 @@ export function effectiveLimits(state: ClusterState, req: Pick<SlotRequest, "gro
   return { group, global };
 }
 
-/** Decides from a snapshot alone; "ok" means: try the transaction. */
+/** Decides from a snapshot alone; "ok" means: try the transaction. Model step ADMIT. */
 export function admission(state: ClusterState, req: SlotRequest): Exclude<AcquireResult, { kind: "acquired" | "conflict" }> | { kind: "ok" } {
   const mine = ownSlot(state, req.node);
   if (mine) return { kind: "already-held", slot: mine };
@@ -76,7 +76,7 @@ export function admission(state: ClusterState, req: SlotRequest): Exclude<Acquir
   return { kind: "ok" };
 }
 
-/** Tries to take a slot now. Never waits: callers watch the slots prefix and call again. */
+/** Tries to take a slot now. Never waits: callers watch the slots prefix and call again. Model step ACQUIRE. */
 export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotRequest): Promise<AcquireResult> {
   for (let attempt = 1; attempt <= MAX_TXN_RACES; attempt++) {
     const state = await readClusterState(gw, keys);

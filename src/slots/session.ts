@@ -42,7 +42,7 @@ export class IdentityConflictError extends Error {
   }
 }
 
-/** Throws IdentityConflictError when a live record or a slot of `node` names another machine. */
+/** Throws IdentityConflictError when a live record or a slot of `node` names another machine. Model step MACHINE_IDENTITY. */
 export async function checkIdentity(gw: EtcdGateway, keys: Keys, id: SessionIdentity): Promise<void> {
   if (!id.machineId) return;
   const snap = await gw.snapshot([keys.slotsPrefix], [keys.health(id.node)]);

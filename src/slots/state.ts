@@ -78,6 +78,7 @@ export function slotFromKV(keys: Keys, kv: KeyValue): SlotEntry {
  * slots, guards and the pause key — what a node that needs no reboot must know — so the idle cost
  * per node does not grow with the fleet (members, health and reboots come back empty).
  */
+/** Model step READ. */
 export async function readClusterState(gw: EtcdGateway, keys: Keys, scope: "all" | "slots" = "all"): Promise<ClusterState> {
   const guardsPrefix = `${keys.prefix}/guards/`;
   const wanted =

@@ -105,7 +105,7 @@ export async function refreshSlotLease(
   return { kind: "refreshed", record: next };
 }
 
-/** Rewrites our slot's record (e.g. phase `verifying` after boot) keeping its lease. */
+/** Rewrites our slot's record (e.g. phase `verifying` after boot) keeping its lease. Model step VERIFY. */
 export async function updateSlot(
   gw: EtcdGateway,
   slot: SlotEntry,
@@ -121,7 +121,7 @@ export async function updateSlot(
 export type ReleaseResult = { kind: "released"; cooldownSec: number } | { kind: "not-held" };
 
 /**
- * Frees our slot, and in the same transaction starts the group's cooldown (measured from the node
+ * Model step RELEASE. Frees our slot, and in the same transaction starts the group's cooldown (measured from the node
  * being back and healthy, not from the reboot command) and records the reboot outcome.
  */
 export async function releaseSlot(
@@ -158,7 +158,7 @@ export async function releaseSlot(
   return { kind: "not-held" };
 }
 
-/** Operator unlock: deletes a node's slot(s) by key, whatever their phase. */
+/** Operator unlock: deletes a node's slot(s) by key, whatever their phase. Model steps UNLOCK, RECOVER_PREPARING. */
 export async function deleteSlots(gw: EtcdGateway, slots: readonly SlotEntry[]): Promise<number> {
   let n = 0;
   for (const s of slots) {
