@@ -1,6 +1,6 @@
 /**
  * The operator's writes (pause, resume, unlock --reset-history, forget): plain puts and deletes,
- * kept here so that every write of the protocol lives in slots/. Model steps PAUSE and FORGET.
+ * kept here so that every write of the protocol lives in slots/ (the model's operator moves).
  */
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";

@@ -79,7 +79,7 @@ export async function enterRebooting(
  * A FleetLock client's recursive pre-reboot proves it is alive: once half of the slot timeout is
  * used, the slot moves to a fresh lease (same create revision, so it is the same slot; the old
  * lease expires with no keys). Refreshing only past half keeps a client that polls often from
- * creating a lease per request. Model step REFRESH.
+ * creating a lease per request. (FleetLock only; the same slot, so no transition of the model.)
  */
 export async function refreshSlotLease(
   gw: EtcdGateway,
