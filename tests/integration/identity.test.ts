@@ -18,44 +18,33 @@ import { FakeClock } from "../fakes/clock.ts";
 import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
 import { etcdCoordinator } from "../support/coordinator.ts";
-import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { startEtcd } from "../support/etcd.ts";
+import { etcdFixture } from "../support/etcd-fixture.ts";
 import { passingHealth, testPlan } from "../support/plan.ts";
 import { call, hexId, startTestServer, testSettings } from "../unit/fleetlock/_harness.ts";
 
-let cluster: EtcdCluster;
-let gw: EtcdGateway;
-let dir: string;
 let n = 0;
 const NOW = Date.UTC(2025, 0, 6, 12, 0, 0);
 
-beforeAll(async () => {
-  cluster = await startEtcd();
-  gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 3000 });
-  dir = await mkdtemp(join(tmpdir(), "crd-ident-"));
-});
-afterAll(async () => {
-  await gw?.close();
-  await cluster?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = etcdFixture("ident");
 
 const fresh = () => makeKeys(`/ident${n++}`);
 
 async function node(o: { keys: Keys; gw?: EtcdGateway; name?: string; machine?: string; host?: FakeHost; clock?: FakeClock; plan?: Partial<Plan>; notifier?: Notifier }) {
   const name = o.name ?? "n1";
-  const g = o.gw ?? gw;
+  const g = o.gw ?? fx.gw;
   const host = o.host ?? new FakeHost({ bootId: "boot-1" });
   if (o.machine) host.machineIdValue = o.machine;
   if (!o.host) {
-    host.stateDirValue = await mkdtemp(join(dir, "state-"));
+    host.stateDirValue = await mkdtemp(join(fx.dir, "state-"));
   }
   const clock = o.clock ?? new FakeClock(NOW);
   const runner = new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
   const log = memoryLogger();
   const plan = testPlan({
     node: name,
-    detectors: [{ name: "always", type: "file", path: dir }],
-    killSwitchFile: join(dir, `kill-${name}-${n}`),
+    detectors: [{ name: "always", type: "file", path: fx.dir }],
+    killSwitchFile: join(fx.dir, `kill-${name}-${n}`),
     machineId: await host.machineId(),
     baseEnv: { RC_NODE_NAME: name, RC_BOOT_ID: await host.bootId() },
     ...o.plan,
@@ -73,14 +62,14 @@ test("a cloned machine with our node name never takes the other machine's slot a
   // B: another machine (another machine id), the same node_name, a different boot id.
   const hostB = new FakeHost({ bootId: "boot-b" });
   hostB.machineIdValue = "b".repeat(32);
-  await expect(openSession(gw, keys, { node: "n1", group: "g", fallback: false, pid: 2, bootId: "boot-b", machineId: hostB.machineIdValue }, { ttlSec: 5, nowMs: NOW })).rejects.toBeInstanceOf(IdentityConflictError);
+  await expect(openSession(fx.gw, keys, { node: "n1", group: "g", fallback: false, pid: 2, bootId: "boot-b", machineId: hostB.machineIdValue }, { ttlSec: 5, nowMs: NOW })).rejects.toBeInstanceOf(IdentityConflictError);
   // Even if it got a session (a race at start), a pass refuses instead of "finishing" A's reboot.
-  const bSession = await openSession(gw, keys, { node: "n1", group: "g", fallback: false, pid: 2, bootId: "boot-b" }, { ttlSec: 5, nowMs: NOW });
-  const b = etcdCoordinator({ ...(await node({ keys: fresh(), host: hostB })).co, etcd: { gw, keys }, session: bSession });
+  const bSession = await openSession(fx.gw, keys, { node: "n1", group: "g", fallback: false, pid: 2, bootId: "boot-b" }, { ttlSec: 5, nowMs: NOW });
+  const b = etcdCoordinator({ ...(await node({ keys: fresh(), host: hostB })).co, etcd: { gw: fx.gw, keys }, session: bSession });
   const r = await runPass({ ...b, plan: { ...b.plan, machineId: hostB.machineIdValue } }, "run");
   expect(r.outcome.kind).toBe("identity_conflict");
   expect(r.outcome.message).toContain("a".repeat(32));
-  const slots = (await readClusterState(gw, keys)).slots;
+  const slots = (await readClusterState(fx.gw, keys)).slots;
   expect(slots.map((s) => [s.record?.phase, s.record?.machine_id])).toEqual([["rebooting", "a".repeat(32)]]);
   await bSession.close({ revoke: true });
 });
@@ -88,23 +77,23 @@ test("a cloned machine with our node name never takes the other machine's slot a
 test("an unreadable member or reboot-history record blocks, naming the key and the fix", async () => {
   const keys = fresh();
   const a = await node({ keys });
-  await gw.txn([], [{ kind: "put", key: keys.member("ghost"), value: "{not json" }]);
+  await fx.gw.txn([], [{ kind: "put", key: keys.member("ghost"), value: "{not json" }]);
   const r = await runPass(a.co, "run");
   expect(r.outcome.kind).toBe("health_blocked");
   expect(r.outcome.message).toContain(keys.member("ghost"));
   expect(r.outcome.message).toContain("forget ghost");
-  await gw.txn([], [{ kind: "delete", key: keys.member("ghost") }, { kind: "put", key: keys.reboots("n1"), value: JSON.stringify({ node: "n1", history: "yesterday" }) }]);
+  await fx.gw.txn([], [{ kind: "delete", key: keys.member("ghost") }, { kind: "put", key: keys.reboots("n1"), value: JSON.stringify({ node: "n1", history: "yesterday" }) }]);
   const r2 = await runPass(a.co, "run");
   expect(r2.outcome.kind).toBe("health_blocked");
   expect(r2.outcome.message).toContain("unlock n1 --reset-history");
-  expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+  expect((await readClusterState(fx.gw, keys)).slots).toHaveLength(0);
   await a.session.close({ revoke: true });
 });
 
 test("a FleetLock server configured above the daemons' limit never grants beyond it", async () => {
   const keys = fresh();
   const d = await node({ keys, name: "d1", plan: { limit: 1 } });
-  const server = startTestServer(gw, keys, { settings: testSettings({ limitFor: () => 3 }) });
+  const server = startTestServer(fx.gw, keys, { settings: testSettings({ limitFor: () => 3 }) });
   try {
     const url = server.server.url;
     expect((await call(url, "pre", hexId(1), "g")).status).toBe(200);
@@ -143,7 +132,7 @@ test("a node that boots with its kill switch present still finishes its post-boo
   const b = await node({ keys, host: a.host });
   const r = await runPass({ ...b.co, plan: { ...b.co.plan, killSwitchFile: a.co.plan.killSwitchFile } }, "run");
   expect(r.outcome.kind).toBe("post_boot_released");
-  expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+  expect((await readClusterState(fx.gw, keys)).slots).toHaveLength(0);
   // Nothing disruptive: the next pass stops at the kill switch.
   const again = await runPass({ ...b.co, plan: { ...b.co.plan, killSwitchFile: a.co.plan.killSwitchFile } }, "run");
   expect(again.outcome.kind).toBe("kill_switch_active");
@@ -155,8 +144,8 @@ test("etcd recreated while a node is down: peers hold back, the returning node t
   const other = await startEtcd();
   const gw2 = await connectEtcd({ endpoints: other.endpoints, requestTimeoutMs: 3000 });
   try {
-    const a = await node({ keys, gw, name: "a" });
-    const peer = await node({ keys, gw, name: "p" });
+    const a = await node({ keys, gw: fx.gw, name: "a" });
+    const peer = await node({ keys, gw: fx.gw, name: "p" });
     expect((await runPass(a.co, "run")).outcome.kind).toBe("rebooting");
     expect((await runPass(peer.co, "run")).outcome.kind).toBe("lock_unavailable"); // sees cluster 1
     // etcd is recreated (a new cluster, empty) while a is down: the peer now talks to it.
@@ -188,24 +177,24 @@ describe("FleetLock clients cannot free each other's slots", () => {
 
   test("a lock is bound to the address that took it; a steady-state from another address does not release it", async () => {
     const keys = fresh();
-    const handler = createFleetLockHandler({ backend: createEtcdBackend({ gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
+    const handler = createFleetLockHandler({ backend: createEtcdBackend({ gw: fx.gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
     expect((await handler(post("/v1/pre-reboot", hexId(1)), "127.0.0.1")).status).toBe(200);
     const foreign = await handler(post("/v1/steady-state", hexId(1)), "127.0.0.2");
     expect(foreign.status).toBe(409);
-    expect((await readClusterState(gw, keys)).slots.map((s) => s.node)).toEqual([hexId(1)]);
+    expect((await readClusterState(fx.gw, keys)).slots.map((s) => s.node)).toEqual([hexId(1)]);
     // Nor can it ride on the lock with a pre-reboot.
     expect((await handler(post("/v1/pre-reboot", hexId(1)), "127.0.0.2")).status).toBe(409);
     expect((await handler(post("/v1/steady-state", hexId(1)), "127.0.0.1")).status).toBe(200);
-    expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+    expect((await readClusterState(fx.gw, keys)).slots).toHaveLength(0);
   });
 
   test("with url_secret, requests without the secret prefix get 404; with it they work", async () => {
     const keys = fresh();
     const secret = "s3cret-path-0123456789";
-    const handler = createFleetLockHandler({ urlSecret: secret, backend: createEtcdBackend({ gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
+    const handler = createFleetLockHandler({ urlSecret: secret, backend: createEtcdBackend({ gw: fx.gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
     expect((await handler(post("/v1/pre-reboot", hexId(2)), "127.0.0.1")).status).toBe(404);
     expect((await handler(post("/wrong-secret-0000000000/v1/pre-reboot", hexId(2)), "127.0.0.1")).status).toBe(404);
-    expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
+    expect((await readClusterState(fx.gw, keys)).slots).toHaveLength(0);
     expect((await handler(post(`/${secret}/v1/pre-reboot`, hexId(2)), "127.0.0.1")).status).toBe(200);
     expect((await handler(post(`/${secret}/v1/steady-state`, hexId(2)), "127.0.0.1")).status).toBe(200);
   });

@@ -18,25 +18,14 @@ import { FakeHost } from "../fakes/host.ts";
 import { RecordingMetrics } from "../fakes/metrics.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
 import { etcdCoordinator } from "../support/coordinator.ts";
-import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { startEtcd } from "../support/etcd.ts";
+import { etcdFixture } from "../support/etcd-fixture.ts";
 import { passingHealth, testPlan } from "../support/plan.ts";
 import { waitFor } from "../support/wait.ts";
 
-let cluster: EtcdCluster;
-let gw: EtcdGateway;
-let dir: string;
 let n = 0;
 
-beforeAll(async () => {
-  cluster = await startEtcd();
-  gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 3000 });
-  dir = await mkdtemp(join(tmpdir(), "crd-lcl-"));
-});
-afterAll(async () => {
-  await gw?.close();
-  await cluster?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = etcdFixture("lcl");
 
 async function daemon(keys: Keys, node: string, o: { plan?: Partial<Plan>; health?: HealthRunner; runner?: FakeRunner; host?: FakeHost } = {}) {
   const host = o.host ?? new FakeHost({ bootId: `boot-${node}` });
@@ -45,15 +34,15 @@ async function daemon(keys: Keys, node: string, o: { plan?: Partial<Plan>; healt
   const metrics = new RecordingMetrics();
   const plan = testPlan({
     node,
-    detectors: [{ name: "always", type: "file", path: dir }],
-    killSwitchFile: join(dir, "no-kill-switch"),
+    detectors: [{ name: "always", type: "file", path: fx.dir }],
+    killSwitchFile: join(fx.dir, "no-kill-switch"),
     checkIntervalMs: 60_000,
     publishIntervalMs: 100,
     baseEnv: { RC_NODE_NAME: node, RC_BOOT_ID: await host.bootId() },
     ...o.plan,
   });
-  const session = await openSession(gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: Date.now() });
-  const co = etcdCoordinator({ plan, ports: { clock: systemClock, runner, host, fs: createFs(), log, metrics }, health: o.health ?? passingHealth, etcd: { gw, keys }, session });
+  const session = await openSession(fx.gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: Date.now() });
+  const co = etcdCoordinator({ plan, ports: { clock: systemClock, runner, host, fs: createFs(), log, metrics }, health: o.health ?? passingHealth, etcd: { gw: fx.gw, keys }, session });
   return { co, log, metrics, runner, host, session };
 }
 
@@ -61,7 +50,7 @@ async function daemon(keys: Keys, node: string, o: { plan?: Partial<Plan>; healt
 async function countCreations(keys: Keys) {
   const live = new Set<string>();
   let created = 0;
-  const w = await gw.watchPrefix(keys.slotsPrefix, (e) => {
+  const w = await fx.gw.watchPrefix(keys.slotsPrefix, (e) => {
     if (e.kind === "put" && !live.has(e.key)) (created++, live.add(e.key));
     if (e.kind === "delete") live.delete(e.key);
   });
@@ -94,7 +83,7 @@ test("an unhealthy heartbeat is logged when it changes, and shown by the healthy
       return healthy ? { ...base, kind: "pass", exitCode: 0 } : { ...base, kind: "blocked", exitCode: 1 };
     },
   };
-  const d = await daemon(keys, "hb", { health, plan: { detectors: [{ name: "never", type: "file", path: join(dir, "absent") }] } });
+  const d = await daemon(keys, "hb", { health, plan: { detectors: [{ name: "never", type: "file", path: join(fx.dir, "absent") }] } });
   const ac = new AbortController();
   const loop = runLoop(d.co, ac.signal);
   await waitFor(() => d.metrics.gauges.get("healthy") === 1, { timeoutMs: 10_000, what: "healthy gauge 1" });
@@ -117,7 +106,7 @@ test("a node whose reboot did not happen yields the slot to a peer that waited",
   const b = await daemon(keys, "b");
   const acA = new AbortController();
   const loopA = runLoop(a.co, acA.signal);
-  await waitFor(async () => (await readClusterState(gw, keys)).slots.find((s) => s.node === "a" && s.record?.phase === "rebooting"), { timeoutMs: 10_000, what: "a fenced" });
+  await waitFor(async () => (await readClusterState(fx.gw, keys)).slots.find((s) => s.node === "a" && s.record?.phase === "rebooting"), { timeoutMs: 10_000, what: "a fenced" });
   const acB = new AbortController();
   const loopB = runLoop(b.co, acB.signal);
   await waitFor(() => b.log.records.find((r) => r.event === "run_outcome" && r.fields["status"] === "lock_unavailable"), { timeoutMs: 10_000, what: "b waiting" });

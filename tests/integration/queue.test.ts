@@ -15,24 +15,13 @@ import { makeKeys, openSession, queuePlace, type Keys } from "../../src/slots/in
 import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
 import { etcdCoordinator } from "../support/coordinator.ts";
-import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
+import { startEtcd } from "../support/etcd.ts";
+import { etcdFixture } from "../support/etcd-fixture.ts";
 import { passingHealth, testPlan } from "../support/plan.ts";
 import { waitFor } from "../support/wait.ts";
 
-let cluster: EtcdCluster;
-let gw: EtcdGateway;
-let dir: string;
 
-beforeAll(async () => {
-  cluster = await startEtcd();
-  gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 3000 });
-  dir = await mkdtemp(join(tmpdir(), "crd-queue-"));
-});
-afterAll(async () => {
-  await gw?.close();
-  await cluster?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = etcdFixture("queue");
 
 test("five waiters reboot in ticket order; the one whose reboot did not happen goes last", async () => {
   const keys: Keys = makeKeys("/queue-fifo");
@@ -42,7 +31,7 @@ test("five waiters reboot in ticket order; the one whose reboot did not happen g
   const sessions: { close(o: { revoke: boolean }): Promise<void> }[] = [];
   const start = async (name: string, failFirst = false) => {
     const host = new FakeHost({ bootId: `${name}-boot-0` });
-    const flag = join(dir, `${name}-reboot-required`);
+    const flag = join(fx.dir, `${name}-reboot-required`);
     await writeFile(flag, "");
     let attempts = 0;
     const runner = new FakeRunner().on(["/sbin/reboot-sim"], async () => {
@@ -55,15 +44,15 @@ test("five waiters reboot in ticket order; the one whose reboot did not happen g
     const plan = testPlan({
       node: name,
       detectors: [{ name: "flag", type: "file", path: flag }],
-      killSwitchFile: join(dir, "no-kill-switch"),
+      killSwitchFile: join(fx.dir, "no-kill-switch"),
       checkIntervalMs: 60_000,
       publishIntervalMs: 1000,
       rebootGraceMs: 300,
       baseEnv: { RC_NODE_NAME: name, RC_BOOT_ID: await host.bootId() },
     });
-    const session = await openSession(gw, keys, { node: name, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: Date.now() });
+    const session = await openSession(fx.gw, keys, { node: name, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: Date.now() });
     sessions.push(session);
-    const co = etcdCoordinator({ plan, ports: { clock: systemClock, runner, host, fs: createFs(), log: memoryLogger() }, health: passingHealth, etcd: { gw, keys }, session });
+    const co = etcdCoordinator({ plan, ports: { clock: systemClock, runner, host, fs: createFs(), log: memoryLogger() }, health: passingHealth, etcd: { gw: fx.gw, keys }, session });
     loops.push(runLoop(co, ac.signal));
   };
   try {
@@ -72,7 +61,7 @@ test("five waiters reboot in ticket order; the one whose reboot did not happen g
     // The others queue one after another while n1 is down: that order is the ticket order.
     for (const [i, name] of (["n2", "n3", "n4", "n5"] as const).entries()) {
       await start(name, name === "n2");
-      await waitFor(async () => (await queuePlace(gw, keys, "g", name)).position === i, { timeoutMs: 10_000, what: `${name}'s ticket, ${i + 1} in line` });
+      await waitFor(async () => (await queuePlace(fx.gw, keys, "g", name)).position === i, { timeoutMs: 10_000, what: `${name}'s ticket, ${i + 1} in line` });
     }
     await waitFor(() => order.length >= 6, { timeoutMs: 30_000, what: "every reboot, n2's second attempt included" });
     expect(order).toEqual(["n1", "n2", "n3", "n4", "n5", "n2"]);
