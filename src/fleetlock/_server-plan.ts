@@ -6,8 +6,28 @@
 import { noopMetrics, type Logger } from "../observe/index.ts";
 import type { Plan, Ports } from "../orchestrate/index.ts";
 import { createFs, realPorts, type Clock } from "../platform/index.ts";
-import type { BackendSettings } from "./backend.ts";
+import type { PolicyConfig } from "../cluster/index.ts";
+import type { WindowSet } from "../windows/index.ts";
 import type { ClientParams } from "./protocol.ts";
+
+/** What a FleetLock server decides with (from the config: settings.ts). */
+export interface BackendSettings {
+  /** The slot limit of a group, or undefined when this server does not serve the group. */
+  limitFor(group: string): number | undefined;
+  globalCap: number | null;
+  slotTimeoutSec: number;
+  /** Group cooldown started when a granted slot is released (min_reboot_interval_sec; 0 = none). */
+  cooldownSec: number;
+  windows: WindowSet;
+  policy: PolicyConfig;
+  publishIntervalMs: number;
+  healthTimeoutMs: number;
+  /** This server's name and pid, recorded in the slot so an operator can tell who granted it. */
+  serverName: string;
+  pid: number;
+  /** fleetlock.bind_client_address: only the address that took a lock may release it. */
+  bindClientAddress?: boolean;
+}
 
 /** Drain failures are retried after this long (the hold-off before a new cordon of the node). */
 const DRAIN_RETRY_MS = 60_000;

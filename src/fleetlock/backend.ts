@@ -20,25 +20,9 @@ import { releaseSlot, slotFromKV, type Keys } from "../slots/index.ts";
 import type { WindowSet } from "../windows/index.ts";
 import { noopHooks, type FleetLockHooks } from "./hooks.ts";
 import { fleetError, type ClientParams, type FleetLockBackend, type FleetLockError, type LockOutcome } from "./protocol.ts";
-import { serverPlan, serverPorts } from "./_server-plan.ts";
+import { serverPlan, serverPorts, type BackendSettings } from "./_server-plan.ts";
 
-export interface BackendSettings {
-  /** The slot limit of a group, or undefined when this server does not serve the group. */
-  limitFor(group: string): number | undefined;
-  globalCap: number | null;
-  slotTimeoutSec: number;
-  /** Group cooldown started when a granted slot is released (min_reboot_interval_sec; 0 = none). */
-  cooldownSec: number;
-  windows: WindowSet;
-  policy: PolicyConfig;
-  publishIntervalMs: number;
-  healthTimeoutMs: number;
-  /** This server's name and pid, recorded in the slot so an operator can tell who granted it. */
-  serverName: string;
-  pid: number;
-  /** fleetlock.bind_client_address: only the address that took a lock may release it. */
-  bindClientAddress?: boolean;
-}
+export type { BackendSettings } from "./_server-plan.ts";
 
 export interface EtcdBackendDeps {
   gw: EtcdGateway;
