@@ -10,14 +10,12 @@
  * The slot lease is never kept alive: a client that never comes back loses its slot after
  * `reboot_slot_timeout_sec`, exactly like a daemon that never returns.
  */
-import type { PolicyConfig } from "../cluster/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Logger } from "../observe/index.ts";
 import { noopMetrics } from "../observe/index.ts";
 import { clientKube, etcdLock, HookError, newMemory, noChecks, runPass, type LoopMemory, type Outcome, type ServerCoordinator } from "../orchestrate/index.ts";
 import type { Clock } from "../platform/index.ts";
 import { releaseSlot, slotFromKV, type Keys } from "../slots/index.ts";
-import type { WindowSet } from "../windows/index.ts";
 import { noopHooks, type FleetLockHooks } from "./hooks.ts";
 import { fleetError, type ClientParams, type FleetLockBackend, type FleetLockError, type LockOutcome } from "./protocol.ts";
 import { serverPlan, serverPorts, type BackendSettings } from "./_server-plan.ts";
