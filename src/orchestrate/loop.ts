@@ -78,6 +78,14 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
         lastKey = key;
       }
       afterPass(co, report, blocked);
+      if (co.mode === "etcd") {
+        const needs = report.preDetectors?.requiresReboot ?? false;
+        co.session.setStatus({
+          needs_reboot: needs,
+          ...(needs && OUTCOMES[report.outcome.kind].blocked ? { blocked_reason: report.outcome.message.slice(0, 200) } : {}),
+          ...(blocked.since !== undefined ? { blocked_since: new Date(blocked.since).toISOString() } : {}),
+        });
+      }
       wake.ahead = report.outcome.kind === "lock_unavailable" ? report.queue?.ahead : undefined;
       hooks.onReport?.(report);
       const kind = report.outcome.kind;

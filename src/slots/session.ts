@@ -62,6 +62,11 @@ export interface Session {
   ensureLease(): Promise<boolean>;
   /** Publishes a health result unless a newer one (higher seq) was already published (W16). */
   publishHealth(h: { healthy: boolean; phase: string; reason?: string; seq: number; nowMs: number }): Promise<boolean>;
+  /**
+   * What the last pass concluded (needs a reboot; why it is not rebooting, since when): carried in
+   * every later health record, so the fleet page can say who waits and why without extra writes.
+   */
+  setStatus(s: { needs_reboot: boolean; blocked_reason?: string; blocked_since?: string }): void;
   /** Removes the health record and revokes the lease (graceful stop: peers see "missing" at once). */
   close(opts: { revoke: boolean }): Promise<void>;
 }
@@ -76,6 +81,7 @@ export async function openSession(
   let lease = await gw.grantLease(opts.ttlSec, { keepAlive: true });
   let lastSeq = -1;
   let lastHealth: HealthRecord | undefined;
+  let status: { needs_reboot: boolean; blocked_reason?: string; blocked_since?: string } | undefined;
   await registerMember(gw, keys, id, opts.nowMs);
 
   const session: Session = {
@@ -88,6 +94,9 @@ export async function openSession(
       // The record went with the old lease; put the last known result back on the new one.
       if (lastHealth) await gw.txn([], [{ kind: "put", key: keys.health(id.node), value: JSON.stringify(lastHealth), lease: lease.id }]);
       return true;
+    },
+    setStatus(s) {
+      status = s;
     },
     async publishHealth(h) {
       if (h.seq < lastSeq) return false;
@@ -103,6 +112,7 @@ export async function openSession(
         pid: id.pid,
         seq: h.seq,
         ...(id.machineId ? { machine_id: id.machineId } : {}),
+        ...(status ?? {}),
       };
       lastHealth = rec;
       await gw.txn([], [{ kind: "put", key: keys.health(id.node), value: JSON.stringify(rec), lease: lease.id }]);
@@ -144,5 +154,6 @@ export const passiveSession: Session = {
   lease: () => ({ id: "0", ttlSec: 0, requestedTtlSec: 0, lost: new Promise<string>(() => {}), isLost: () => false, revoke: async () => {}, release() {} }),
   ensureLease: async () => false,
   publishHealth: async () => false,
+  setStatus: () => {},
   close: async () => {},
 };

@@ -110,6 +110,11 @@ test("a node whose reboot did not happen yields the slot to a peer that waited",
   const acB = new AbortController();
   const loopB = runLoop(b.co, acB.signal);
   await waitFor(() => b.log.records.find((r) => r.event === "run_outcome" && r.fields["status"] === "lock_unavailable"), { timeoutMs: 10_000, what: "b waiting" });
+  // b's health record says who waits and why (the fleet page shows it; no extra write for it).
+  await waitFor(async () => {
+    const rec = JSON.parse((await fx.gw.get(keys.health("b")))?.value ?? "{}") as { needs_reboot?: boolean; blocked_reason?: string };
+    return rec.needs_reboot === true && rec.blocked_reason?.includes("in line");
+  }, { timeoutMs: 10_000, what: "b's health record to carry its blocked reason" });
   // a's reboot never happens: after the grace period it verifies and releases; b must be next.
   await waitFor(() => b.runner.argvs.length > 0, { timeoutMs: 15_000, what: "b's reboot command" });
   expect(a.log.records.some((r) => r.event === "reboot_not_happened")).toBe(true);
