@@ -14,7 +14,8 @@
 #   CRD_SHA256    its expected SHA-256; without it a downloaded binary is checked against
 #                 SHA256SUMS and a local CRD_BINARY is trusted as is
 #   CRD_CONFIG    file to install as /etc/clusterrebootd/config.yaml; an existing config is
-#                 never replaced
+#                 never replaced. A line `node_name: "@HOSTNAME@"` becomes this machine's short
+#                 hostname, so one image or one config can serve the whole fleet.
 #   CRD_MODE      service (daemon, default) or timer
 #   CRD_ENABLE    1 (default): enable and start the unit once the config validates; 0: don't
 #   CRD_ROOT      install below this directory instead of / (image builds, tests): nothing is
@@ -79,6 +80,11 @@ if [ -n "${CRD_CONFIG:-}" ]; then
 		echo "first-boot: keeping the existing $config (CRD_CONFIG not installed)"
 	else
 		install -m 0640 "$CRD_CONFIG" "$config"
+		if grep -q '^node_name: "@HOSTNAME@"$' "$config"; then
+			host=$(hostname -s)
+			sed -i "s/^node_name: \"@HOSTNAME@\"\$/node_name: $host/" "$config"
+			echo "first-boot: node_name set to this machine's hostname: $host"
+		fi
 		echo "first-boot: installed $CRD_CONFIG as $config"
 	fi
 fi

@@ -95,7 +95,12 @@ describe("configs/cloud-init.yaml", () => {
     const cc = await load();
     const cfg = cc.write_files.find((f) => f.path === "/etc/clusterrebootd/config.yaml")!;
     expect(cfg.permissions).toBe("0640");
+    // node_name is the machine's hostname, filled in by runcmd (one user-data, many machines).
+    expect(cfg.content).toContain('node_name: "@HOSTNAME@"');
+    const script = (await load()).runcmd[0]!.at(-1)!;
+    expect(script).toContain("hostname -s");
     const text = cfg.content
+      .replace('node_name: "@HOSTNAME@"', "node_name: node-7")
       .replace("/etc/clusterrebootd/etcd-ca.pem", tls.caFile)
       .replace("/etc/clusterrebootd/etcd-client.pem", tls.clientCertFile)
       .replace("/etc/clusterrebootd/etcd-client.key", tls.clientKeyFile);
@@ -154,6 +159,16 @@ describe("configs/first-boot.sh", () => {
       "usr/local/bin/clusterrebootd",
     ]);
     expect(await readFile(join(root, "etc/clusterrebootd/config.yaml"), "utf8")).toBe(await readFile(config, "utf8"));
+  }, 30_000);
+
+  test("a config whose node_name is \"@HOSTNAME@\" gets this machine's short hostname", async () => {
+    const root = join(dir, "fb-hostname");
+    const templ = join(dir, "templ.yaml");
+    await writeFile(templ, (await readFile(config, "utf8")).replace(/^node_name: .*$/m, 'node_name: "@HOSTNAME@"'));
+    const r = await firstBoot({ CRD_BINARY: bin, CRD_ROOT: root, CRD_CONFIG: templ });
+    expect(r.exitCode).toBe(0);
+    const host = Bun.spawnSync(["hostname", "-s"]).stdout.toString().trim();
+    expect(await readFile(join(root, "etc/clusterrebootd/config.yaml"), "utf8")).toContain(`node_name: ${host}\n`);
   }, 30_000);
 
   test("never replaces an existing config, and timer mode writes the timer units", async () => {
