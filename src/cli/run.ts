@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { createLogger, formatReport, reportJson } from "../observe/index.ts";
+import { createLogger, errorJson, formatReport, reportJson } from "../observe/index.ts";
 import { newMemory } from "../orchestrate/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { realPorts } from "../platform/index.ts";
@@ -58,7 +58,12 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
     const ports = { ...realPorts(), log };
     const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId(), machineId: await ports.host.machineId() });
     const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single });
-    if (!backend.ok) return backend.reason === "stopped" ? outcome("ok", "stopped while waiting for etcd") : outcome("runtime_error", "etcd unreachable");
+    if (!backend.ok) {
+      if (backend.reason === "stopped") return outcome("ok", "stopped while waiting for etcd");
+      // --json promises a JSON document on stdout, failure included (docs/JSON.md §Errors).
+      if (args.json) process.stdout.write(JSON.stringify(errorJson(cfg, "etcd unreachable", "etcd did not answer; see the log on stderr"), null, 2) + "\n");
+      return outcome("runtime_error", "etcd unreachable");
+    }
     const resources = { lock: backend.lock, memory: newMemory(), log, metrics: obs.metrics, ...(obs.address ? { metricsEndpoint: obs.address } : {}) };
     const co = await buildRuntime(cfg, resources, { dryRun });
     obs.attach(co);

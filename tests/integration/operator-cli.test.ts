@@ -9,6 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { makeKeys, readClusterState, tryAcquireSlot, enterRebooting, joinQueue } from "../../src/slots/index.ts";
 import { etcdFixture } from "../support/etcd-fixture.ts";
+import { freePort } from "../support/ports.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const fx = etcdFixture("opcli");
@@ -60,4 +61,15 @@ test("status names this node's place in its group's queue", async () => {
   const j = JSON.parse((await cli(["status", "--skip-health", "--json"])).out) as { queue?: { position: number; waiting: number } };
   expect(j.queue).toEqual({ position: 3, waiting: 3, in_queue: true } as never);
   await lease.revoke();
+});
+
+test("run --once --json prints a JSON error document when etcd cannot be reached", async () => {
+  const port = await freePort(); // nothing listens there
+  const cfg = join(fx.dir, "unreachable.yaml");
+  await writeFile(cfg, `node_name: n1\nreboot_required_detectors: [{type: file, path: /x}]\nhealth_script: /bin/true\netcd_endpoints: [127.0.0.1:${port}]\netcd_request_timeout_sec: 1\nkill_switch_file: ${fx.dir}/disable\n`);
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "run", "--once", "--json", "--config", cfg], { cwd: REPO, stdout: "pipe", stderr: "pipe", timeout: 30_000, killSignal: "SIGKILL" });
+  const [code, out] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+  expect(code).toBe(1);
+  const doc = JSON.parse(out) as Record<string, unknown>;
+  expect(JSON.stringify(doc)).toContain("etcd unreachable");
 });
