@@ -4,26 +4,21 @@ import { spawnSync } from "bun";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reloadConfig } from "../../../src/cli/_reload.ts";
+import { configDir } from "./_config-dir.ts";
 import { loadConfigFile, type Config } from "../../../src/config/index.ts";
 
+const cd = configDir("reload");
 let dir: string;
 let base: Config;
-const yaml = (extra: string) => `node_name: n1
-reboot_required_detectors: [{type: file, path: /run/reboot-required}]
-health_script: ${dir}/health.sh
-etcd_endpoints: [127.0.0.1:2379]
-${extra}`;
+const yaml = cd.yaml;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "crd-reload-"));
-  await writeFile(join(dir, "health.sh"), "#!/bin/sh\nexit 0\n");
-  await chmod(join(dir, "health.sh"), 0o755);
+  dir = cd.dir;
   await writeFile(join(dir, "c.yaml"), yaml("check_interval_sec: 60"));
   const r = await loadConfigFile(join(dir, "c.yaml"));
   if (!r.ok) throw new Error(r.problems.join("\n"));
   base = r.config;
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe("SIGHUP reload (W12)", () => {
   test("a valid change applies; keys that need a restart keep their old values and are named", async () => {

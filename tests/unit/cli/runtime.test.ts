@@ -3,33 +3,27 @@
  * freshly started one for every reloadable key — health checks and Kubernetes included (they
  * used to keep their start-up values while the log said they changed).
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { beforeAll, expect, test } from "bun:test";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { reloadConfig } from "../../../src/cli/_reload.ts";
+import { configDir } from "./_config-dir.ts";
 import { buildRuntime, type Resources } from "../../../src/cli/_runtime.ts";
 import { loadConfigFile, type Config } from "../../../src/config/index.ts";
 import { noopMetrics, silentLogger } from "../../../src/observe/index.ts";
 import { newMemory, type Coordinator } from "../../../src/orchestrate/index.ts";
 
-let dir: string;
+const cd = configDir("runtime");
 const res = (): Resources => ({ lock: { kind: "none" }, memory: newMemory(), log: silentLogger, metrics: noopMetrics });
-const yaml = (extra: string) => `node_name: n1
-reboot_required_detectors: [{type: file, path: /run/reboot-required}]
-health_script: ${dir}/health.sh
-etcd_endpoints: [127.0.0.1:2379]
-${extra}`;
+const yaml = cd.yaml;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "crd-runtime-"));
-  await writeFile(join(dir, "health.sh"), "#!/bin/sh\nexit 0\n");
-  await chmod(join(dir, "health.sh"), 0o755);
+  const dir = cd.dir;
   await writeFile(join(dir, "kubeconfig"), "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function load(extra: string): Promise<Config> {
+  const dir = cd.dir;
   await writeFile(join(dir, "c.yaml"), yaml(extra.replaceAll("__DIR__", dir)));
   const r = await loadConfigFile(join(dir, "c.yaml"));
   if (!r.ok) throw new Error(r.problems.join("\n"));
@@ -54,7 +48,7 @@ test.each(CHANGES)("after a reload that changes %s, the runtime equals a fresh s
   const resources = res();
   const old = await buildRuntime(before, resources, { dryRun: false });
   const next = await load(extra);
-  const r = await reloadConfig(join(dir, "c.yaml"), before);
+  const r = await reloadConfig(join(cd.dir, "c.yaml"), before);
   if (r.kind !== "reloaded") throw new Error(`expected a reload, got ${r.kind}`);
   expect(r.changed).toContain(key);
   const reloaded = await buildRuntime(r.config, resources, { dryRun: false });
@@ -70,7 +64,7 @@ test("health checks and Kubernetes added by a reload take effect", async () => {
   expect(before.checks.count).toBe(0);
   expect(before.kube.drains).toBe(false);
   const after = await buildRuntime(
-    await load(`health_checks: [{type: http, name: app, url: 'http://127.0.0.1:9/health'}]\nkubernetes: {kubeconfig: ${dir}/kubeconfig, drain: {enabled: true}}`),
+    await load(`health_checks: [{type: http, name: app, url: 'http://127.0.0.1:9/health'}]\nkubernetes: {kubeconfig: ${cd.dir}/kubeconfig, drain: {enabled: true}}`),
     res(),
     { dryRun: false },
   );
