@@ -37,7 +37,8 @@ interface Marker {
 }
 
 const identityFile = (co: Coordinator) => `${co.ports.host.stateDir()}/etcd-identity.json`;
-const markerFile = (co: Coordinator) => `${co.ports.host.stateDir()}/rebooting.json`;
+// Per node name: several simulated nodes (or a misconfigured machine) may share a state directory.
+const markerFile = (co: Coordinator) => `${co.ports.host.stateDir()}/rebooting-${co.plan.node}.json`;
 
 async function readJson<T>(co: Coordinator, path: string): Promise<T | undefined> {
   try {
@@ -135,7 +136,8 @@ export async function removeRebootingMarker(co: Coordinator): Promise<void> {
  */
 export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
   const m = await readJson<Marker>(co, markerFile(co));
-  if (!m || typeof m.deadline !== "string") return;
+  // Only a marker for exactly our slot key counts (group and name as configured now).
+  if (!m || typeof m.deadline !== "string" || m.slot !== co.etcd.keys.slot(co.plan.group, co.plan.node)) return;
   const now = co.ports.clock.now();
   const bootId = await co.ports.host.bootId();
   const left = Date.parse(m.deadline) - now;
@@ -145,12 +147,16 @@ export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
     await removeRebootingMarker(co);
     return;
   }
+  // The ordinary way back: our slot is there (one get; the post-boot path verifies and releases it).
+  if (await co.etcd.gw.get(co.etcd.keys.slot(co.plan.group, co.plan.node))) return;
   const res = await acquireOnNewLease(
     co.etcd.gw,
     co.etcd.keys,
     { node: co.plan.node, group: co.plan.group, limit: co.plan.limit, globalCap: co.plan.globalCap, holder: "daemon", pid: co.ports.host.pid(), bootId: m.boot_id, nowIso: new Date(now).toISOString(), ...(co.plan.machineId ? { machineId: co.plan.machineId } : {}) },
     Math.max(1, Math.ceil(left / 1000)),
   );
+  // Our slot is still there: the ordinary way back (the post-boot path verifies and releases it).
+  if (res.kind === "already-held") return;
   if (res.kind === "acquired") {
     await updateSlot(co.etcd.gw, res.slot, { ...res.record, phase: "rebooting", deadline: m.deadline, reason: "re-created after it vanished while this node was down" });
     co.ports.log.event("error", "slot_recreated", { slot: res.slot.key, was: m.slot, deadline: m.deadline });
