@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, [string, Loader]> = {
   run: ["run the coordinator (daemon; --once for one diagnostic pass, --timer for a timer pass)", () => import("./run.ts").then((m) => m.default)],
   status: ["read-only: would this node reboot now, and why not", () => import("./status.ts").then((m) => m.default)],
   cluster: ["read-only: members, health, slot holders, cooldown, pause, windows", () => import("./cluster.ts").then((m) => m.default)],
+  history: ["read-only: the reboots the coordinator caused [NODE] [--since DURATION]", () => import("./history.ts").then((m) => m.default)],
   dashboard: ["read-only live fleet page in the browser (slots, health, who waits and why, timeline)", () => import("./dashboard.ts").then((m) => m.default)],
   simulate: ["run the detectors once; never touches etcd or the health script", () => import("./simulate.ts").then((m) => m.default)],
   "validate-config": ["check a configuration file (exit 2 on any problem)", () => import("./validate-config.ts").then((m) => m.default)],

@@ -20,6 +20,9 @@ export interface Keys {
   resetAck: string;
   reboots(node: string): string;
   rebootsPrefix: string;
+  /** The audit trail of reboots the coordinator caused: one key per node, an array bounded to HISTORY_LIMIT. */
+  history(node: string): string;
+  historyPrefix: string;
   /** FIFO tickets of waiters (slots/queue.ts), on the waiter's session lease. */
   queuePrefix: string;
   groupQueuePrefix(group: string): string;
@@ -48,6 +51,8 @@ export function makeKeys(prefix: string): Keys {
     resetAck: `${p}/etcd-reset-ack`,
     reboots: (n) => `${p}/reboots/${n}`,
     rebootsPrefix: `${p}/reboots/`,
+    history: (n) => `${p}/history/${n}`,
+    historyPrefix: `${p}/history/`,
     queuePrefix: `${p}/queue/`,
     groupQueuePrefix: (g) => `${p}/queue/${g}/`,
     ticket: (g, n) => `${p}/queue/${g}/${n}`,
