@@ -23,6 +23,8 @@ export const COMMANDS: Record<string, [string, Loader]> = {
   "validate-config": ["check a configuration file (exit 2 on any problem)", () => import("./validate-config.ts").then((m) => m.default)],
   pause: ["pause reboots cluster-wide (etcd key)", () => import("./pause.ts").then((m) => m.pause)],
   resume: ["lift a cluster-wide pause", () => import("./pause.ts").then((m) => m.resume)],
+  "request-reboot": ["ask a node's daemon to reboot it (every gate and the budget still apply)", () => import("./request-reboot.ts").then((m) => m.requestReboot)],
+  "cancel-reboot": ["withdraw a pending request-reboot", () => import("./request-reboot.ts").then((m) => m.cancelReboot)],
   unlock: ["free a node's reboot slot by hand", () => import("./unlock.ts").then((m) => m.default)],
   forget: ["remove a decommissioned node from the members registry", () => import("./forget.ts").then((m) => m.default)],
   install: ["install this binary, systemd units and a config template (scp workflow)", () => import("./install.ts").then((m) => m.install)],

@@ -4,7 +4,7 @@
  * boot ids) and now. It is written in the release's own transaction (slots/transitions.ts).
  */
 import type { EtcdGateway } from "../etcd/index.ts";
-import { appendHistory, HistoryRecordSchema, parseRecord, type HistoryEntry, type Keys, type RebootsRecord, type SlotRecord } from "../slots/index.ts";
+import { appendHistory, HistoryRecordSchema, parseRecord, readRequest, type HistoryEntry, type Keys, type RebootsRecord, type SlotRecord } from "../slots/index.ts";
 
 const secs = (fromIso: string | undefined, toMs: number): number | undefined => {
   const t = fromIso ? Date.parse(fromIso) : NaN;
@@ -18,6 +18,8 @@ export function historyEntry(i: {
   bootIdAfter: string;
   rebooted: boolean;
   nowMs: number;
+  /** Who requested the reboot (`request-reboot`), when a request is pending. */
+  requestedBy?: string;
 }): HistoryEntry {
   const rebootAt = i.prev?.last_reboot_at;
   const verifyingMs = i.verifyingAt ? Date.parse(i.verifyingAt) : NaN;
@@ -28,7 +30,7 @@ export function historyEntry(i: {
     node: i.slot.node,
     ...(i.slot.machine_id ? { machine_id: i.slot.machine_id } : {}),
     group: i.slot.group,
-    why: i.slot.reason ? [i.slot.reason] : [],
+    why: [...(i.requestedBy ? [`request:${i.requestedBy}`] : []), ...(i.slot.reason ? [i.slot.reason] : [])],
     slot_taken_at: i.slot.acquired_at,
     slot_released_at: new Date(i.nowMs).toISOString(),
     ...(rebootAt ? { reboot_at: rebootAt } : {}),
@@ -53,5 +55,6 @@ export async function historyWithThisReboot(
   const raw = (await etcd.gw.get(etcd.keys.history(i.slot.node)))?.value;
   const prev = raw === undefined ? [] : parseRecord(HistoryRecordSchema, raw);
   if (prev === undefined) return undefined;
-  return appendHistory(prev, historyEntry(i));
+  const req = await readRequest(etcd.gw, etcd.keys, i.slot.node);
+  return appendHistory(prev, historyEntry({ ...i, ...(req.kind === "pending" ? { requestedBy: req.request.by } : {}) }));
 }

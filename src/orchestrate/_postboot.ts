@@ -95,6 +95,7 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
     cooldown: true,
     nowMs: relMs,
     ...(history ? { history } : {}),
+    clearRequest: true,
     reboots: {
       node: plan.node,
       history: prev?.history ?? [],

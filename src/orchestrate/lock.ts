@@ -42,6 +42,8 @@ export interface ReleaseInfo {
   reboots?: RebootsRecord;
   /** The node's reboot history including this reboot (bounded), written with the release. */
   history?: readonly HistoryEntry[];
+  /** Delete the node's on-demand reboot request in the same transaction (it is done). */
+  clearRequest?: boolean;
 }
 
 export interface LockBackend {

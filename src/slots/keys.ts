@@ -23,6 +23,9 @@ export interface Keys {
   /** The audit trail of reboots the coordinator caused: one key per node, an array bounded to HISTORY_LIMIT. */
   history(node: string): string;
   historyPrefix: string;
+  /** An operator's on-demand reboot request for a node (`request-reboot`), cleared with the post-boot release. */
+  request(node: string): string;
+  requestsPrefix: string;
   /** FIFO tickets of waiters (slots/queue.ts), on the waiter's session lease. */
   queuePrefix: string;
   groupQueuePrefix(group: string): string;
@@ -53,6 +56,8 @@ export function makeKeys(prefix: string): Keys {
     rebootsPrefix: `${p}/reboots/`,
     history: (n) => `${p}/history/${n}`,
     historyPrefix: `${p}/history/`,
+    request: (n) => `${p}/requests/${n}`,
+    requestsPrefix: `${p}/requests/`,
     queuePrefix: `${p}/queue/`,
     groupQueuePrefix: (g) => `${p}/queue/${g}/`,
     ticket: (g, n) => `${p}/queue/${g}/${n}`,

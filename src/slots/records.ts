@@ -95,6 +95,17 @@ export const RebootsRecordSchema = v.object({
 });
 export type RebootsRecord = v.InferOutput<typeof RebootsRecordSchema>;
 
+/** `request-reboot NODE`: the node's daemon treats it as a detector firing; every gate still applies. */
+export const RebootRequestSchema = v.object({
+  node: Name,
+  by: v.string(),
+  at: Iso,
+  reason: v.optional(v.string()),
+  /** Go outside the maintenance windows (never past the budget, pause, kill switch or health). */
+  ignore_window: v.boolean(),
+});
+export type RebootRequest = v.InferOutput<typeof RebootRequestSchema>;
+
 /** How many reboots per node the history keeps; the oldest is dropped in the same transaction. */
 export const HISTORY_LIMIT = 50;
 
