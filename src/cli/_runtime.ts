@@ -15,6 +15,7 @@ import { etcdLock, noChecks, noKube, noLock, nodeKube, type Checks, type Coordin
 import { realPorts } from "../platform/index.ts";
 import { passiveSession, type Keys, type Session } from "../slots/index.ts";
 import { planFromConfig, processEnv } from "./_setup.ts";
+import { withRequests } from "./_request-detect.ts";
 
 /** What outlives a reload: built once per process. */
 export interface Resources {
@@ -78,7 +79,9 @@ export async function buildRuntime(cfg: Config, res: Resources, o: RuntimeOption
         nameHolders: true,
         queue: true,
       });
-      return { ...common, mode: "etcd", etcd: l.etcd, session, lock };
+      // A daemon (it has a session) also reboots on an operator's request; status reads it too.
+      const req = withRequests(common.detect, { etcd: l.etcd, node: plan.node, metrics: res.metrics });
+      return { ...common, detect: req.detect, ignoreWindow: req.ignoreWindow, mode: "etcd", etcd: l.etcd, session, lock };
     }
     case "fleetlock": {
       const { createFleetLockClient, remoteLock } = await import("../fleetlock/index.ts");

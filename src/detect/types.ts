@@ -15,7 +15,7 @@ export type DetectorSpec =
     };
 
 /** What one detector said. `exitCode` is present only when the command actually exited (W30). */
-export type DetectorResult = { name: string; type: "file" | "command"; durationMs: number } & (
+export type DetectorResult = { name: string; type: "file" | "command" | "request"; durationMs: number } & (
   | { kind: "clear" } // no reboot needed according to this detector
   | { kind: "required" } // this detector asks for a reboot
   | { kind: "error"; error: string } // could not decide; never counts as "required"

@@ -53,6 +53,7 @@ export const HISTOGRAMS = {
 
 export const GAUGES = {
   reboot_required: [],
+  reboot_requests_pending: [],
   healthy: [],
   slot_held: [],
   slots_in_use: ["group"],
@@ -130,6 +131,7 @@ function help(name: string): string {
 
 const HELP: Record<string, string> = {
   reboot_required: "1 when the detectors say this node needs a reboot",
+  reboot_requests_pending: "1 while an on-demand reboot request (request-reboot) for this node is pending",
   healthy: "1 while the last health check of this node (script and built-in checks) passed",
   slot_held: "1 while this node holds a reboot slot (any phase)",
   slots_in_use: "reboot slots held per group, as seen by this node",

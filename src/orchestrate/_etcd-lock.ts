@@ -130,7 +130,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       const cooldownSec = info.cooldown ? o.cooldownSec : 0;
       const rel = await timed(
         "lock_release_seconds",
-        () => releaseSlot(gw, keys, slot.entry!, { cooldownSec, nowMs: info.nowMs, node: subject.node, ...(info.reboots ? { reboots: info.reboots } : {}) }),
+        () => releaseSlot(gw, keys, slot.entry!, { cooldownSec, nowMs: info.nowMs, node: subject.node, ...(info.reboots ? { reboots: info.reboots } : {}), ...(info.history ? { history: info.history } : {}), ...(info.clearRequest ? { clearRequest: true } : {}) }),
         (r) => (r.kind === "released" ? "success" : "not_held"),
       );
       if (rel.kind === "released" && cooldownSec > 0) metrics.inc("cooldown_activations_total", { result: "started" });

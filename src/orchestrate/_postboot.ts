@@ -5,6 +5,7 @@
  * The slot is released only after the post-boot health check passes (W1).
  */
 import { deleteSlots, parseRecord, RebootsRecordSchema, updateSlot, type SlotEntry } from "../slots/index.ts";
+import { historyWithThisReboot } from "./_history.ts";
 import type { EtcdCoordinator } from "./context.ts";
 import { held } from "./_etcd-lock.ts";
 import { outcome } from "./outcome.ts";
@@ -88,9 +89,13 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
   if (det.requiresReboot) ports.log.event("warn", "still_requires_reboot", { slot: own.key, detectors: det.results.filter((d) => d.kind === "required").map((d) => d.name) });
 
   const prev = parseRecord(RebootsRecordSchema, (await etcd.gw.get(etcd.keys.reboots(plan.node)))?.value);
+  const relMs = ports.clock.now();
+  const history = await historyWithThisReboot(etcd, { slot: rec, verifyingAt: own.record?.phase_at, prev, bootIdAfter: bootId, rebooted, nowMs: relMs });
   const rel = await co.lock.release(held(own), {
     cooldown: true,
-    nowMs: ports.clock.now(),
+    nowMs: relMs,
+    ...(history ? { history } : {}),
+    clearRequest: true,
     reboots: {
       node: plan.node,
       history: prev?.history ?? [],

@@ -101,6 +101,8 @@ interface Common {
   env: Record<string, string>;
   /** Does this subject need a reboot? The detectors (a FleetLock client: it asked, so yes). */
   detect(signal?: AbortSignal): Promise<Evaluation>;
+  /** A pending on-demand reboot request may go outside the maintenance windows (absent: never). */
+  ignoreWindow?(): Promise<boolean>;
   notifier: Notifier;
   /** Where the slot comes from: etcd slots, a remote FleetLock server, or none (--skip-lock). */
   lock: LockBackend;

@@ -72,6 +72,8 @@ export const window: Gate = {
   async run(g) {
     const { windows } = g.co.plan;
     if (!hasWindows(windows)) return go();
+    // `request-reboot --ignore-window`: windows only; budget, pause, health still apply.
+    if (g.co.ignoreWindow && (await g.co.ignoreWindow())) return go();
     const w = evaluateWindows(windows, g.co.ports.clock.now());
     g.co.ports.metrics.inc("window_evaluations_total", { result: w.kind === "allowed" ? "allowed" : w.kind === "denied" ? "deny" : "outside_allow" });
     const suffix = g.stage === "under" ? " (re-checked under the slot)" : "";

@@ -4,7 +4,7 @@
  * FleetLock server (client mode: _remote-lock.ts) and none (status --skip-lock). The lifecycle in
  * pass.ts only speaks these tagged results; every etcd transaction stays in src/slots/.
  */
-import type { ClusterState, QueueView, RebootsRecord, SlotEntry } from "../slots/index.ts";
+import type { ClusterState, HistoryEntry, QueueView, RebootsRecord, SlotEntry } from "../slots/index.ts";
 import type { Outcome } from "./outcome.ts";
 
 /** A slot this coordinator holds (or found it holds). `entry` is the etcd view; absent for FleetLock. */
@@ -40,6 +40,10 @@ export interface ReleaseInfo {
   cooldown: boolean;
   nowMs: number;
   reboots?: RebootsRecord;
+  /** The node's reboot history including this reboot (bounded), written with the release. */
+  history?: readonly HistoryEntry[];
+  /** Delete the node's on-demand reboot request in the same transaction (it is done). */
+  clearRequest?: boolean;
 }
 
 export interface LockBackend {

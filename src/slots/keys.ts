@@ -20,6 +20,12 @@ export interface Keys {
   resetAck: string;
   reboots(node: string): string;
   rebootsPrefix: string;
+  /** The audit trail of reboots the coordinator caused: one key per node, an array bounded to HISTORY_LIMIT. */
+  history(node: string): string;
+  historyPrefix: string;
+  /** An operator's on-demand reboot request for a node (`request-reboot`), cleared with the post-boot release. */
+  request(node: string): string;
+  requestsPrefix: string;
   /** FIFO tickets of waiters (slots/queue.ts), on the waiter's session lease. */
   queuePrefix: string;
   groupQueuePrefix(group: string): string;
@@ -48,6 +54,10 @@ export function makeKeys(prefix: string): Keys {
     resetAck: `${p}/etcd-reset-ack`,
     reboots: (n) => `${p}/reboots/${n}`,
     rebootsPrefix: `${p}/reboots/`,
+    history: (n) => `${p}/history/${n}`,
+    historyPrefix: `${p}/history/`,
+    request: (n) => `${p}/requests/${n}`,
+    requestsPrefix: `${p}/requests/`,
     queuePrefix: `${p}/queue/`,
     groupQueuePrefix: (g) => `${p}/queue/${g}/`,
     ticket: (g, n) => `${p}/queue/${g}/${n}`,

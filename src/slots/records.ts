@@ -95,6 +95,49 @@ export const RebootsRecordSchema = v.object({
 });
 export type RebootsRecord = v.InferOutput<typeof RebootsRecordSchema>;
 
+/** `request-reboot NODE`: the node's daemon treats it as a detector firing; every gate still applies. */
+export const RebootRequestSchema = v.object({
+  node: Name,
+  by: v.string(),
+  at: Iso,
+  reason: v.optional(v.string()),
+  /** Go outside the maintenance windows (never past the budget, pause, kill switch or health). */
+  ignore_window: v.boolean(),
+});
+export type RebootRequest = v.InferOutput<typeof RebootRequestSchema>;
+
+/** How many reboots per node the history keeps; the oldest is dropped in the same transaction. */
+export const HISTORY_LIMIT = 50;
+
+/** One reboot the coordinator caused, written in the post-boot release transaction. */
+export const HistoryEntrySchema = v.object({
+  node: Name,
+  machine_id: v.optional(v.string()),
+  group: Name,
+  /** Detector names that fired, or `request:<who>` for an on-demand reboot. */
+  why: v.array(v.string()),
+  slot_taken_at: Iso,
+  slot_released_at: Iso,
+  /** Reboot command time (the fence): from slot taken to here is wait + drain. */
+  reboot_at: v.optional(Iso),
+  /** Seconds from the slot taken to the reboot command (drain and pre-reboot hooks). */
+  drain_seconds: v.optional(v.number()),
+  /** Seconds from the reboot command to the post-boot verification starting (the machine was down). */
+  down_seconds: v.optional(v.number()),
+  /** Seconds from the post-boot verification starting to healthy and released. */
+  boot_to_healthy_seconds: v.optional(v.number()),
+  boot_id_before: v.optional(v.string()),
+  boot_id_after: v.optional(v.string()),
+  outcome: v.picklist(["rebooted", "reboot_not_happened"]),
+});
+export type HistoryEntry = v.InferOutput<typeof HistoryEntrySchema>;
+export const HistoryRecordSchema = v.array(HistoryEntrySchema);
+
+/** Appends an entry to a node's history, dropping the oldest beyond HISTORY_LIMIT. */
+export function appendHistory(prev: readonly HistoryEntry[] | undefined, entry: HistoryEntry, limit = HISTORY_LIMIT): HistoryEntry[] {
+  return [...(prev ?? []), entry].slice(-limit);
+}
+
 /** Parses a stored JSON value; undefined when it is not JSON or not of the expected shape. */
 export function parseRecord<S extends v.GenericSchema>(schema: S, raw: string | undefined): v.InferOutput<S> | undefined {
   if (raw === undefined || raw === "") return undefined;

@@ -5,7 +5,7 @@
  */
 import type { EtcdGateway, WriteOp } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";
-import type { RebootsRecord, SlotRecord } from "./records.ts";
+import type { HistoryEntry, RebootsRecord, SlotRecord } from "./records.ts";
 import type { SlotEntry } from "./state.ts";
 
 export type FenceResult =
@@ -128,7 +128,7 @@ export async function releaseSlot(
   gw: EtcdGateway,
   keys: Keys,
   slot: SlotEntry,
-  opts: { cooldownSec: number; nowMs: number; node: string; reboots?: RebootsRecord },
+  opts: { cooldownSec: number; nowMs: number; node: string; reboots?: RebootsRecord; history?: readonly HistoryEntry[]; clearRequest?: boolean },
 ): Promise<ReleaseResult> {
   const writes: WriteOp[] = [{ kind: "delete", key: slot.key }];
   let cooldownLease: { id: string; ttlSec: number; revoke(): Promise<void>; release(): void } | undefined;
@@ -149,6 +149,10 @@ export async function releaseSlot(
     });
   }
   if (opts.reboots) writes.push({ kind: "put", key: keys.reboots(opts.node), value: JSON.stringify(opts.reboots) });
+  // The audit entry commits with the release or not at all: no reboot is recorded twice or lost.
+  if (opts.history) writes.push({ kind: "put", key: keys.history(opts.node), value: JSON.stringify(opts.history) });
+  // The reboot an operator requested is done once the node is back and healthy.
+  if (opts.clearRequest) writes.push({ kind: "delete", key: keys.request(opts.node) });
   const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], writes);
   if (res.succeeded) {
     cooldownLease?.release();

@@ -1,0 +1,70 @@
+/**
+ * `request-reboot NODE` / `cancel-reboot NODE`: an on-demand reboot the node's daemon treats as a
+ * detector firing (src/cli/_request-detect.ts); cleared by the post-boot release.
+ */
+import { defineCommand } from "citty";
+import { outcome } from "../orchestrate/outcome.ts";
+import { cancelRequest, putRequest, readRequest } from "../slots/index.ts";
+import { configArg, jsonArg } from "./_args.ts";
+import { actor, NODE_RE, withEtcd } from "./_etcd-cmd.ts";
+
+const MAX_REASON = 1024;
+
+function badNode(cmd: string, node: string) {
+  process.stderr.write(`${cmd}: invalid node name ${JSON.stringify(node)} (letters, digits, '.', '_', '-'; at most 63)\n`);
+  return outcome("usage", "bad node name");
+}
+
+export const requestReboot = defineCommand({
+  meta: {
+    name: "request-reboot",
+    description: "ask NODE's daemon to reboot it as if a detector fired (kill switch, pause, windows, health, policy and the budget still apply)",
+  },
+  args: {
+    node: { type: "positional", description: "node name", required: true },
+    reason: { type: "string", description: "why (shown by status, cluster and the reboot history)", valueHint: "TEXT" },
+    "ignore-window": { type: "boolean", description: "may reboot outside the maintenance windows (never past the budget, pause or health)", default: false },
+    ...configArg,
+    ...jsonArg,
+  },
+  run: async ({ args }) => {
+    const node = String(args.node);
+    if (!NODE_RE.test(node)) return badNode("request-reboot", node);
+    const reason = args.reason === undefined ? undefined : String(args.reason);
+    if (reason !== undefined && (reason.trim() === "" || reason.length > MAX_REASON)) {
+      process.stderr.write(`request-reboot: --reason must be non-empty text of at most ${MAX_REASON} characters\n`);
+      return outcome("usage", "bad --reason");
+    }
+    return withEtcd(
+      args.config,
+      async ({ gw, keys }) => {
+        const request = { node, by: actor(), at: new Date().toISOString(), ...(reason ? { reason } : {}), ignore_window: Boolean(args["ignore-window"]) };
+        await putRequest(gw, keys, request);
+        if (args.json) process.stdout.write(JSON.stringify({ requested: true, ...request }, null, 2) + "\n");
+        else process.stdout.write(`reboot of ${node} requested${request.ignore_window ? " (outside windows allowed)" : ""}; its daemon picks it up on its next pass\n`);
+        return outcome("ok", "requested");
+      },
+      { json: Boolean(args.json) },
+    );
+  },
+});
+
+export const cancelReboot = defineCommand({
+  meta: { name: "cancel-reboot", description: "withdraw a pending request-reboot for NODE (a reboot already under way is not stopped)" },
+  args: { node: { type: "positional", description: "node name", required: true }, ...configArg, ...jsonArg },
+  run: async ({ args }) => {
+    const node = String(args.node);
+    if (!NODE_RE.test(node)) return badNode("cancel-reboot", node);
+    return withEtcd(
+      args.config,
+      async ({ gw, keys }) => {
+        const before = await readRequest(gw, keys, node);
+        const cancelled = await cancelRequest(gw, keys, node);
+        if (args.json) process.stdout.write(JSON.stringify({ node, cancelled, was_unreadable: before.kind === "unreadable" }, null, 2) + "\n");
+        else process.stdout.write(cancelled ? `reboot request for ${node} cancelled\n` : `no reboot request pending for ${node}\n`);
+        return outcome("ok", cancelled ? "cancelled" : "none");
+      },
+      { json: Boolean(args.json) },
+    );
+  },
+});
