@@ -69,7 +69,8 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       if (a.kind === "ok") return outcome("ready", "a reboot slot is free: this node would take it and reboot now");
       return refusal(a, subject.group, o.nameHolders);
     },
-    async acquire(): Promise<AcquireResult> {
+    async acquire(opts = {}): Promise<AcquireResult> {
+      const why = (opts as { reason?: string }).reason;
       if (o.queue && o.lease.kind === "session") {
         // Only the first `free slots` tickets try: the rest wait for the ticket ahead (O(1) wake-ups).
         const req = request();
@@ -93,7 +94,10 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       }
       const res = await timed(
         "lock_acquire_seconds",
-        () => (o.lease.kind === "slot" ? acquireOnNewLease(gw, keys, request(), o.slotTimeoutSec) : tryAcquireSlot(gw, keys, request())),
+        () => {
+          const req = { ...request(), ...(why && !subject.reason ? { reason: why } : {}) };
+          return o.lease.kind === "slot" ? acquireOnNewLease(gw, keys, req, o.slotTimeoutSec) : tryAcquireSlot(gw, keys, req);
+        },
         (r) => (r.kind === "acquired" ? "success" : r.kind),
       );
       metrics.inc("lock_attempts_total", { result: res.kind === "acquired" ? "success" : res.kind === "full" || res.kind === "conflict" ? "contended" : res.kind });

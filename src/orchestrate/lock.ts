@@ -55,7 +55,8 @@ export interface LockBackend {
   view(scope: "slots" | "all"): Promise<ClusterState | undefined>;
   /** status: what acquire would say now, without writing anything. */
   wouldAcquire(state: ClusterState | undefined): Outcome;
-  acquire(): Promise<AcquireResult>;
+  /** `reason`: why this node wants the slot (the detectors that fired), kept in the slot record. */
+  acquire(opts?: { reason?: string }): Promise<AcquireResult>;
   fence(slot: HeldSlot, info: FenceInfo): Promise<FenceResult>;
   release(slot: HeldSlot, info: ReleaseInfo): Promise<ReleaseResult>;
   /** Healthy and nothing to do: give back what may still be held (FleetLock steady-state). */

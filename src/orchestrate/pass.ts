@@ -79,7 +79,8 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     return done(would);
   }
 
-  const acq = await co.lock.acquire();
+  const fired = (r.preDetectors?.results ?? []).filter((d) => d.kind === "required").map((d) => d.name);
+  const acq = await co.lock.acquire(fired.length ? { reason: `detectors: ${fired.join(", ")}` } : {});
   switch (acq.kind) {
     case "acquired":
       break;
