@@ -88,6 +88,10 @@ export class NodeProcess {
     return readFileSync(this.path("bootId"), "utf8").trim();
   }
 
+  get machineId(): string {
+    return readFileSync(this.path("machineId"), "utf8").trim();
+  }
+
   /** A new boot id: what the kernel does on every boot. */
   newBootId(): string {
     const id = randomUUID();

@@ -15,7 +15,8 @@
  * `<nodeDir>/reboot-requested`. The fleet polls for that file, SIGKILLs the node's daemon (the
  * machine goes down: no graceful stop, leases are not revoked), waits `rebootDelayMs`, removes the
  * detector file, writes a new boot id (the daemons read it through CLUSTERREBOOTD_BOOT_ID_FILE)
- * and starts the daemon again (the machine boots). `setAutoBoot(false)` keeps a node down until
+ * and starts the daemon again (the machine boots). Every node has its own machine id, state dir and
+ * runtime dir (CLUSTERREBOOTD_MACHINE_ID_FILE, _STATE_DIR, _RUNTIME_DIR). `setAutoBoot(false)` keeps a node down until
  * `boot()`; `setRebootEffective(false)` makes the command succeed without the machine going down.
  * The fleet adds `<ms> <node> down` and `<ms> <node> boot <boot_id>` lines to the ledger; the
  * health scripts add `<ms> <node> health <phase> ok|fail|hang` (see ledger.ts, _scripts.ts).
@@ -24,6 +25,7 @@
  * process that created the fleet; `stop()` kills them by their process handles. The caller owns
  * `dir` (create it, remove it after `stop()`).
  */
+import { randomUUID } from "node:crypto";
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -87,6 +89,8 @@ export interface SimNode {
   readonly running: boolean;
   /** The machine's current boot id. */
   readonly bootId: string;
+  /** The machine id (its own per node, like /etc/machine-id). */
+  readonly machineId: string;
   /** Parsed JSON log records of every daemon process of this node, oldest first. */
   readonly logs: readonly DaemonEvent[];
   /** Daemon starts so far (1 after the first start, +1 per simulated boot). */
@@ -163,10 +167,18 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: nodeDir,
       CLUSTERREBOOTD_BOOT_ID_FILE: join(nodeDir, NODE_FILES.bootId),
+      // Each simulated machine is its own machine: its own /etc/machine-id, state and runtime dirs
+      // (otherwise every node would share the host's id and the identity checks could not bite).
+      CLUSTERREBOOTD_MACHINE_ID_FILE: join(nodeDir, NODE_FILES.machineId),
+      CLUSTERREBOOTD_STATE_DIR: join(nodeDir, NODE_FILES.stateDir),
+      CLUSTERREBOOTD_RUNTIME_DIR: join(nodeDir, NODE_FILES.runtimeDir),
       ...opts.env,
     };
     const m = new Machine({ name: spec.name, group: spec.group, dir: nodeDir, argv, env, appendLedger }, opts.rebootDelayMs ?? 200);
     writeFileSync(m.path("name"), spec.name + "\n");
+    writeFileSync(m.path("machineId"), newMachineId() + "\n");
+    mkdirSync(m.path("stateDir"), { recursive: true });
+    mkdirSync(m.path("runtimeDir"), { recursive: true });
     m.newBootId();
     writeExecutable(m.path("health"), healthScript({ node: spec.name, nodeDir, ledger: ledgerPath, aliveFile }));
     const config = {
@@ -242,6 +254,11 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     },
   };
   return fleet;
+}
+
+/** A fresh machine id as systemd writes it: 32 lowercase hex digits. */
+export function newMachineId(): string {
+  return randomUUID().replaceAll("-", "");
 }
 
 // --- internal ---
