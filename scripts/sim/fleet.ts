@@ -25,16 +25,17 @@
  * process that created the fleet; `stop()` kills them by their process handles. The caller owns
  * `dir` (create it, remove it after `stop()`).
  */
-import { randomUUID } from "node:crypto";
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { awayWindows, maxOverlap, parseLedger, type LedgerEntry } from "./ledger.ts";
+import { makeClone, type Clone } from "./_clone.ts";
 import { Machine } from "./_machine.ts";
-import type { CliResult, DaemonEvent, WaitEventOptions } from "./_node.ts";
+import { newMachineId, type CliResult, type DaemonEvent, type WaitEventOptions } from "./_node.ts";
 import { ALIVE_FILE, healthScript, LEDGER_FILE, NODE_FILES, REBOOT_SCRIPT, rebootScript } from "./_scripts.ts";
 
 export type { CliResult, DaemonEvent, WaitEventOptions } from "./_node.ts";
+export type { Clone } from "./_clone.ts";
 export { awayWindows, handoffs, maxOverlap, parseLedger, percentile, type AwayWindow, type Handoff, type LedgerEntry } from "./ledger.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -58,8 +59,11 @@ export interface FleetOptions {
   nodes: NodeSpec[];
   /** Fleet-wide config overrides. */
   config?: ConfigOverrides;
-  /** Time a machine stays down between the daemon's death and the next boot; default 200. */
-  rebootDelayMs?: number;
+  /**
+   * Time a machine stays down between the daemon's death and the next boot; default 200. A
+   * function is asked once per reboot (`node` is the machine going down).
+   */
+  rebootDelayMs?: number | ((node: string) => number);
   /** A compiled clusterrebootd binary; default: this Bun running `<repo>/src/main.ts`. */
   binary?: string;
   /** Extra environment for every daemon and CLI call. */
@@ -145,6 +149,11 @@ export interface Fleet {
   /** Every post-boot slot release so far (the daemons' `slot_released` with reason post_boot_healthy). */
   releases(): Release[];
   startAll(): void;
+  /**
+   * A second machine claiming `name` (same node_name, another machine id, own dirs, a reboot
+   * pending): see _clone.ts. Not started; the caller starts, watches and kills it.
+   */
+  clone(name: string): Clone;
   /** Kills every daemon (SIGKILL, by handle), stops the reboot watcher, ends hung health scripts. */
   stop(): Promise<void>;
 }
@@ -174,7 +183,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       CLUSTERREBOOTD_RUNTIME_DIR: join(nodeDir, NODE_FILES.runtimeDir),
       ...opts.env,
     };
-    const m = new Machine({ name: spec.name, group: spec.group, dir: nodeDir, argv, env, appendLedger }, opts.rebootDelayMs ?? 200);
+    const delay = opts.rebootDelayMs ?? 200;
+    const m = new Machine({ name: spec.name, group: spec.group, dir: nodeDir, argv, env, appendLedger }, typeof delay === "number" ? () => delay : () => delay(spec.name));
     writeFileSync(m.path("name"), spec.name + "\n");
     writeFileSync(m.path("machineId"), newMachineId() + "\n");
     mkdirSync(m.path("stateDir"), { recursive: true });
@@ -198,6 +208,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   });
 
   let stopped = false;
+  let clones = 0;
   const watcher = setInterval(() => {
     for (const m of machines) m.pollReboot(() => stopped);
   }, POLL_MS);
@@ -242,6 +253,10 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       }
       return out;
     },
+    clone(name) {
+      const m = fleet.node(name);
+      return makeClone({ of: m.name, group: m.group, configPath: m.configPath, dir: join(dir, "clones", `${m.name}-${++clones}`), argv, baseEnv: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...opts.env }, ledger: ledgerPath, aliveFile, rebootCmd, appendLedger });
+    },
     startAll() {
       for (const m of machines) m.start();
     },
@@ -254,11 +269,6 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     },
   };
   return fleet;
-}
-
-/** A fresh machine id as systemd writes it: 32 lowercase hex digits. */
-export function newMachineId(): string {
-  return randomUUID().replaceAll("-", "");
 }
 
 // --- internal ---

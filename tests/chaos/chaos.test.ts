@@ -25,6 +25,9 @@ test(`a fleet under faults never exceeds its limits and converges (seed ${seed})
       { name: "alpha", nodes: 5, limit: 2 },
       { name: "beta", nodes: 3, limit: 1 },
     ],
+    // The identity/state faults at low rates (an etcd wipe holds the fleet for 120 s: long run only).
+    globalCap: 2,
+    state: { clonesEveryMs: [15_000, 25_000], partitionEveryMs: [12_000, 20_000], longDownChance: 0.15, longDownMs: [4_000, 8_000] },
     say: (l) => lines.push(l),
   });
   const report = [...formatResult(result), "", "run log:", ...lines].join("\n");
