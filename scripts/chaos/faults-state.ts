@@ -21,6 +21,12 @@ export class Clones {
   refused = 0;
   /** identity_conflict records logged by clones. */
   conflictEvents = 0;
+  /**
+   * Clones that refused for the right reason but exited 1 after logging it as `etcd_unavailable`
+   * (the identity check at session open throws; the start-up path reports every non-transient
+   * error that way) — safe, but not the documented exit 2.
+   */
+  refusedAsEtcdError = 0;
   /** Clones still running at their deadline (killed; fine as long as they never rebooted). */
   killed = 0;
   /** Clones that exited with anything but 2, with the code. */
@@ -54,6 +60,7 @@ export class Clones {
         await cur.clone.kill("SIGKILL");
         this.killed++;
       } else if (cur.clone.exitCode === 2) this.refused++;
+      else if (cur.clone.logs.some((e) => String(e.fields["error"] ?? "").includes("another machine uses node name"))) this.refusedAsEtcdError++;
       else this.otherExits.push(`${cur.clone.name} exit ${cur.clone.exitCode ?? "signal"}`);
       const conflicts = cur.clone.events("identity_conflict").length;
       this.conflictEvents += conflicts;
