@@ -32,6 +32,11 @@ export class Clones {
   /** Clones that exited with anything but 2, with the code. */
   readonly otherExits: string[] = [];
   readonly rebooted: string[] = [];
+  /**
+   * Slots a clone freed or released (finding 12 in docs/BENCHMARKS.md: a clone took the original's
+   * preparing slot for a dead process's). Reported, not yet a violation while that is open.
+   */
+  readonly slotTouches: string[] = [];
   private cur: { clone: Clone; until: number } | undefined;
   private nextAt: number;
 
@@ -62,6 +67,8 @@ export class Clones {
       } else if (cur.clone.exitCode === 2) this.refused++;
       else if (cur.clone.logs.some((e) => String(e.fields["error"] ?? "").includes("another machine uses node name"))) this.refusedAsEtcdError++;
       else this.otherExits.push(`${cur.clone.name} exit ${cur.clone.exitCode ?? "signal"}`);
+      for (const e of cur.clone.logs)
+        if (["slot_recovered", "slot_released", "stale_slot_freed"].includes(e.event)) this.slotTouches.push(`${cur.clone.name} ${e.event} ${String(e.fields["slot"] ?? "")} at ${e.ts}`);
       const conflicts = cur.clone.events("identity_conflict").length;
       this.conflictEvents += conflicts;
       if (cur.clone.rebooted && !this.rebooted.includes(cur.clone.dir)) this.rebooted.push(cur.clone.dir);

@@ -65,7 +65,7 @@ export interface ChaosResult {
   etcdRestarts: number;
   pauses: number;
   windowLifts: number;
-  state: { clones: number; clonesRefused: number; clonesRefusedAsEtcdError: number; cloneConflictRecords: number; clonesKilled: number; cloneOtherExits: string[]; wipes: number; partitions: number; partitionsByMode: Record<string, number>; longDowns: number };
+  state: { clones: number; clonesRefused: number; clonesRefusedAsEtcdError: number; cloneConflictRecords: number; clonesKilled: number; cloneOtherExits: string[]; cloneSlotTouches: string[]; wipes: number; partitions: number; partitionsByMode: Record<string, number>; longDowns: number };
   audit: AuditResult;
   /** etcd's history under the prefix (for the model replay, scripts/model/replay.ts). */
   history: HistoryEvent[];
@@ -228,7 +228,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       pauses: pauser.intervals.length,
       windowLifts: windows.lifts,
       state: {
-        clones: clones.started, clonesRefused: clones.refused, clonesRefusedAsEtcdError: clones.refusedAsEtcdError, cloneConflictRecords: clones.conflictEvents, clonesKilled: clones.killed, cloneOtherExits: clones.otherExits,
+        clones: clones.started, clonesRefused: clones.refused, clonesRefusedAsEtcdError: clones.refusedAsEtcdError, cloneConflictRecords: clones.conflictEvents, clonesKilled: clones.killed, cloneOtherExits: clones.otherExits, cloneSlotTouches: clones.slotTouches,
         wipes: wiper.wipes, partitions: partitions.cuts, partitionsByMode: partitions.byMode, longDowns: down.long(),
       },
       audit,
