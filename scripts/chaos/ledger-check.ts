@@ -25,6 +25,8 @@ export interface LedgerFacts {
   denies: ReadonlyMap<string, readonly (Interval & { slackMs: number })[]>;
   /** A fence that committed just before the pause may still run its command this long after. */
   pauseSlackMs: number;
+  /** global_max_concurrent_reboots: most machines away at once across every group (null: none). */
+  globalCap?: number | null;
 }
 
 export interface LedgerVerdict {
@@ -32,6 +34,8 @@ export interface LedgerVerdict {
   windows: AwayWindow[];
   peaks: Map<string, { max: number; at: number | undefined; nodes: string[] }>;
   reboots: number;
+  /** Most machines away at once across every group. */
+  globalPeak: { max: number; at: number | undefined; nodes: string[] };
 }
 
 /** Away windows per node, as described in the file header. Open windows end at `undefined`. */
@@ -77,6 +81,9 @@ export function checkLedger(entries: readonly LedgerEntry[], facts: LedgerFacts)
     if (peak.max > facts.limitOf(g))
       violations.push(`group ${g}: ${peak.max} nodes away at once (limit ${facts.limitOf(g)}) at ${iso(peak.at)}: ${peak.nodes.join(", ")}`);
   }
+  const globalPeak = maxOverlap(windows);
+  if (facts.globalCap != null && globalPeak.max > facts.globalCap)
+    violations.push(`fleet: ${globalPeak.max} nodes away at once (global cap ${facts.globalCap}) at ${iso(globalPeak.at)}: ${globalPeak.nodes.join(", ")}`);
   const reboots = entries.filter((e) => e.kind === "reboot" && !e.noop);
   for (const r of reboots) {
     for (const p of facts.pauses)
@@ -84,7 +91,7 @@ export function checkLedger(entries: readonly LedgerEntry[], facts: LedgerFacts)
     for (const d of facts.denies.get(r.node) ?? [])
       if (r.at > d.start + d.slackMs && r.at < d.end) violations.push(`${r.node} ran its reboot command at ${iso(r.at)} inside its deny window (${iso(d.start)}–${iso(d.end)})`);
   }
-  return { violations, windows, peaks, reboots: reboots.length };
+  return { violations, windows, peaks, reboots: reboots.length, globalPeak };
 }
 
 function iso(t: number | undefined): string {

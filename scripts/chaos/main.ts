@@ -24,11 +24,15 @@ console.log(`chaos: seed ${seed} (replay: bun scripts/chaos/main.ts --seed ${see
 const result = await runChaos({
   seed,
   chaosMs: minutes * 60_000,
-  convergeMs: 120_000,
+  // A wipe holds new slots for reboot_slot_timeout_sec (at least 120 s) before the fleet goes on.
+  convergeMs: 240_000,
   groups: [
     { name: "alpha", nodes: 5, limit: 2 },
     { name: "beta", nodes: 4, limit: 1 },
   ],
+  // Below the groups' sum (3), so the cap binds.
+  globalCap: 2,
+  state: { clonesEveryMs: [20_000, 40_000], wipeEveryMs: [150_000, 200_000], partitionEveryMs: [15_000, 30_000], longDownChance: 0.25, longDownMs: [4_000, 20_000] },
   ...(values.binary ? { binary: values.binary } : {}),
   keepDirOnFailure: true,
   say: (l) => console.log(l),

@@ -7,11 +7,13 @@ export function formatResult(r: ChaosResult): string[] {
     `  waves completed ${r.wavesDone}, reboot commands ${r.reboots}, fences in etcd ${r.audit.fences}, slots taken ${r.audit.acquisitions}`,
     `  daemon SIGKILLs by phase: ${Object.entries(r.kills).map(([p, n]) => `${p} ${n}`).join(", ")}; restarts ${r.restarts}`,
     `  etcd member kills+restarts ${r.etcdRestarts}, cluster pauses ${r.pauses} (pause key set/removed ${r.audit.pauseChanges} times), deny windows lifted ${r.windowLifts}`,
+    `  identity/state faults: clones ${r.state.clones} (exit 2 ${r.state.clonesRefused}, refused but exit 1 as etcd_unavailable ${r.state.clonesRefusedAsEtcdError}, killed still refusing ${r.state.clonesKilled}, identity_conflict records ${r.state.cloneConflictRecords}${r.state.cloneOtherExits.length ? `, other exits: ${r.state.cloneOtherExits.join("; ")}` : ""}), etcd wipes ${r.state.wipes}, partitions ${r.state.partitions} (drop ${r.state.partitionsByMode["drop"] ?? 0}, blackhole ${r.state.partitionsByMode["blackhole"] ?? 0}), downs longer than the lease ${r.state.longDowns}`,
     `  etcd history: ${r.audit.revisions} revisions checked; most slots held at once: ${[...r.audit.peaks].map(([g, p]) => `${g} ${p.max}`).join(", ")}`,
-    `  ledger: most nodes away (slot taken → healthy) at once: ${[...r.ledger.peaks].map(([g, p]) => `${g} ${p.max}`).join(", ")}`,
+    `  ledger: most nodes away (slot taken → healthy) at once: ${[...r.ledger.peaks].map(([g, p]) => `${g} ${p.max}`).join(", ")}; fleet-wide ${r.ledger.globalPeak.max}`,
     `  daemon events: ${Object.entries(r.daemonEvents).map(([e, n]) => `${e} ${n}`).join(", ")}`,
     "  not checked: Kubernetes cordon (the fleet simulator does not model an API server)",
   ];
+  for (const t of r.state.cloneSlotTouches) lines.push(`  FINDING (a clone touched a slot of its name): ${t}`);
   for (const v of r.violations) lines.push(`  VIOLATION: ${v}`);
   if (r.dir) lines.push(`  logs and ledger kept in ${r.dir}`);
   return lines;

@@ -18,6 +18,8 @@ import { startEtcd } from "../../tests/support/etcd.ts";
 import { createFleet, type NodeSpec } from "../sim/fleet.ts";
 import { auditHistory, readHistory, type AuditResult, type HistoryEvent } from "./etcd-history.ts";
 import { EtcdFaults, Pauser, Windows, type Say } from "./faults.ts";
+import { Clones, downtime, EtcdWiper, Partitions } from "./faults-state.ts";
+import { TcpProxy } from "./proxy.ts";
 import { DEFAULT_POLICY, Killer, PHASES, type DaemonPhase } from "./killer.ts";
 import { checkLedger, type LedgerVerdict } from "./ledger-check.ts";
 import { stream } from "./rng.ts";
@@ -31,9 +33,25 @@ export interface ChaosOptions {
   groups: readonly { name: string; nodes: number; limit: number }[];
   /** A compiled clusterrebootd; default: Bun running src/main.ts. */
   binary?: string;
+  /** global_max_concurrent_reboots of the fleet (checked by both checkers). */
+  globalCap?: number;
+  /** The identity and state faults (faults-state.ts); each one off when absent. */
+  state?: StateFaultOptions;
   /** Keep the temp dir (logs, ledger) when the run fails. */
   keepDirOnFailure?: boolean;
   say: Say;
+}
+
+export interface StateFaultOptions {
+  /** A clone of a node's name every so often (ms range). */
+  clonesEveryMs?: [number, number];
+  /** etcd wiped every so often; none later than 150 s before the faults stop (the hold is 120 s). */
+  wipeEveryMs?: [number, number];
+  /** Every node with an even index talks to etcd through proxies that partition it this often. */
+  partitionEveryMs?: [number, number];
+  /** Chance per reboot that the machine stays down `longDownMs` (above the 3 s lease TTL). */
+  longDownChance?: number;
+  longDownMs?: [number, number];
 }
 
 export interface ChaosResult {
@@ -47,6 +65,7 @@ export interface ChaosResult {
   etcdRestarts: number;
   pauses: number;
   windowLifts: number;
+  state: { clones: number; clonesRefused: number; clonesRefusedAsEtcdError: number; cloneConflictRecords: number; clonesKilled: number; cloneOtherExits: string[]; cloneSlotTouches: string[]; wipes: number; partitions: number; partitionsByMode: Record<string, number>; longDowns: number };
   audit: AuditResult;
   /** etcd's history under the prefix (for the model replay, scripts/model/replay.ts). */
   history: HistoryEvent[];
@@ -72,13 +91,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const groupOf = (n: string) => nodes.find((x) => x.name === n)?.group ?? "?";
   const limitOf = (g: string) => limits.get(g) ?? 1;
   let failed = true;
+  const proxies = o.state?.partitionEveryMs ? cluster.members.map((m) => new TcpProxy(Number(new URL(m.clientUrl).port))) : [];
+  for (const p of proxies) p.start();
+  if (proxies.length) nodes.forEach((n, i) => i % 2 === 1 && (n.config = { etcd_endpoints: proxies.map((p) => p.url) }));
+  const down = downtime(stream(o.seed, "downtime"), { shortMs: 300, longChance: o.state?.longDownChance ?? 0, longMs: o.state?.longDownMs ?? [4_000, 10_000] });
   const fleet = await createFleet({
     endpoints: cluster.endpoints,
     dir,
     nodes,
-    rebootDelayMs: 300,
+    rebootDelayMs: down.next,
     ...(o.binary ? { binary: o.binary } : {}),
-    config: { etcd_namespace: PREFIX, group_limits: Object.fromEntries(limits), min_reboot_interval_sec: 1, max_reboots_per_node: 1000, reboot_slot_timeout_sec: 120 },
+    config: { etcd_namespace: PREFIX, group_limits: Object.fromEntries(limits), min_reboot_interval_sec: 1, max_reboots_per_node: 1000, reboot_slot_timeout_sec: 120, ...(o.globalCap ? { global_max_concurrent_reboots: o.globalCap } : {}) },
   });
   const gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 2_000 });
   const keys = makeKeys(PREFIX);
@@ -93,6 +116,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const span = (a: number, b: number) => t0 + Math.round(Math.min(o.chaosMs, 60_000) * (a + sched.next() * (b - a)));
     const pauser = new Pauser(fleet, stream(o.seed, "pause"), say, span(0.25, 0.45), [30_000, 60_000]);
     const etcdFaults = new EtcdFaults(cluster, stream(o.seed, "etcd"), say, span(0.3, 0.6), [40_000, 80_000]);
+    const st = o.state ?? {};
+    const clones = new Clones(fleet, stream(o.seed, "clones"), say, st.clonesEveryMs ? span(0.2, 0.5) : Infinity, st.clonesEveryMs ?? [Infinity, Infinity]);
+    const wiper = new EtcdWiper(cluster, PREFIX, stream(o.seed, "wipe"), say, st.wipeEveryMs ? span(0.5, 0.9) : Infinity, st.wipeEveryMs ?? [Infinity, Infinity], t0 + o.chaosMs - 150_000);
+    const partitions = new Partitions(proxies, stream(o.seed, "partitions"), say, st.partitionEveryMs ? span(0.1, 0.4) : Infinity, st.partitionEveryMs ?? [Infinity, Infinity]);
     const windows = new Windows(say);
     const winRng = stream(o.seed, "windows");
     const lifts = new Map<string, number>();
@@ -130,8 +157,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         lifts.clear();
         say("faults stop; waiting for the fleet to converge");
       }
-      void pauser.tick(now, stop);
-      void etcdFaults.tick(now, stop);
+      if (!wiper.busy) {
+        void pauser.tick(now, stop);
+        void etcdFaults.tick(now, stop);
+        void wiper.tick(now, stop, !pauser.paused && etcdFaults.allUp);
+      }
+      await clones.tick(now, stop);
+      partitions.tick(now, stop);
       for (const [name, at] of lifts)
         if (now >= at) {
           windows.lift(fleet.node(name));
@@ -144,7 +176,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           say(`wave ${wave} complete: every node rebooted and released its slot`);
         }
         if (stop) {
-          if (!pauser.paused && etcdFaults.allUp) break;
+          if (!pauser.paused && etcdFaults.allUp && !wiper.busy && partitions.healed && clones.idle) break;
           continue;
         }
         wave++;
@@ -169,9 +201,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await fast;
     await fleet.stop();
     while (!etcdFaults.allUp) await etcdFaults.tick(Date.now(), true);
+    await clones.tick(Date.now(), true);
     const history = await readHistory(cluster.endpoints, PREFIX);
-    const audit = auditHistory(history, PREFIX, limitOf, null);
-    const ledger = checkLedger(fleet.ledger(), { groupOf, limitOf, pauses: pauser.intervals, denies: windows.denies, pauseSlackMs: 1000 });
+    // One audit per etcd incarnation: a wiped cluster's history ends where the wipe began.
+    const audit = mergeAudits([...wiper.histories, history].map((h) => auditHistory(h, PREFIX, limitOf, o.globalCap ?? null)));
+    const ledger = checkLedger(fleet.ledger(), { groupOf, limitOf, pauses: pauser.intervals, denies: windows.denies, pauseSlackMs: 1000, globalCap: o.globalCap ?? null });
+    for (const c of clones.rebooted) violations.push(`a clone ran its reboot command (${c})`);
+    for (const e of fleet.ledger()) if (e.kind === "reboot" && e.node.endsWith("~clone")) violations.push(`${e.node} ran its reboot command at ${new Date(e.at).toISOString()}`);
     violations.push(...audit.violations.map((v) => `etcd: ${v}`), ...ledger.violations.map((v) => `ledger: ${v}`));
     if (audit.slotsLeft.length) violations.push(`slots left in etcd: ${audit.slotsLeft.join(", ")}`);
     if (audit.pauseLeft) violations.push("the pause key was left in etcd");
@@ -191,6 +227,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       etcdRestarts: etcdFaults.restarts,
       pauses: pauser.intervals.length,
       windowLifts: windows.lifts,
+      state: {
+        clones: clones.started, clonesRefused: clones.refused, clonesRefusedAsEtcdError: clones.refusedAsEtcdError, cloneConflictRecords: clones.conflictEvents, clonesKilled: clones.killed, cloneOtherExits: clones.otherExits, cloneSlotTouches: clones.slotTouches,
+        wipes: wiper.wipes, partitions: partitions.cuts, partitionsByMode: partitions.byMode, longDowns: down.long(),
+      },
       audit,
       history,
       ledger,
@@ -201,6 +241,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await fleet.stop();
     await gw.close().catch(() => {});
     await cluster.stop();
+    for (const p of proxies) p.stop();
     if (!(failed && o.keepDirOnFailure)) rmSync(dir, { recursive: true, force: true });
   }
 
@@ -215,4 +256,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     return fleet.nodes.filter((n) => !booted.has(n.name) || holders.has(n.name) || !n.running).map((n) => n.name);
   }
+}
+
+/** The audits of successive etcd incarnations as one: sums and peaks; what is left, from the last. */
+function mergeAudits(all: AuditResult[]): AuditResult {
+  const last = all[all.length - 1]!;
+  const peaks = new Map(last.peaks);
+  for (const a of all) for (const [g, p] of a.peaks) if (p.max > (peaks.get(g)?.max ?? -1)) peaks.set(g, p);
+  return {
+    ...last,
+    revisions: all.reduce((n, a) => n + a.revisions, 0),
+    fences: all.reduce((n, a) => n + a.fences, 0),
+    acquisitions: all.reduce((n, a) => n + a.acquisitions, 0),
+    pauseChanges: all.reduce((n, a) => n + a.pauseChanges, 0),
+    globalPeak: Math.max(...all.map((a) => a.globalPeak)),
+    peaks,
+    violations: all.flatMap((a, i) => a.violations.map((v) => (all.length > 1 ? `incarnation ${i + 1}: ${v}` : v))),
+  };
 }

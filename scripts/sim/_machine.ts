@@ -10,7 +10,8 @@ export class Machine extends NodeProcess implements SimNode {
 
   constructor(
     setup: NodeSetup,
-    private readonly rebootDelayMs: number,
+    /** Drawn per reboot: how long this machine stays down. */
+    private readonly rebootDelayMs: () => number,
   ) {
     super(setup);
   }
@@ -58,7 +59,7 @@ export class Machine extends NodeProcess implements SimNode {
         this.setup.appendLedger(`${this.name} down`);
         this.down = true;
         if (!this.autoBoot) return;
-        await Bun.sleep(this.rebootDelayMs); // the simulated machine's boot time
+        await Bun.sleep(this.rebootDelayMs()); // the simulated machine's boot time
         if (!stopped() && this.down) this.boot();
       } finally {
         this.rebooting = false;

@@ -52,6 +52,11 @@ const DEFAULT_EVENT_TIMEOUT_MS = 30_000;
 /** `setpriv --pdeathsig KILL`: the kernel kills a daemon whose parent (test or demo) dies. */
 const setpriv = Bun.which("setpriv");
 
+/** A fresh machine id as systemd writes it: 32 lowercase hex digits. */
+export function newMachineId(): string {
+  return randomUUID().replaceAll("-", "");
+}
+
 export class NodeProcess {
   readonly name: string;
   readonly group: string;
@@ -86,6 +91,15 @@ export class NodeProcess {
 
   get bootId(): string {
     return readFileSync(this.path("bootId"), "utf8").trim();
+  }
+
+  /** Exit code of the last daemon process (null while it runs, was never started, or died by a signal). */
+  get exitCode(): number | null {
+    return this.proc?.exitCode ?? null;
+  }
+
+  get machineId(): string {
+    return readFileSync(this.path("machineId"), "utf8").trim();
   }
 
   /** A new boot id: what the kernel does on every boot. */

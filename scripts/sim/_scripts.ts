@@ -13,6 +13,11 @@
 export const NODE_FILES = {
   name: "name",
   bootId: "boot_id",
+  /** The machine's /etc/machine-id (CLUSTERREBOOTD_MACHINE_ID_FILE). */
+  machineId: "machine-id",
+  /** CLUSTERREBOOTD_STATE_DIR and CLUSTERREBOOTD_RUNTIME_DIR of the node. */
+  stateDir: "state",
+  runtimeDir: "run",
   /** The file detector: a reboot is required while it exists. */
   rebootRequired: "reboot-required",
   /** Touched by the reboot command: the fleet takes the machine down. */

@@ -15,7 +15,8 @@
  * `<nodeDir>/reboot-requested`. The fleet polls for that file, SIGKILLs the node's daemon (the
  * machine goes down: no graceful stop, leases are not revoked), waits `rebootDelayMs`, removes the
  * detector file, writes a new boot id (the daemons read it through CLUSTERREBOOTD_BOOT_ID_FILE)
- * and starts the daemon again (the machine boots). `setAutoBoot(false)` keeps a node down until
+ * and starts the daemon again (the machine boots). Every node has its own machine id, state dir and
+ * runtime dir (CLUSTERREBOOTD_MACHINE_ID_FILE, _STATE_DIR, _RUNTIME_DIR). `setAutoBoot(false)` keeps a node down until
  * `boot()`; `setRebootEffective(false)` makes the command succeed without the machine going down.
  * The fleet adds `<ms> <node> down` and `<ms> <node> boot <boot_id>` lines to the ledger; the
  * health scripts add `<ms> <node> health <phase> ok|fail|hang` (see ledger.ts, _scripts.ts).
@@ -28,11 +29,13 @@ import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSy
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { awayWindows, maxOverlap, parseLedger, type LedgerEntry } from "./ledger.ts";
+import { makeClone, type Clone } from "./_clone.ts";
 import { Machine } from "./_machine.ts";
-import type { CliResult, DaemonEvent, WaitEventOptions } from "./_node.ts";
+import { newMachineId, type CliResult, type DaemonEvent, type WaitEventOptions } from "./_node.ts";
 import { ALIVE_FILE, healthScript, LEDGER_FILE, NODE_FILES, REBOOT_SCRIPT, rebootScript } from "./_scripts.ts";
 
 export type { CliResult, DaemonEvent, WaitEventOptions } from "./_node.ts";
+export type { Clone } from "./_clone.ts";
 export { awayWindows, handoffs, maxOverlap, parseLedger, percentile, type AwayWindow, type Handoff, type LedgerEntry } from "./ledger.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -56,8 +59,11 @@ export interface FleetOptions {
   nodes: NodeSpec[];
   /** Fleet-wide config overrides. */
   config?: ConfigOverrides;
-  /** Time a machine stays down between the daemon's death and the next boot; default 200. */
-  rebootDelayMs?: number;
+  /**
+   * Time a machine stays down between the daemon's death and the next boot; default 200. A
+   * function is asked once per reboot (`node` is the machine going down).
+   */
+  rebootDelayMs?: number | ((node: string) => number);
   /** A compiled clusterrebootd binary; default: this Bun running `<repo>/src/main.ts`. */
   binary?: string;
   /** Extra environment for every daemon and CLI call. */
@@ -87,6 +93,8 @@ export interface SimNode {
   readonly running: boolean;
   /** The machine's current boot id. */
   readonly bootId: string;
+  /** The machine id (its own per node, like /etc/machine-id). */
+  readonly machineId: string;
   /** Parsed JSON log records of every daemon process of this node, oldest first. */
   readonly logs: readonly DaemonEvent[];
   /** Daemon starts so far (1 after the first start, +1 per simulated boot). */
@@ -141,6 +149,11 @@ export interface Fleet {
   /** Every post-boot slot release so far (the daemons' `slot_released` with reason post_boot_healthy). */
   releases(): Release[];
   startAll(): void;
+  /**
+   * A second machine claiming `name` (same node_name, another machine id, own dirs, a reboot
+   * pending): see _clone.ts. Not started; the caller starts, watches and kills it.
+   */
+  clone(name: string): Clone;
   /** Kills every daemon (SIGKILL, by handle), stops the reboot watcher, ends hung health scripts. */
   stop(): Promise<void>;
 }
@@ -163,10 +176,19 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: nodeDir,
       CLUSTERREBOOTD_BOOT_ID_FILE: join(nodeDir, NODE_FILES.bootId),
+      // Each simulated machine is its own machine: its own /etc/machine-id, state and runtime dirs
+      // (otherwise every node would share the host's id and the identity checks could not bite).
+      CLUSTERREBOOTD_MACHINE_ID_FILE: join(nodeDir, NODE_FILES.machineId),
+      CLUSTERREBOOTD_STATE_DIR: join(nodeDir, NODE_FILES.stateDir),
+      CLUSTERREBOOTD_RUNTIME_DIR: join(nodeDir, NODE_FILES.runtimeDir),
       ...opts.env,
     };
-    const m = new Machine({ name: spec.name, group: spec.group, dir: nodeDir, argv, env, appendLedger }, opts.rebootDelayMs ?? 200);
+    const delay = opts.rebootDelayMs ?? 200;
+    const m = new Machine({ name: spec.name, group: spec.group, dir: nodeDir, argv, env, appendLedger }, typeof delay === "number" ? () => delay : () => delay(spec.name));
     writeFileSync(m.path("name"), spec.name + "\n");
+    writeFileSync(m.path("machineId"), newMachineId() + "\n");
+    mkdirSync(m.path("stateDir"), { recursive: true });
+    mkdirSync(m.path("runtimeDir"), { recursive: true });
     m.newBootId();
     writeExecutable(m.path("health"), healthScript({ node: spec.name, nodeDir, ledger: ledgerPath, aliveFile }));
     const config = {
@@ -186,6 +208,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   });
 
   let stopped = false;
+  let clones = 0;
   const watcher = setInterval(() => {
     for (const m of machines) m.pollReboot(() => stopped);
   }, POLL_MS);
@@ -229,6 +252,10 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         out.set(m.group, maxOverlap(windows.filter((w) => members.has(w.node))));
       }
       return out;
+    },
+    clone(name) {
+      const m = fleet.node(name);
+      return makeClone({ of: m.name, group: m.group, configPath: m.configPath, dir: join(dir, "clones", `${m.name}-${++clones}`), argv, baseEnv: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...opts.env }, ledger: ledgerPath, aliveFile, rebootCmd, appendLedger });
     },
     startAll() {
       for (const m of machines) m.start();

@@ -1,9 +1,10 @@
 /**
  * The short chaos run (~60 s): 8 real daemons in two groups on a 3-member etcd, every node needing
  * a reboot, with daemons SIGKILLed in every phase, an etcd member killed and restarted, a cluster
- * pause and deny windows lifted by SIGHUP. The ledger and etcd's history must show no violation,
- * and the fleet must converge, and every slot-key change in etcd's history must be a step of the
- * model (scripts/model/replay.ts). The long version is `npm run chaos` (scripts/chaos/main.ts).
+ * pause and deny windows lifted by SIGHUP; since issue 12 also clones of a node's name, TCP-proxy
+ * partitions, machines down longer than the lease, and a global cap across the two groups. The
+ * ledger and etcd's history must show no violation, the fleet must converge, and every slot-key
+ * change in etcd's history must be a step of the model (scripts/model/replay.ts). The long version is `npm run chaos` (scripts/chaos/main.ts).
  *
  * The seed is random per run and printed on failure; CRD_CHAOS_SEED=N replays one.
  */
@@ -25,6 +26,9 @@ test(`a fleet under faults never exceeds its limits and converges (seed ${seed})
       { name: "alpha", nodes: 5, limit: 2 },
       { name: "beta", nodes: 3, limit: 1 },
     ],
+    // The identity/state faults at low rates (an etcd wipe holds the fleet for 120 s: long run only).
+    globalCap: 2,
+    state: { clonesEveryMs: [15_000, 25_000], partitionEveryMs: [12_000, 20_000], longDownChance: 0.15, longDownMs: [4_000, 8_000] },
     say: (l) => lines.push(l),
   });
   const report = [...formatResult(result), "", "run log:", ...lines].join("\n");
@@ -35,6 +39,8 @@ test(`a fleet under faults never exceeds its limits and converges (seed ${seed})
   expect(result.etcdRestarts, report).toBeGreaterThanOrEqual(1);
   expect(result.pauses + result.audit.pauseChanges, report).toBeGreaterThanOrEqual(1);
   expect(result.windowLifts, report).toBeGreaterThanOrEqual(2);
+  expect(result.state.clones, report).toBeGreaterThanOrEqual(1);
+  expect(result.state.partitions, report).toBeGreaterThanOrEqual(1);
   expect(Object.values(result.kills).reduce((a, b) => a + b, 0), report).toBeGreaterThanOrEqual(3);
   // Every slot-key change etcd recorded must be a transition of the model (models/slots.pml).
   const replay = replayThroughModel(result.history, "/clusterrebootd", (g) => (g === "alpha" ? 2 : 1));

@@ -41,6 +41,16 @@ describe("ledger checker", () => {
     expect(v.violations.length).toBe(violations);
   });
 
+  test("the global cap counts machines away across every group", () => {
+    const lines = [...cycle("a1", 0), ...cycle("b1", 10), ...cycle("a2", 20)];
+    expect(check(lines).violations).toEqual([]);
+    const v = check(lines, { globalCap: 2 });
+    expect(v.globalPeak.max).toBe(3);
+    expect(v.violations).toHaveLength(1);
+    expect(v.violations[0]).toContain("global cap 2");
+    expect(check([...cycle("a1", 0), ...cycle("b1", 200), ...cycle("a2", 10)], { globalCap: 2 }).violations).toEqual([]);
+  });
+
   test("the window ends at the last post-boot check before the next post-lock (a verify killed before release)", () => {
     const lines = ["0 b1 health post-lock ok", "1 b1 reboot x", "50 b1 boot y", "60 b1 health post-boot ok", "90 b1 health post-boot ok", "300 b1 health post-lock ok"];
     expect(awayFromLedger(parseLedger(lines.join("\n")))).toEqual([{ node: "b1", start: 0, end: 90 }]);

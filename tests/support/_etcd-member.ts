@@ -3,7 +3,7 @@
  * Used through `startEtcd` in ./etcd.ts; kept apart so the cluster code stays readable.
  */
 import type { Subprocess } from "bun";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { parentDeathPrefix, trackChild } from "./reaper.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { waitFor } from "./wait.ts";
@@ -111,6 +111,19 @@ export class Member implements EtcdMember {
     if (proc === undefined || !this.running) return;
     proc.kill(signal);
     await proc.exited;
+  }
+
+  /**
+   * Loses everything: the member is killed, its data dir emptied, and it starts again as a member
+   * of a new cluster (`clusterToken`, so a new cluster id) on the same ports — what a restore
+   * from nothing, or a recreated etcd pod without its volume, looks like to clients.
+   */
+  async wipe(clusterToken: string): Promise<void> {
+    await this.kill();
+    rmSync(this.spec.dataDir, { recursive: true, force: true });
+    mkdirSync(this.spec.dataDir, { mode: 0o700 });
+    this.spec.clusterToken = clusterToken;
+    this.start();
   }
 
   async restart(): Promise<void> {

@@ -33,6 +33,11 @@ export interface EtcdCluster {
   leader(): Promise<EtcdMember>;
   /** SIGKILLs every member and removes the data dirs. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Data loss: every member SIGKILLed, every data dir emptied, and a new cluster (new cluster id,
+   * revisions from 1) started on the same ports. Resolves once every member serves again.
+   */
+  wipe(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -197,6 +202,14 @@ class Cluster implements EtcdCluster {
       },
       { timeoutMs: 10_000, intervalMs: 100, what: "an etcd leader to be elected" },
     );
+  }
+
+  async wipe(): Promise<void> {
+    if (this.stopped) throw new Error("etcd cluster already stopped");
+    await Promise.all(this.members.map((m) => m.kill("SIGKILL")));
+    const token = `crd-test-${randomUUID()}`;
+    for (const m of this.members) await m.wipe(token);
+    await Promise.all(this.members.map((m) => m.waitReady()));
   }
 
   async stop(): Promise<void> {
