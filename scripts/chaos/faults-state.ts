@@ -68,7 +68,7 @@ export class Clones {
       else if (cur.clone.logs.some((e) => String(e.fields["error"] ?? "").includes("another machine uses node name"))) this.refusedAsEtcdError++;
       else this.otherExits.push(`${cur.clone.name} exit ${cur.clone.exitCode ?? "signal"}`);
       for (const e of cur.clone.logs)
-        if (["slot_recovered", "slot_released", "stale_slot_freed"].includes(e.event)) this.slotTouches.push(`${cur.clone.name} ${e.event} ${String(e.fields["slot"] ?? "")} at ${e.ts}`);
+        if (["slot_recovered"].includes(e.event)) this.slotTouches.push(`${cur.clone.name} ${e.event} ${String(e.fields["slot"] ?? "")} at ${e.ts}`);
       const conflicts = cur.clone.events("identity_conflict").length;
       this.conflictEvents += conflicts;
       if (cur.clone.rebooted && !this.rebooted.includes(cur.clone.dir)) this.rebooted.push(cur.clone.dir);

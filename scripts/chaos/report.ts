@@ -13,7 +13,7 @@ export function formatResult(r: ChaosResult): string[] {
     `  daemon events: ${Object.entries(r.daemonEvents).map(([e, n]) => `${e} ${n}`).join(", ")}`,
     "  not checked: Kubernetes cordon (the fleet simulator does not model an API server)",
   ];
-  for (const t of r.state.cloneSlotTouches) lines.push(`  FINDING (a clone touched a slot of its name): ${t}`);
+  for (const t of r.state.cloneSlotTouches) lines.push(`  clone touched a slot of its name (a violation): ${t}`);
   for (const v of r.violations) lines.push(`  VIOLATION: ${v}`);
   if (r.dir) lines.push(`  logs and ledger kept in ${r.dir}`);
   return lines;

@@ -207,6 +207,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const audit = mergeAudits([...wiper.histories, history].map((h) => auditHistory(h, PREFIX, limitOf, o.globalCap ?? null)));
     const ledger = checkLedger(fleet.ledger(), { groupOf, limitOf, pauses: pauser.intervals, denies: windows.denies, pauseSlackMs: 1000, globalCap: o.globalCap ?? null });
     for (const c of clones.rebooted) violations.push(`a clone ran its reboot command (${c})`);
+    // A clone (a fresh process on another machine) must never free a slot of its name: that slot
+    // can only be the original's (it once did: the acquire path skipped the machine-id check).
+    for (const t of clones.slotTouches) violations.push(`a clone touched a slot of its name: ${t}`);
+    // ...and must refuse with exit 2 (identity_conflict), not as an etcd error.
+    if (clones.refusedAsEtcdError > 0) violations.push(`${clones.refusedAsEtcdError} clone(s) refused as an etcd error instead of exit 2`);
     for (const e of fleet.ledger()) if (e.kind === "reboot" && e.node.endsWith("~clone")) violations.push(`${e.node} ran its reboot command at ${new Date(e.at).toISOString()}`);
     violations.push(...audit.violations.map((v) => `etcd: ${v}`), ...ledger.violations.map((v) => `ledger: ${v}`));
     if (audit.slotsLeft.length) violations.push(`slots left in etcd: ${audit.slotsLeft.join(", ")}`);

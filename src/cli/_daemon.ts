@@ -1,5 +1,6 @@
 /** Process-level concerns of `run`: signals and waiting for etcd. */
 import { isTransient } from "../etcd/index.ts";
+import { IdentityConflictError } from "../slots/index.ts";
 import type { Logger } from "../observe/index.ts";
 import type { Plan } from "../orchestrate/context.ts";
 import { backoffDelay } from "../orchestrate/index.ts";
@@ -69,6 +70,8 @@ export async function waitForEtcd<T>(
     try {
       return await fn();
     } catch (err) {
+      // Another machine uses our node name: no waiting helps; the caller refuses to run (exit 2).
+      if (err instanceof IdentityConflictError) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       if (once || !isTransient(err)) {
         co.ports.log.event("error", "etcd_unavailable", { error: msg });

@@ -47,8 +47,9 @@ export async function runDaemon(cfg: Config, live: Coordinator, o: DaemonOptions
       pending = await buildRuntime(r.config, o.resources, { dryRun: r.config.dry_run || o.forceDryRun });
     }).catch((err: unknown) => log.event("error", "config_reload_failed", { problems: [err instanceof Error ? err.message : String(err)], kept: "previous configuration" }));
   });
+  let last;
   try {
-    await runLoop(live, o.signal, {
+    last = await runLoop(live, o.signal, {
       refresh: async (c) => {
         await reloading;
         if (!pending) return c;
@@ -62,6 +63,10 @@ export async function runDaemon(cfg: Config, live: Coordinator, o: DaemonOptions
     o.onHup(undefined);
     if (fl?.ok) await fl.stop();
     await live.notifier.idle();
+  }
+  if (last?.outcome.kind === "identity_conflict") {
+    process.stderr.write(`clusterrebootd: refusing to run: ${last.outcome.message}\n`);
+    return last.outcome;
   }
   log.event("info", "stopped", { reason: "signal" });
   return outcome("ok", "stopped"); // W13: a requested stop exits 0

@@ -3,6 +3,7 @@ import { createLogger, errorJson, formatReport, reportJson } from "../observe/in
 import { newMemory } from "../orchestrate/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { realPorts } from "../platform/index.ts";
+import { IdentityConflictError } from "../slots/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { openResources } from "./_backend.ts";
 import { handleSignals } from "./_daemon.ts";
@@ -57,9 +58,16 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
     log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: dryRun, backend: cfg.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
     const ports = { ...realPorts(), log };
     const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId(), machineId: await ports.host.machineId() });
-    const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single });
+    const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single }).catch((err: unknown) => {
+      if (!(err instanceof IdentityConflictError)) throw err;
+      obs.metrics.inc("identity_conflicts_total");
+      log.event("error", "identity_conflict", { node: err.node, machine_id: err.ours, other_machine_id: err.theirs, where: err.where });
+      process.stderr.write(`clusterrebootd: refusing to run: ${err.message}\n`);
+      return { ok: false as const, reason: "identity" as const, message: err.message };
+    });
     if (!backend.ok) {
       if (backend.reason === "stopped") return outcome("ok", "stopped while waiting for etcd");
+      if (backend.reason === "identity") return outcome("identity_conflict", backend.message);
       // --json promises a JSON document on stdout, failure included (docs/JSON.md §Errors).
       if (args.json) process.stdout.write(JSON.stringify(errorJson(cfg, "etcd unreachable", "etcd did not answer; see the log on stderr"), null, 2) + "\n");
       return outcome("runtime_error", "etcd unreachable");

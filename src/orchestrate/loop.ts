@@ -89,6 +89,8 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
       wake.ahead = report.outcome.kind === "lock_unavailable" ? report.queue?.ahead : undefined;
       hooks.onReport?.(report);
       const kind = report.outcome.kind;
+      // Another machine uses our node name: refuse to run on (the daemon exits 2).
+      if (kind === "identity_conflict") break;
       if (kind === "runtime_error") errors++;
       // After the reboot command we stay up and wait for the shutdown (W11); if the machine is
       // still here after the grace period, the next pass takes the "did not happen" path.

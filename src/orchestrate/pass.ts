@@ -33,14 +33,6 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
     for (const s of g.state.slots) r.slotsInUse[s.group] = (r.slotsInUse[s.group] ?? 0) + 1;
   }
   const own = ownSlot(co, g.state?.slots ?? []);
-  const theirs = own?.record?.machine_id;
-  if (own && co.mode === "etcd" && theirs && co.plan.machineId && theirs !== co.plan.machineId) {
-    // A cloned machine: this slot is another machine's, and that machine is probably down right
-    // now. Treating it as ours would release it and reboot us too (two down, limit one).
-    co.ports.metrics.inc("identity_conflicts_total");
-    co.ports.log.event("error", "identity_conflict", { node: co.plan.node, slot: own.key, machine_id: co.plan.machineId, other_machine_id: theirs });
-    return done(outcome("identity_conflict", `slot ${own.key} of node name ${co.plan.node} belongs to machine ${theirs}, this is machine ${co.plan.machineId}: two machines share one node_name; give each its own and restart`));
-  }
   if (own) {
     if (mode === "status") {
       r.slot = { key: own.key, phase: own.record?.phase ?? "unknown" };
@@ -108,6 +100,17 @@ async function leaveQueue(co: Coordinator, mode: string): Promise<void> {
 /** A slot of ours exists: the daemon's post-boot path, or the server's recursive / resumed grant. */
 async function onOwnSlot(g: GateCtx, r: PassReport, own: SlotEntry): Promise<PassReport> {
   const { co } = g;
+  // Every way to "our" slot passes here (the view, or the acquire finding one): a slot of our node
+  // name that another machine holds is never ours. That machine may be down right now; treating
+  // its slot as ours would free it and reboot us too (two down, limit one).
+  const theirs = own.record?.machine_id;
+  if (co.mode === "etcd" && theirs && co.plan.machineId && theirs !== co.plan.machineId) {
+    co.ports.metrics.inc("identity_conflicts_total");
+    co.ports.log.event("error", "identity_conflict", { node: co.plan.node, slot: own.key, machine_id: co.plan.machineId, other_machine_id: theirs });
+    r.slot = { key: own.key, phase: own.record?.phase ?? "unknown" };
+    r.outcome = outcome("identity_conflict", `slot ${own.key} of node name ${co.plan.node} belongs to machine ${theirs}, this is machine ${co.plan.machineId}: two machines share one node_name; give each its own and restart`);
+    return r;
+  }
   if (co.mode === "server") {
     const s = await serverOwnSlot(co, own);
     if (s.kind === "done") {
