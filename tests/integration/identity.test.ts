@@ -13,7 +13,7 @@ import { memoryLogger, type Notifier } from "../../src/observe/index.ts";
 import { runPass, type Plan } from "../../src/orchestrate/index.ts";
 import { createFs, systemClock } from "../../src/platform/index.ts";
 import { createEtcdBackend, createFleetLockHandler } from "../../src/fleetlock/index.ts";
-import { IdentityConflictError, makeKeys, openSession, readClusterState, type Keys } from "../../src/slots/index.ts";
+import { IdentityConflictError, makeKeys, openSession, readClusterState, tryAcquireSlot, type Keys } from "../../src/slots/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
 import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
@@ -72,6 +72,31 @@ test("a cloned machine with our node name never takes the other machine's slot a
   const slots = (await readClusterState(fx.gw, keys)).slots;
   expect(slots.map((s) => [s.record?.phase, s.record?.machine_id])).toEqual([["rebooting", "a".repeat(32)]]);
   await bSession.close({ revoke: true });
+});
+
+test("a clone whose acquire finds the original's fresh slot (after its own read) does not free it", async () => {
+  const keys = fresh();
+  const lease = await fx.gw.grantLease(30, { keepAlive: true });
+  const b = await node({ keys, machine: "b".repeat(32) });
+  // The original (machine a) takes its slot while the clone runs its pre-lock health check:
+  // after the clone's view, before its acquire (the chaos run found exactly this window).
+  const clone = {
+    ...b.co,
+    health: {
+      async run(phase: Parameters<typeof passingHealth.run>[0], vars: Parameters<typeof passingHealth.run>[1]) {
+        if (phase === "pre-lock")
+          await tryAcquireSlot(fx.gw, keys, { node: "n1", group: "g", limit: 1, globalCap: null, holder: "daemon", pid: 7, bootId: "boot-a", leaseId: lease.id, nowIso: new Date(NOW).toISOString(), machineId: "a".repeat(32) });
+        return passingHealth.run(phase, vars);
+      },
+    },
+  };
+  const r = await runPass(clone, "run");
+  expect(r.outcome.kind).toBe("identity_conflict");
+  const slots = (await readClusterState(fx.gw, keys)).slots;
+  expect(slots.map((s) => [s.record?.phase, s.record?.machine_id])).toEqual([["preparing", "a".repeat(32)]]);
+  expect(b.log.records.some((x) => x.event === "slot_recovered")).toBe(false);
+  await lease.revoke();
+  await b.session.close({ revoke: true });
 });
 
 test("an unreadable member or reboot-history record blocks, naming the key and the fix", async () => {
