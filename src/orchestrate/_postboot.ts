@@ -71,6 +71,9 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
     own = up.slot;
     r.slot = { key: own.key, phase: "verifying" };
     ports.log.event("info", "post_boot_verifying", { slot: own.key, rebooted, boot_id: bootId });
+    // We came back and found our slot: the marker has done its job. From now on a vanished slot
+    // is an operator's `unlock --force`, which must stay done (not be undone by us).
+    await removeRebootingMarker(co);
     await co.kube.annotate("verifying");
   }
 
