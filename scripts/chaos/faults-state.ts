@@ -33,8 +33,8 @@ export class Clones {
   readonly otherExits: string[] = [];
   readonly rebooted: string[] = [];
   /**
-   * Slots a clone freed or released (finding 12 in docs/BENCHMARKS.md: a clone took the original's
-   * preparing slot for a dead process's). Reported, not yet a violation while that is open.
+   * Slots a clone freed (finding 12 in docs/BENCHMARKS.md: a clone took the original's preparing
+   * slot for a dead process's; fixed). A violation of the run (run.ts).
    */
   readonly slotTouches: string[] = [];
   private cur: { clone: Clone; until: number } | undefined;
