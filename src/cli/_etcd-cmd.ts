@@ -40,6 +40,13 @@ export function actor(): string {
 
 export const NODE_RE = /^[A-Za-z0-9._-]{1,63}$/;
 
+/** A node name argument that cannot name an etcd key: the usage outcome (exit 64), said on stderr. */
+export function badNodeName(cmd: string, node: string): Outcome | undefined {
+  if (NODE_RE.test(node)) return undefined;
+  process.stderr.write(`${cmd}: invalid node name ${JSON.stringify(node)} (letters, digits, '.', '_', '-'; at most 63)\n`);
+  return outcome("usage", "bad node name");
+}
+
 export function age(iso: string | undefined, nowMs: number): string {
   if (!iso) return "-";
   const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));

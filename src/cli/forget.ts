@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
 import { forgetNode, readClusterState } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
-import { NODE_RE, withEtcd } from "./_etcd-cmd.ts";
+import { badNodeName, withEtcd } from "./_etcd-cmd.ts";
 
 export default defineCommand({
   meta: {
@@ -17,10 +17,8 @@ export default defineCommand({
   run: ({ args }) =>
     withEtcd(args.config, async ({ gw, keys }) => {
       const node = String(args.node);
-      if (!NODE_RE.test(node)) {
-        process.stderr.write(`forget: invalid node name ${JSON.stringify(node)}\n`);
-        return outcome("usage", "bad node name");
-      }
+      const bad = badNodeName("forget", node);
+      if (bad) return bad;
       const state = await readClusterState(gw, keys);
       const garbage = state.unreadable.includes(keys.member(node)) || state.unreadable.includes(keys.reboots(node));
       if (!state.members.has(node) && !state.health.has(node) && !garbage) {

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
 import { escapeControl } from "../observe/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
-import { NODE_RE, withEtcd } from "./_etcd-cmd.ts";
+import { badNodeName, withEtcd } from "./_etcd-cmd.ts";
 import { historyJson, historyLine, parseSince, readHistory } from "./_history-view.ts";
 
 export default defineCommand({
@@ -18,10 +18,8 @@ export default defineCommand({
   },
   run: async ({ args }) => {
     const node = args.node === undefined || args.node === "" ? undefined : String(args.node);
-    if (node !== undefined && !NODE_RE.test(node)) {
-      process.stderr.write(`history: invalid node name ${JSON.stringify(node)}\n`);
-      return outcome("usage", "bad node name");
-    }
+    const bad = node === undefined ? undefined : badNodeName("history", node);
+    if (bad) return bad;
     const sinceMs = args.since === undefined ? undefined : parseSince(String(args.since));
     if (args.since !== undefined && sinceMs === undefined) {
       process.stderr.write(`history: --since ${JSON.stringify(String(args.since))} is not a duration like 90s, 30m, 12h or 7d\n`);

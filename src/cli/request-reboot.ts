@@ -6,14 +6,10 @@ import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
 import { cancelRequest, putRequest, readRequest } from "../slots/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
-import { actor, NODE_RE, withEtcd } from "./_etcd-cmd.ts";
+import { actor, badNodeName, withEtcd } from "./_etcd-cmd.ts";
 
 const MAX_REASON = 1024;
 
-function badNode(cmd: string, node: string) {
-  process.stderr.write(`${cmd}: invalid node name ${JSON.stringify(node)} (letters, digits, '.', '_', '-'; at most 63)\n`);
-  return outcome("usage", "bad node name");
-}
 
 export const requestReboot = defineCommand({
   meta: {
@@ -29,7 +25,8 @@ export const requestReboot = defineCommand({
   },
   run: async ({ args }) => {
     const node = String(args.node);
-    if (!NODE_RE.test(node)) return badNode("request-reboot", node);
+    const bad = badNodeName("request-reboot", node);
+    if (bad) return bad;
     const reason = args.reason === undefined ? undefined : String(args.reason);
     if (reason !== undefined && (reason.trim() === "" || reason.length > MAX_REASON)) {
       process.stderr.write(`request-reboot: --reason must be non-empty text of at most ${MAX_REASON} characters\n`);
@@ -54,7 +51,8 @@ export const cancelReboot = defineCommand({
   args: { node: { type: "positional", description: "node name", required: true }, ...configArg, ...jsonArg },
   run: async ({ args }) => {
     const node = String(args.node);
-    if (!NODE_RE.test(node)) return badNode("cancel-reboot", node);
+    const bad = badNodeName("cancel-reboot", node);
+    if (bad) return bad;
     return withEtcd(
       args.config,
       async ({ gw, keys }) => {

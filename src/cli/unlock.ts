@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
 import { clearHistory, deleteSlots, readClusterState } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
-import { actor, age, NODE_RE, withEtcd } from "./_etcd-cmd.ts";
+import { actor, age, badNodeName, withEtcd } from "./_etcd-cmd.ts";
 
 export default defineCommand({
   meta: {
@@ -19,10 +19,8 @@ export default defineCommand({
   run: ({ args }) =>
     withEtcd(args.config, async ({ gw, keys }) => {
       const node = String(args.node);
-      if (!NODE_RE.test(node)) {
-        process.stderr.write(`unlock: invalid node name ${JSON.stringify(node)} (allowed: A-Z a-z 0-9 . _ -)\n`);
-        return outcome("usage", "bad node name");
-      }
+      const bad = badNodeName("unlock", node);
+      if (bad) return bad;
       const state = await readClusterState(gw, keys);
       const slots = state.slots.filter((s) => s.node === node);
       if (args["reset-history"]) {
