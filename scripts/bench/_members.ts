@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { planFromConfig } from "../../src/cli/_setup.ts";
 import { openSession, type Session } from "../../src/slots/index.ts";
-import { parseConfigText } from "../../src/config/index.ts";
+import { hasGroup, parseConfigText } from "../../src/config/index.ts";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { createHealthRunner } from "../../src/health/index.ts";
 import { silentLogger } from "../../src/observe/index.ts";
@@ -69,6 +69,7 @@ export async function startMembers(o: MemberOptions): Promise<Members> {
     const res = await parseConfigText(text);
     if (!res.ok) throw new Error(`member config invalid: ${res.problems.join("; ")}`);
     const bootId = randomUUID();
+    if (!hasGroup(res.config)) throw new Error("member config has no group");
     const plan = planFromConfig(res.config, { dryRun: false, bootId });
     const gw = gws[i % gws.length]!;
     const session = await openSession(gw, keys, { node, group: plan.group, fallback: false, pid: process.pid, bootId }, { ttlSec: plan.lockTtlSec, nowMs: Date.now() });

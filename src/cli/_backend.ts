@@ -4,7 +4,7 @@
  * process; a SIGHUP reload keeps them (_runtime.ts).
  */
 import { readFile } from "node:fs/promises";
-import type { Config } from "../config/index.ts";
+import type { ResolvedConfig } from "../config/index.ts";
 import { openSession } from "../slots/index.ts";
 import type { Plan } from "../orchestrate/index.ts";
 import type { Clock, Host } from "../platform/index.ts";
@@ -27,7 +27,7 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
-export async function openResources(cfg: Config, o: OpenOptions): Promise<Opened> {
+export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promise<Opened> {
   if (cfg.lock_backend === "fleetlock" && cfg.fleetlock_client) {
     const fc = cfg.fleetlock_client;
     const ca = fc.ca_file ? await readFile(fc.ca_file, "utf8") : undefined;

@@ -54,6 +54,7 @@ export function historyLine(e: HistoryEntry): string {
     `group=${e.group}`,
     e.outcome,
     `why=${e.why.length ? e.why.join(",") : "-"}`,
+    `wait=${s(e.wait_seconds)}`,
     `drain=${s(e.drain_seconds)}`,
     `down=${s(e.down_seconds)}`,
     `boot_to_healthy=${s(e.boot_to_healthy_seconds)}`,

@@ -3,7 +3,7 @@
  * the runtime again from the new config (_runtime.ts) with the same process resources; keys that
  * shape the process itself keep their old values and are named in the log (_reload.ts).
  */
-import type { Config } from "../config/index.ts";
+import type { ResolvedConfig } from "../config/index.ts";
 import type { Coordinator } from "../orchestrate/context.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import type { Observability } from "./_observability.ts";
@@ -19,7 +19,7 @@ export interface DaemonOptions {
   resources: Resources;
 }
 
-export async function runDaemon(cfg: Config, live: Coordinator, o: DaemonOptions): Promise<Outcome> {
+export async function runDaemon(cfg: ResolvedConfig, live: Coordinator, o: DaemonOptions): Promise<Outcome> {
   const { runLoop } = await import("../orchestrate/index.ts");
   const { log } = live.ports;
   // fleetlock.enabled: this daemon also serves FleetLock clients from the same slots.

@@ -6,7 +6,7 @@
  * built-in checks, Kubernetes, webhooks and windows included. Modules a config does not use
  * (kube/, checks/, fleetlock/) are not loaded at all.
  */
-import type { Config } from "../config/index.ts";
+import type { ResolvedConfig } from "../config/index.ts";
 import { evaluateDetectors } from "../detect/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import { createHealthRunner } from "../health/index.ts";
@@ -35,7 +35,7 @@ export interface RuntimeOptions {
   skipHealth?: boolean;
 }
 
-export async function buildRuntime(cfg: Config, res: Resources, o: RuntimeOptions): Promise<Coordinator> {
+export async function buildRuntime(cfg: ResolvedConfig, res: Resources, o: RuntimeOptions): Promise<Coordinator> {
   const base = realPorts();
   const bootId = await base.host.bootId();
   const plan = planFromConfig(cfg, {

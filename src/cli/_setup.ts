@@ -3,7 +3,7 @@
  * connect to etcd. The Coordinator itself is built in one place: _runtime.ts.
  */
 import { readFile } from "node:fs/promises";
-import { baseEnvironment, groupLimit, keyPrefix, loadConfigFile, policyConfig, type Config } from "../config/index.ts";
+import { baseEnvironment, groupLimit, keyPrefix, loadConfigFile, policyConfig, type Config, type ResolvedConfig } from "../config/index.ts";
 import type { DetectorSpec } from "../detect/index.ts";
 import type { EtcdConnectOptions, EtcdGateway } from "../etcd/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
@@ -27,7 +27,7 @@ export function detectorSpecs(cfg: Config): DetectorSpec[] {
   );
 }
 
-export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: string; machineId?: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
+export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootId: string; machineId?: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
   const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
   // The loader already validated windows; a failure here is a bug, not an operator error.
   if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
@@ -42,7 +42,7 @@ export function planFromConfig(cfg: Config, rt: { dryRun: boolean; bootId: strin
     node: cfg.node_name,
     group: cfg.group,
     fallback: cp.fallback_nodes.includes(cfg.node_name),
-    limit: groupLimit(cfg),
+    limit: groupLimit(cfg, cfg.group),
     globalCap: cfg.global_max_concurrent_reboots,
     detectors: detectorSpecs(cfg),
     policy: policyConfig(cfg),

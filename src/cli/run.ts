@@ -11,6 +11,7 @@ import { runDaemon } from "./_loop.ts";
 import { onceRetryDeps, retryWhileSlotTaken } from "./_once.ts";
 import { startObservability } from "./_observability.ts";
 import { buildRuntime } from "./_runtime.ts";
+import { resolveGroup } from "./_group.ts";
 import { loadOrFail, planFromConfig } from "./_setup.ts";
 
 export default defineCommand({
@@ -43,19 +44,27 @@ export default defineCommand({
 async function runCommand(args: { config: string; "dry-run": boolean; once: boolean; timer: boolean; json: boolean }): Promise<Outcome> {
   const res = await loadOrFail(args.config);
   if (!res.ok) return res.outcome;
-  const cfg = res.config;
   if (args.once && args.timer) return outcome("usage", "--once and --timer exclude each other");
   const single = args.once || args.timer;
   // Bind the metrics listener first: its address goes into RC_METRICS_ENDPOINT (exit 1 if busy).
   // --once binds it too, as Go does; a timer pass is too short-lived to be scraped.
-  const obs = await startObservability(cfg, args.timer);
+  const obs = await startObservability(res.config, args.timer);
   if (!obs.ok) return obs.outcome;
-  const log = createLogger({ node: cfg.node_name, level: cfg.log_level, json: !process.stderr.isTTY });
-  const dryRun = cfg.dry_run || args["dry-run"];
+  const log = createLogger({ node: res.config.node_name, level: res.config.log_level, json: !process.stderr.isTTY });
+  const dryRun = res.config.dry_run || args["dry-run"];
   for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
   const stop = handleSignals(log);
   try {
-    log.event("info", "starting", { node: cfg.node_name, group: cfg.group, dry_run: dryRun, backend: cfg.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
+    log.event("info", "starting", { node: res.config.node_name, group: res.config.group, ...(res.config.group_from_node_label ? { group_from_node_label: res.config.group_from_node_label } : {}), dry_run: dryRun, backend: res.config.lock_backend, mode: args.once ? "once" : args.timer ? "timer" : "daemon", pid: process.pid });
+    // group_from_node_label: the group is read before anything is opened (it names our slot key).
+    const g = await resolveGroup(res.config, { ...realPorts(), env: process.env, log, metrics: obs.metrics, signal: stop.signal, single });
+    if (!g.ok) {
+      if (g.reason === "stopped") return outcome("ok", "stopped while waiting for the group label");
+      process.stderr.write(`clusterrebootd: ${g.message}\n`);
+      if (args.json) process.stdout.write(JSON.stringify(errorJson(res.config, "group unresolved", g.message, "group_unresolved"), null, 2) + "\n");
+      return outcome("group_unresolved", g.message);
+    }
+    const cfg = g.config;
     const ports = { ...realPorts(), log };
     const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId(), machineId: await ports.host.machineId() });
     const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single }).catch((err: unknown) => {

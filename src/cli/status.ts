@@ -1,14 +1,14 @@
 import { defineCommand } from "citty";
-import { errorJson, formatReport, reportJson } from "../observe/index.ts";
-import { outcome, type Outcome } from "../orchestrate/outcome.ts";
-import { configArg, jsonArg } from "./_args.ts";
-import { loadOrFail } from "./_setup.ts";
-import { noopMetrics, silentLogger } from "../observe/index.ts";
+import { errorJson, formatReport, noopMetrics, reportJson, silentLogger } from "../observe/index.ts";
 import { newMemory } from "../orchestrate/index.ts";
-import { connect } from "./_setup.ts";
-import { buildRuntime, type Resources } from "./_runtime.ts";
-import { outlookLine, windowOutlook } from "./_window-outlook.ts";
+import { outcome, type Outcome } from "../orchestrate/outcome.ts";
+import { realPorts } from "../platform/index.ts";
 import { ordinal, queuePlace } from "../slots/index.ts";
+import { configArg, jsonArg } from "./_args.ts";
+import { resolveGroup } from "./_group.ts";
+import { buildRuntime, type Resources } from "./_runtime.ts";
+import { connect, loadOrFail } from "./_setup.ts";
+import { outlookLine, windowOutlook } from "./_window-outlook.ts";
 
 /** The whole status evaluation gives up after this (W17: status never hangs on etcd). */
 const STATUS_EXTRA_MS = 15_000;
@@ -28,12 +28,22 @@ export default defineCommand({
   async run({ args }): Promise<Outcome> {
     const res = await loadOrFail(args.config);
     if (!res.ok) return res.outcome;
-    const cfg = res.config;
     if (args["skip-health"]) process.stderr.write("skipping health script execution (--skip-health)\n");
     if (args["skip-lock"]) process.stderr.write("skipping lock acquisition (--skip-lock)\n");
     const ac = new AbortController();
     // Clamped: a long health_timeout_sec plus the margin must not overflow the timer (→ 1 ms).
-    const deadline = setTimeout(() => ac.abort(), Math.min(cfg.health_timeout_sec * 1000 + STATUS_EXTRA_MS, MAX_TIMER_MS));
+    const deadline = setTimeout(() => ac.abort(), Math.min(res.config.health_timeout_sec * 1000 + STATUS_EXTRA_MS, MAX_TIMER_MS));
+    // group_from_node_label: one read, like a --timer pass. Unreadable = the daemon takes no slot,
+    // so status says so too (exit 4) rather than evaluate this node in a guessed group.
+    const g = await resolveGroup(res.config, { ...realPorts(), env: process.env, log: silentLogger, metrics: noopMetrics, signal: ac.signal, single: true });
+    if (!g.ok) {
+      clearTimeout(deadline);
+      const message = g.reason === "unresolved" ? g.message : "interrupted while reading the group label";
+      process.stderr.write(`status: ${message}\n`);
+      if (args.json) process.stdout.write(JSON.stringify(errorJson(res.config, "group unresolved", message, "group_unresolved"), null, 2) + "\n");
+      return outcome("group_unresolved", message);
+    }
+    const cfg = g.config;
     const remote = cfg.lock_backend === "fleetlock" && cfg.fleetlock_client;
     let etcd: Awaited<ReturnType<typeof connect>> | undefined;
     try {

@@ -32,7 +32,7 @@ const LABEL_NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const LABEL_PREFIX_RE = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function labelKeyProblem(key: string): string | null {
+export function labelKeyProblem(key: string): string | null {
   const slash = key.indexOf("/");
   const [prefix, name] = slash === -1 ? [null, key] : [key.slice(0, slash), key.slice(slash + 1)];
   if (prefix !== null && !LABEL_PREFIX_RE.test(prefix)) return `label key prefix ${JSON.stringify(prefix)} is not a DNS subdomain`;
@@ -92,6 +92,9 @@ function requirementProblem(req: string): string | null {
 }
 
 /** A label selector string ("" = everything), checked for syntax. */
+/** A label key (`topology.kubernetes.io/zone`), e.g. the one `group_from_node_label` names. */
+export const labelKeySchema = v.pipe(v.string(expected("a label key")), problemCheck(labelKeyProblem));
+
 export const labelSelector = (def: string) =>
   v.nullish(v.pipe(v.string(expected("a label selector such as app=web,tier!=cache")), problemCheck(labelSelectorProblem)), def);
 

@@ -85,6 +85,18 @@ export const topLevelRules = crossChecks<C>([
             },
           ],
   },
+  {
+    reads: [["group"], ["group_from_node_label"], ["kubernetes"]],
+    check: (c) => {
+      if (c.group_from_node_label === null) return [];
+      const label = JSON.stringify(c.group_from_node_label);
+      if (c.group !== null)
+        return [{ path: ["group_from_node_label"], message: `conflicts with group (${JSON.stringify(c.group)}): the group is either written here or read from the node label ${label}; remove one` }];
+      return c.kubernetes === null
+        ? [{ path: ["group_from_node_label"], message: `needs the kubernetes: block: the label ${label} is read from this node's Kubernetes node object` }]
+        : [];
+    },
+  },
   // Reads only the TLS switch: endpoints are checked one by one, so one bad entry hides nothing.
   { reads: [["etcd_tls", "enabled"]], check: endpointProblems },
 ]);
@@ -124,6 +136,9 @@ function endpointProblems(c: C): CrossProblem[] {
 export function finalizeConfig(c: C) {
   return {
     ...c,
+    // With group_from_node_label the group is unknown until the label is read (cli/_group.ts):
+    // null, so no code path can mistake it for "default" and count this node in the wrong budget.
+    group: c.group_from_node_label === null ? (c.group ?? "default") : null,
     etcd_endpoints_configured: [...c.etcd_endpoints],
     etcd_endpoints: c.etcd_endpoints.map((raw) => {
       const r = parseEndpoint(raw);

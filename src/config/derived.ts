@@ -19,9 +19,17 @@ export function policyConfig(cfg: Config) {
   };
 }
 
-/** Slot limit of this node's group: `group_limits[group]`, else `max_concurrent_reboots`. */
-export function groupLimit(cfg: Config): number {
-  return Object.hasOwn(cfg.group_limits, cfg.group) ? (cfg.group_limits[cfg.group] ?? cfg.max_concurrent_reboots) : cfg.max_concurrent_reboots;
+/**
+ * A config whose group is known: written in the file, or read from the node label named by
+ * `group_from_node_label` (cli/_group.ts). Everything that takes or counts a slot needs one.
+ */
+export type ResolvedConfig = Config & { group: string };
+
+export const hasGroup = (cfg: Config): cfg is ResolvedConfig => cfg.group !== null;
+
+/** Slot limit of a group: `group_limits[group]`, else `max_concurrent_reboots`. */
+export function groupLimit(cfg: Config, group: string): number {
+  return Object.hasOwn(cfg.group_limits, group) ? (cfg.group_limits[group] ?? cfg.max_concurrent_reboots) : cfg.max_concurrent_reboots;
 }
 
 /**

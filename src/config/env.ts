@@ -4,8 +4,7 @@
  * effective namespaced lock key (W15), windows as JSON arrays (W21: a comma-joined list is
  * ambiguous, expressions contain commas), the time zone, group, namespace and slot limit.
  */
-import { effectiveLockKey, groupLimit, keyPrefix } from "./derived.ts";
-import type { Config } from "./schema.ts";
+import { effectiveLockKey, groupLimit, keyPrefix, type ResolvedConfig } from "./derived.ts";
 
 /** Run-time facts that are not in the config file. */
 export interface RuntimeEnvFacts {
@@ -56,7 +55,7 @@ export const RC_VARIABLE_NAMES: readonly string[] = [
  * The static RC_* variables for this config. Optional values are absent rather than empty, as
  * in Go, so scripts can test `[ -n "${RC_CLUSTER_FALLBACK_NODES:-}" ]`.
  */
-export function baseEnvironment(cfg: Config, rt: RuntimeEnvFacts): Record<string, string> {
+export function baseEnvironment(cfg: ResolvedConfig, rt: RuntimeEnvFacts): Record<string, string> {
   const p = cfg.cluster_policies;
   const env: Record<string, string> = {
     RC_NODE_NAME: cfg.node_name,
@@ -77,7 +76,7 @@ export function baseEnvironment(cfg: Config, rt: RuntimeEnvFacts): Record<string
   env.RC_WINDOWS_TIMEZONE = cfg.windows.timezone;
   env.RC_GROUP = cfg.group;
   env.RC_ETCD_NAMESPACE = keyPrefix(cfg);
-  env.RC_MAX_CONCURRENT_REBOOTS = String(groupLimit(cfg));
+  env.RC_MAX_CONCURRENT_REBOOTS = String(groupLimit(cfg, cfg.group));
   if (rt.metricsEndpoint !== undefined) env.RC_METRICS_ENDPOINT = rt.metricsEndpoint;
   if (rt.skipHealth === true) env.RC_SKIP_HEALTH = "true";
   if (rt.skipLock === true) env.RC_SKIP_LOCK = "true";

@@ -29,7 +29,7 @@ import { finalizeConfig, topLevelRules } from "./_rules.ts";
 import { FleetLockClientSchema, InteractiveUsersSchema, LockBackendSchema, NotificationsSchema } from "./_daemon.ts";
 import { FleetLockSchema } from "./_fleetlock.ts";
 import { DashboardSchema } from "./_dashboard.ts";
-import { KubernetesSchema } from "./_kubernetes.ts";
+import { KubernetesSchema, labelKeySchema } from "./_kubernetes.ts";
 import { HealthChecksSchema } from "./_checks.ts";
 
 export const DEFAULT_LOCK_KEY = "/cluster/clusterrebootd/lock";
@@ -241,7 +241,10 @@ const ConfigObject = v.strictObject({
   dry_run: bool(false),
   log_level: v.nullish(v.picklist(["debug", "info", "warn", "error"], expected("one of debug, info, warn, error")), "info"),
   // --- reboot slots (ours) ---
-  group: v.nullish(nameSchema, "default"),
+  /** null until finalizeConfig: "default" unless group_from_node_label names where it comes from. */
+  group: v.nullish(nameSchema, null),
+  /** Take `group` from this label of our Kubernetes node (zone-aware budgets); read at start. */
+  group_from_node_label: v.nullish(labelKeySchema, null),
   /** Slot limit of this node's group, unless group_limits overrides it. */
   max_concurrent_reboots: int(1, 1),
   group_limits: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),

@@ -95,7 +95,7 @@ export function viewOptionsFromConfig(cfg: Config): ViewOptions {
   const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
   return {
     namespace: cfg.etcd_namespace,
-    limitOf: (g) => (g === cfg.group ? groupLimit(cfg) : (cfg.group_limits[g] ?? cfg.max_concurrent_reboots)),
+    limitOf: (g) => groupLimit(cfg, g),
     globalCap: cfg.global_max_concurrent_reboots,
     // Not cfg.group: the viewer's own (often default) group shows once a node of it is known.
     configuredGroups: Object.keys(cfg.group_limits),

@@ -17,6 +17,7 @@ export { backoffDelays } from "./drain.ts";
 export { inClusterLoader, kubeconfigLoader, parseKubeconfig, type ConnectionLoader, type ConnectionResult, type KubeConnection } from "./_connection.ts";
 export { ANNOTATION_PREFIX, PRIOR_ANNOTATION, STARTED_ANNOTATION, STATE_ANNOTATION } from "./_node.ts";
 export { MIRROR_ANNOTATION } from "./_pods.ts";
+export { readNodeLabel, type NodeLabelResult } from "./_label.ts";
 export type { LonghornReplica, LonghornVolume, Node, Pod } from "./_objects.ts";
 export { LonghornReplicaSchema, LonghornVolumeSchema } from "./_objects.ts";
 

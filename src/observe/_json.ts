@@ -52,13 +52,13 @@ export function reportJson(r: PassReport): Json {
 }
 
 /** `simulate --json`: the evaluation with its results under `detectors`. */
-export function simulateJson(node: string, group: string, e: Evaluation): Json {
+export function simulateJson(node: string, group: string | null, e: Evaluation): Json {
   return { node, group, requires_reboot: e.requiresReboot, has_errors: e.hasErrors, aborted: e.aborted, duration_ms: e.durationMs, detectors: e.results.map(detectorJson) };
 }
 
 /** What a `--json` command prints on stdout when it fails before it has a report. */
-export function errorJson(cfg: { node_name: string; group: string }, message: string, error: string): Json {
-  return { node: cfg.node_name, group: cfg.group, outcome: "runtime_error", message, error };
+export function errorJson(cfg: { node_name: string; group: string | null }, message: string, error: string, kind: "runtime_error" | "group_unresolved" = "runtime_error"): Json {
+  return { node: cfg.node_name, group: cfg.group, outcome: kind, message, error };
 }
 
 export function evaluationJson(e: Evaluation): Json {

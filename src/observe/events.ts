@@ -31,6 +31,8 @@ export const EVENTS = [
   "fleetlock_refused",
   "fleetlock_released",
   "fleetlock_slot_freed",
+  "group_resolved",
+  "group_unresolved",
   "health_changed",
   "health_check",
   "heartbeat_failed",

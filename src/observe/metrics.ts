@@ -63,6 +63,7 @@ export const GAUGES = {
   last_pass_timestamp_seconds: [],
   etcd_up: [],
   etcd_reset_hold: [],
+  group_unresolved: [],
   build_info: ["version", "commit"],
 } as const;
 
@@ -137,6 +138,7 @@ const HELP: Record<string, string> = {
   slots_in_use: "reboot slots held per group, as seen by this node",
   blocked: "1 for the reason this node is currently not rebooting although it needs to",
   paused: "1 while the cluster-wide pause key exists",
+  group_unresolved: "1 while the node label named by group_from_node_label cannot be read (no slot is taken)",
   last_reboot_timestamp_seconds: "time of this node's last reboot command issued under a slot",
   reboots_total: "reboot commands run under a slot, by result (success, failed)",
   stale_slots_freed_total: "slots freed by their timeout because their node never came back",

@@ -71,11 +71,13 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
     },
     async acquire(opts = {}): Promise<AcquireResult> {
       const why = (opts as { reason?: string }).reason;
+      let waitingSince: string | undefined;
       if (o.queue && o.lease.kind === "session") {
         // Only the first `free slots` tickets try: the rest wait for the ticket ahead (O(1) wake-ups).
         const req = request();
         inQueue = true;
         const q = await joinQueue(gw, keys, subject.group, subject.node, req.leaseId, req.nowIso);
+        waitingSince = q.since;
         const state = await readClusterState(gw, keys);
         const lim = effectiveLimits(state, req);
         const held = state.slots.filter((s) => s.group === subject.group).length;
@@ -95,7 +97,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       const res = await timed(
         "lock_acquire_seconds",
         () => {
-          const req = { ...request(), ...(why && !subject.reason ? { reason: why } : {}) };
+          const req = { ...request(), ...(why && !subject.reason ? { reason: why } : {}), ...(waitingSince ? { waitingSince } : {}) };
           return o.lease.kind === "slot" ? acquireOnNewLease(gw, keys, req, o.slotTimeoutSec) : tryAcquireSlot(gw, keys, req);
         },
         (r) => (r.kind === "acquired" ? "success" : r.kind),

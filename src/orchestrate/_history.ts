@@ -26,6 +26,7 @@ export function historyEntry(i: {
   const drain = rebootAt ? secs(i.slot.acquired_at, Date.parse(rebootAt)) : undefined;
   const down = rebootAt && Number.isFinite(verifyingMs) ? secs(rebootAt, verifyingMs) : undefined;
   const healthy = i.verifyingAt ? secs(i.verifyingAt, i.nowMs) : undefined;
+  const wait = i.slot.waiting_since ? secs(i.slot.waiting_since, Date.parse(i.slot.acquired_at)) : undefined;
   return {
     node: i.slot.node,
     ...(i.slot.machine_id ? { machine_id: i.slot.machine_id } : {}),
@@ -33,6 +34,7 @@ export function historyEntry(i: {
     why: [...(i.requestedBy ? [`request:${i.requestedBy}`] : []), ...(i.slot.reason ? [i.slot.reason] : [])],
     slot_taken_at: i.slot.acquired_at,
     slot_released_at: new Date(i.nowMs).toISOString(),
+    ...(wait !== undefined ? { wait_seconds: wait } : {}),
     ...(rebootAt ? { reboot_at: rebootAt } : {}),
     ...(drain !== undefined ? { drain_seconds: drain } : {}),
     ...(down !== undefined ? { down_seconds: down } : {}),

@@ -35,6 +35,8 @@ export const OUTCOMES = {
   lock_unavailable: { exit: 4, level: "warn", blocked: true }, // every slot of the group (or the global cap) is taken
   // Refusing to reboot again without an operator is a health refusal, not a lock problem.
   reboot_loop_guard: { exit: 3, level: "warn", blocked: true }, // rebooted too often recently; operator needed
+  // group_from_node_label could not be read: the budget this node counts against is unknown.
+  group_unresolved: { exit: 4, level: "warn", blocked: true }, // the node's group label is missing or unreadable
   drain_blocked: { exit: 3, level: "warn", blocked: true }, // the Kubernetes drain did not finish, or the uncordon failed
   draining: { exit: 0, level: "info", blocked: false }, // FleetLock grant: slot reserved while the node drains
   // Another machine uses this node name (a cloned SD card): refuse to run at all, like a bad config.

@@ -26,6 +26,8 @@ export interface SlotRequest {
   leaseId: string;
   nowIso: string;
   reason?: string;
+  /** Since when this node waited in the group's queue (its ticket), for history's wait_seconds. */
+  waitingSince?: string;
   /** The holder's machine (daemons): another machine with the same node name never takes it for its own. */
   machineId?: string;
   /** FleetLock: the client's source address, recorded so only it can release the lock. */
@@ -95,6 +97,7 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
       limit: lim.group,
       global_cap: lim.global,
       ...(req.reason ? { reason: req.reason } : {}),
+      ...(req.waitingSince ? { waiting_since: req.waitingSince } : {}),
       ...(req.machineId ? { machine_id: req.machineId } : {}),
       ...(req.clientAddress ? { client_address: req.clientAddress } : {}),
     };

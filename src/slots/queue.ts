@@ -19,6 +19,8 @@ export interface QueueView {
   length: number;
   /** The ticket just ahead of ours (undefined at the head): wait for its delete. */
   ahead?: string;
+  /** Since when our ticket waits (its first write), when we have one and it reads as a ticket. */
+  since?: string;
 }
 
 /** Puts our ticket unless we have one (a ticket keeps its place across passes). Returns our place. */
@@ -36,7 +38,18 @@ export async function queuePlace(gw: EtcdGateway, keys: Keys, group: string, nod
   const i = tickets.findIndex((t) => t.key === keys.ticket(group, node));
   const position = i < 0 ? tickets.length : i;
   const ahead = position > 0 ? tickets[position - 1]?.key : undefined;
-  return { position, length: tickets.length, ...(ahead ? { ahead } : {}) };
+  const since = i < 0 ? undefined : ticketSince(tickets[i]!.value);
+  return { position, length: tickets.length, ...(ahead ? { ahead } : {}), ...(since ? { since } : {}) };
+}
+
+/** The ticket's `since`; only for the audit trail (history's wait), so a bad value is just absent. */
+function ticketSince(raw: string): string | undefined {
+  try {
+    const since = (JSON.parse(raw) as { since?: unknown }).since;
+    return typeof since === "string" && Number.isFinite(Date.parse(since)) ? since : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Leaves the queue (gave up waiting: no reboot needed any more, or a refusal that is not the budget). */

@@ -29,6 +29,8 @@ export const SlotRecordSchema = v.object({
   limit: v.pipe(v.number(), v.integer(), v.minValue(1)),
   global_cap: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
   reason: v.optional(v.string()),
+  /** When the holder joined the group's queue for this slot (absent: it never waited in it). */
+  waiting_since: v.optional(Iso),
   /** The machine (machine-id) of the daemon holding it: a cloned SD card has the same node name. */
   machine_id: v.optional(v.string()),
   /** FleetLock: the client address that took the lock (fleetlock.bind_client_address). */
@@ -118,6 +120,8 @@ export const HistoryEntrySchema = v.object({
   why: v.array(v.string()),
   slot_taken_at: Iso,
   slot_released_at: Iso,
+  /** Seconds in the group's queue before the slot was taken (absent: not known, e.g. a FleetLock client). */
+  wait_seconds: v.optional(v.number()),
   /** Reboot command time (the fence): from slot taken to here is wait + drain. */
   reboot_at: v.optional(Iso),
   /** Seconds from the slot taken to the reboot command (drain and pre-reboot hooks). */

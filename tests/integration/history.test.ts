@@ -28,14 +28,14 @@ const health: HealthRunner = {
   },
 };
 
-async function coordinator(keys: Keys, clock: FakeClock, host: FakeHost, runner: FakeRunner) {
+async function coordinator(keys: Keys, clock: FakeClock, host: FakeHost, runner: FakeRunner, node = "n1") {
   const plan = testPlan({
-    node: "n1",
+    node,
     detectors: [{ name: "always", type: "file", path: fx.dir }],
     killSwitchFile: join(fx.dir, "no-such-kill-switch"),
-    baseEnv: { RC_NODE_NAME: "n1", RC_BOOT_ID: await host.bootId() },
+    baseEnv: { RC_NODE_NAME: node, RC_BOOT_ID: await host.bootId() },
   });
-  const session = await openSession(fx.gw, keys, { node: "n1", group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: clock.now() });
+  const session = await openSession(fx.gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: clock.now() });
   const co = etcdCoordinator({ plan, ports: { clock, runner, host, fs: createFs(), log: memoryLogger() }, health, etcd: { gw: fx.gw, keys }, session });
   return { co, session };
 }
@@ -84,8 +84,35 @@ test("the post-boot release records the reboot: times, boot ids, outcome; histor
   const text = await cli(prefix, ["history"]);
   expect(text.out).toContain("n1");
   expect(text.out).toContain("down=40s");
+  expect(text.out).toContain("wait=0s");
   const cluster = JSON.parse((await cli(prefix, ["cluster", "--json"])).out);
   expect(cluster.last_reboots.n1).toMatchObject({ outcome: "rebooted" });
+});
+
+test("wait_seconds: the time in the group's queue before the slot, from the ticket kept in etcd", async () => {
+  const keys = makeKeys(`/hist${n++}`);
+  const clock = new FakeClock(Date.UTC(2025, 0, 6, 10, 0, 0));
+  const runner = new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
+  const [h1, h2] = [new FakeHost({ bootId: "n1-boot-1" }), new FakeHost({ bootId: "n2-boot-1" })];
+  const holder = await coordinator(keys, clock, h2, runner, "n2");
+  expect((await runPass(holder.co, "run")).outcome.kind).toBe("rebooting");
+  const waiter = await coordinator(keys, clock, h1, runner, "n1");
+  expect((await runPass(waiter.co, "run")).outcome.kind).toBe("lock_unavailable"); // joins the queue now
+  await clock.advance(25_000);
+  await holder.session.close({ revoke: false });
+  h2.reboot();
+  const back = await coordinator(keys, clock, h2, runner, "n2");
+  expect((await runPass(back.co, "run")).outcome.kind).toBe("post_boot_released");
+  await back.session.close({ revoke: true });
+  expect((await runPass(waiter.co, "run")).outcome.kind).toBe("rebooting");
+  await waiter.session.close({ revoke: false });
+  h1.reboot();
+  const after = await coordinator(keys, clock, h1, runner, "n1");
+  expect((await runPass(after.co, "run")).outcome.kind).toBe("post_boot_released");
+  await after.session.close({ revoke: true });
+  const entry = async (node: string) => parseRecord(HistoryRecordSchema, (await fx.gw.get(keys.history(node)))?.value)?.[0];
+  expect((await entry("n1"))?.wait_seconds).toBe(25);
+  expect((await entry("n2"))?.wait_seconds).toBe(0); // first in line: took the slot at once
 });
 
 test("the history is bounded: the oldest entry is dropped in the same write", async () => {

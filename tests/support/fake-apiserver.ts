@@ -151,6 +151,16 @@ export class FakeApiServer {
     this.failures = [];
   }
 
+  /** Sets (or with null removes) a label, as a cloud controller or `kubectl label` would: a new resourceVersion. */
+  setLabel(node: string, key: string, value: string | null): void {
+    const n = this.nodes.get(node);
+    if (!n) throw new Error(`fake apiserver: no node ${node}`);
+    const labels = { ...(n.metadata.labels as Record<string, string>) };
+    if (value === null) delete labels[key];
+    else labels[key] = value;
+    n.metadata = { ...n.metadata, labels, resourceVersion: this.nextRv() };
+  }
+
   node(name: string): Obj | undefined {
     return structuredClone(this.nodes.get(name));
   }

@@ -1,4 +1,5 @@
 /** A Plan with test defaults (fast, permissive) for pass-level tests; override what matters. */
+import { hasGroup, type Config, type ResolvedConfig } from "../../src/config/index.ts";
 import type { HealthRunner } from "../../src/health/index.ts";
 import type { Plan } from "../../src/orchestrate/index.ts";
 import { parseWindows } from "../../src/windows/index.ts";
@@ -26,3 +27,9 @@ export const passingHealth: HealthRunner = {
     return { phase, seq: 0, durationMs: 1, stdout: "", stderr: "", truncated: false, kind: "pass", exitCode: 0 };
   },
 };
+
+/** A loaded config whose group is written in the file (no group_from_node_label), as runtime code needs it. */
+export function resolved(cfg: Config): ResolvedConfig {
+  if (!hasGroup(cfg)) throw new Error("test config takes its group from a node label; resolve it first");
+  return cfg;
+}

@@ -5,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reloadConfig } from "../../../src/cli/_reload.ts";
 import { configDir } from "./_config-dir.ts";
-import { loadConfigFile, type Config } from "../../../src/config/index.ts";
+import { resolved } from "../../support/plan.ts";
+import { loadConfigFile, type ResolvedConfig } from "../../../src/config/index.ts";
 
 const cd = configDir("reload");
 let dir: string;
-let base: Config;
+let base: ResolvedConfig;
 const yaml = cd.yaml;
 
 beforeAll(async () => {
@@ -17,7 +18,7 @@ beforeAll(async () => {
   await writeFile(join(dir, "c.yaml"), yaml("check_interval_sec: 60"));
   const r = await loadConfigFile(join(dir, "c.yaml"));
   if (!r.ok) throw new Error(r.problems.join("\n"));
-  base = r.config;
+  base = resolved(r.config);
 });
 
 describe("SIGHUP reload (W12)", () => {
@@ -30,6 +31,21 @@ describe("SIGHUP reload (W12)", () => {
     expect(r.needRestart).toEqual(["group"]);
     expect(r.config.check_interval_sec).toBe(30);
     expect(r.config.group).toBe("default");
+  });
+
+  test("group_from_node_label: the group read at start stays; the same label is no change, another needs a restart", async () => {
+    const kube = "kubernetes: {kubeconfig: /etc/rancher/k3s/k3s.yaml}\n";
+    const zoned = (label: string) => yaml(`check_interval_sec: 60\n${kube}group: null\ngroup_from_node_label: ${label}`);
+    await writeFile(join(dir, "z.yaml"), zoned("topology.kubernetes.io/zone"));
+    const first = await loadConfigFile(join(dir, "z.yaml"));
+    if (!first.ok) throw new Error(first.problems.join("\n"));
+    const running: ResolvedConfig = { ...first.config, group: "zone-a" }; // as cli/_group.ts resolved it
+    expect((await reloadConfig(join(dir, "z.yaml"), running)).kind).toBe("unchanged");
+    await writeFile(join(dir, "z.yaml"), zoned("example.com/rack"));
+    const r = await reloadConfig(join(dir, "z.yaml"), running);
+    if (r.kind !== "reloaded") throw new Error(`expected a reload, got ${r.kind}`);
+    expect(r.needRestart.sort()).toEqual(["group", "group_from_node_label"]);
+    expect([r.config.group, r.config.group_from_node_label]).toEqual(["zone-a", "topology.kubernetes.io/zone"]);
   });
 
   test("an invalid file keeps the old config and lists every problem", async () => {

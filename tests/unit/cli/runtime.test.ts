@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { reloadConfig } from "../../../src/cli/_reload.ts";
 import { configDir } from "./_config-dir.ts";
 import { buildRuntime, type Resources } from "../../../src/cli/_runtime.ts";
-import { loadConfigFile, type Config } from "../../../src/config/index.ts";
+import { loadConfigFile, type ResolvedConfig } from "../../../src/config/index.ts";
+import { resolved } from "../../support/plan.ts";
 import { noopMetrics, silentLogger } from "../../../src/observe/index.ts";
 import { newMemory, type Coordinator } from "../../../src/orchestrate/index.ts";
 
@@ -22,12 +23,12 @@ beforeAll(async () => {
   await writeFile(join(dir, "kubeconfig"), "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
 });
 
-async function load(extra: string): Promise<Config> {
+async function load(extra: string): Promise<ResolvedConfig> {
   const dir = cd.dir;
   await writeFile(join(dir, "c.yaml"), yaml(extra.replaceAll("__DIR__", dir)));
   const r = await loadConfigFile(join(dir, "c.yaml"));
   if (!r.ok) throw new Error(r.problems.join("\n"));
-  return r.config;
+  return resolved(r.config);
 }
 
 /** Everything a runtime decides with, as data. */

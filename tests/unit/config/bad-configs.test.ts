@@ -58,6 +58,11 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ["group_limits bad group name", withKeys({ group_limits: { "rack/a": 2 } }), `group_limits["rack/a"]: must be 1–63 characters`],
   ["group_limits limit 0", withKeys({ group_limits: { "rack-a": 0 } }), "group_limits.rack-a: must be > 0, got 0"],
   ["global cap 0", withKeys({ global_max_concurrent_reboots: 0 }), "global_max_concurrent_reboots: must be > 0, got 0"],
+  // zone-aware groups
+  ["group label key invalid", withKeys({ group_from_node_label: "topology.kubernetes.io/", kubernetes: {} }), `group_from_node_label: label key "topology.kubernetes.io/" is invalid`],
+  ["group label not a string", withKeys({ group_from_node_label: 1, kubernetes: {} }), "group_from_node_label: expected a label key, got 1"],
+  ["group label and group", withKeys({ group: "rack-a", group_from_node_label: "topology.kubernetes.io/zone", kubernetes: {} }), `group_from_node_label: conflicts with group ("rack-a")`],
+  ["group label without kubernetes", withKeys({ group_from_node_label: "topology.kubernetes.io/zone" }), `group_from_node_label: needs the kubernetes: block`],
   ["max_reboots_per_node 0", withKeys({ max_reboots_per_node: 0 }), "max_reboots_per_node: must be > 0, got 0"],
   // etcd
   ["no endpoints", withKeys({ etcd_endpoints: [] }), "etcd_endpoints: must list at least one etcd endpoint"],

@@ -10,13 +10,14 @@ import {
   RC_VARIABLE_NAMES,
 } from "../../../src/config/index.ts";
 import { loadData, mustLoad, withKeys } from "./_helpers.ts";
+import { resolved } from "../../support/plan.ts";
 
 const goExample = async () =>
   mustLoad(await parseConfigText(await readFile(join(import.meta.dir, "../../fixtures/config/go-example.yaml"), "utf8"), { env: {} }));
 
 describe("baseEnvironment", () => {
   test("exports the Go names and formats, plus ours, for the Go example", async () => {
-    expect(baseEnvironment(await goExample(), { dryRun: false, metricsEndpoint: "127.0.0.1:9090" })).toEqual({
+    expect(baseEnvironment(resolved(await goExample()), { dryRun: false, metricsEndpoint: "127.0.0.1:9090" })).toEqual({
       RC_NODE_NAME: "node-a",
       RC_DRY_RUN: "false",
       RC_LOCK_KEY: "/prod/clusterrebootd/lock", // effective key, namespace not doubled (W15)
@@ -41,7 +42,7 @@ describe("baseEnvironment", () => {
 
   test("leaves unset optional values out, as Go does, and adds the skip flags when asked", async () => {
     const cfg = mustLoad(await loadData(withKeys({ group: "workers", group_limits: { workers: 3 } })));
-    expect(baseEnvironment(cfg, { dryRun: true, skipHealth: true, skipLock: true })).toEqual({
+    expect(baseEnvironment(resolved(cfg), { dryRun: true, skipHealth: true, skipLock: true })).toEqual({
       RC_NODE_NAME: "node-1",
       RC_DRY_RUN: "true",
       RC_LOCK_KEY: "/clusterrebootd/cluster/clusterrebootd/lock",
@@ -61,25 +62,25 @@ describe("baseEnvironment", () => {
 
   test("RC_ETCD_ENDPOINTS is the list as configured, with or without a scheme (Go scenario)", async () => {
     const cfg = mustLoad(await loadData(withKeys({ etcd_endpoints: ["127.0.0.10:2379", "http://127.0.0.11:2379"] })));
-    expect(baseEnvironment(cfg, { dryRun: false }).RC_ETCD_ENDPOINTS).toBe("127.0.0.10:2379,http://127.0.0.11:2379");
+    expect(baseEnvironment(resolved(cfg), { dryRun: false }).RC_ETCD_ENDPOINTS).toBe("127.0.0.10:2379,http://127.0.0.11:2379");
     expect(cfg.etcd_endpoints).toEqual(["http://127.0.0.10:2379", "http://127.0.0.11:2379"]); // what the client dials
   });
 
   test("dry_run in the config cannot be turned off at run time", async () => {
     const cfg = mustLoad(await loadData(withKeys({ dry_run: true })));
-    expect(baseEnvironment(cfg, { dryRun: false }).RC_DRY_RUN).toBe("true");
+    expect(baseEnvironment(resolved(cfg), { dryRun: false }).RC_DRY_RUN).toBe("true");
   });
 
   test("windows containing commas survive in the JSON variant", async () => {
     const cfg = mustLoad(await loadData(withKeys({ windows: { deny: ["Sat,Sun 00:00-24:00", "Mon 01:00-02:00"] } })));
-    const env = baseEnvironment(cfg, { dryRun: false });
+    const env = baseEnvironment(resolved(cfg), { dryRun: false });
     expect(env.RC_WINDOWS_DENY).toBe("Sat,Sun 00:00-24:00,Mon 01:00-02:00"); // Go's ambiguous form
     expect(JSON.parse(env.RC_WINDOWS_DENY_JSON ?? "")).toEqual(["Sat,Sun 00:00-24:00", "Mon 01:00-02:00"]);
   });
 
   test("every name it can produce is listed in RC_VARIABLE_NAMES, with the per-invocation names", async () => {
     const cfg = await goExample();
-    const env = baseEnvironment(cfg, { dryRun: true, metricsEndpoint: "x", skipHealth: true, skipLock: true });
+    const env = baseEnvironment(resolved(cfg), { dryRun: true, metricsEndpoint: "x", skipHealth: true, skipLock: true });
     expect(Object.keys(env).filter((k) => !RC_VARIABLE_NAMES.includes(k))).toEqual([]);
     for (const n of ["RC_PHASE", "RC_LOCK_ENABLED", "RC_LOCK_HELD", "RC_LOCK_ATTEMPTS", "RC_BOOT_ID", "RC_CLUSTER_SIZE"]) {
       expect(RC_VARIABLE_NAMES).toContain(n);
@@ -96,7 +97,8 @@ describe("derived values", () => {
     ["override for another group only", { group: "rack-b", max_concurrent_reboots: 2, group_limits: { "rack-a": 4 } }, 2],
     ["a group named like an Object method", { group: "constructor", max_concurrent_reboots: 2 }, 2],
   ] as [string, Record<string, unknown>, number][])("groupLimit: %s", async (_name, patch, limit) => {
-    expect(groupLimit(mustLoad(await loadData(withKeys(patch))))).toBe(limit);
+    const cfg = mustLoad(await loadData(withKeys(patch)));
+    expect(groupLimit(cfg, cfg.group ?? "default")).toBe(limit);
   });
 
   test.each([

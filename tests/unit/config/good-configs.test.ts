@@ -104,6 +104,8 @@ describe("unset versus explicit values", () => {
     ["placeholders may use RC_* names, $$ and literal $", { reboot_command: ["/bin/echo", "${RC_GROUP} $RC_PHASE $$HOME costs $5"] }, { "reboot_command.1": "${RC_GROUP} $RC_PHASE $$HOME costs $5" }],
     ["TLS files are not read while TLS is off", { etcd_tls: { enabled: false, ca_file: "/nonexistent.pem" } }, { "etcd_tls.ca_file": "/nonexistent.pem" }],
     ["windows accept 24:00 and a zone", { windows: { allow: ["Sat,Sun 00:00-24:00"], timezone: "Europe/Berlin" } }, { "windows.timezone": "Europe/Berlin" }],
+    ["group_from_node_label leaves the group unknown (null) until the label is read", { group_from_node_label: "topology.kubernetes.io/zone", kubernetes: {} }, { group: null, group_from_node_label: "topology.kubernetes.io/zone" }],
+    ["without group_from_node_label the group defaults to default", { group: null }, { group: "default", group_from_node_label: null }],
     ["metrics may listen on all interfaces or port 0", { metrics: { enabled: true, listen: ":0" } }, { "metrics.listen": ":0" }],
   ] as [string, Record<string, unknown>, Record<string, unknown>][])("%s", async (_name, patch, expected) => {
     const cfg = mustLoad(await loadData(withKeys(patch)));

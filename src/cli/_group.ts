@@ -1,0 +1,65 @@
+/**
+ * `group_from_node_label`: this node's group is the value of a label of its Kubernetes node
+ * (`topology.kubernetes.io/zone`, say), so `group_limits` bound the reboots per zone. The group is
+ * part of the node's identity in etcd (session, member record, slot key), so it is read once, before
+ * anything is opened; changing it takes a restart, like `group` itself.
+ *
+ * Fail closed: while the label cannot be read (API down, node not registered yet, the cloud
+ * controller has not labelled it, a value that is no group name) the node takes no slot at all. A
+ * daemon says why and retries with the usual backoff; a single pass (--once, --timer, status) ends
+ * with `group_unresolved` (exit 4: no slot can be taken).
+ */
+import { hasGroup, labelKeyProblem, nameProblem, type Config, type ResolvedConfig } from "../config/index.ts";
+import type { Logger, Metrics } from "../observe/index.ts";
+import { backoffDelay } from "../orchestrate/index.ts";
+import type { Clock, Fs } from "../platform/index.ts";
+
+export type GroupResolution =
+  | { ok: true; config: ResolvedConfig }
+  | { ok: false; reason: "stopped" }
+  | { ok: false; reason: "unresolved"; message: string };
+
+export interface GroupDeps {
+  clock: Clock;
+  fs: Fs;
+  env: Record<string, string | undefined>;
+  log: Logger;
+  metrics: Metrics;
+  signal: AbortSignal;
+  /** One pass: one attempt, no waiting. */
+  single: boolean;
+}
+
+export async function resolveGroup(cfg: Config, d: GroupDeps): Promise<GroupResolution> {
+  if (hasGroup(cfg)) return { ok: true, config: cfg };
+  const label = cfg.group_from_node_label;
+  // The loader guarantees both (_rules.ts); reaching here without them is a bug.
+  if (label === null || cfg.kubernetes === null || labelKeyProblem(label) !== null) throw new Error("bug: group is unset without a usable group_from_node_label");
+  const { kubeFromConfig, readNodeLabel } = await import("../kube/index.ts");
+  const k = kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: d.clock, fs: d.fs, env: d.env, log: d.log });
+  for (let attempt = 1; !d.signal.aborted; attempt++) {
+    const r = await readNodeLabel(k.api, k.node, label, d.signal);
+    const problem = r.kind === "ok" ? groupValueProblem(k.node, label, r.value) : r.reason;
+    if (problem === null && r.kind === "ok") {
+      d.metrics.set("group_unresolved", 0);
+      d.log.event("info", "group_resolved", { group: r.value, label, kube_node: k.node, attempts: attempt });
+      return { ok: true, config: { ...cfg, group: r.value } };
+    }
+    const message = `group unknown: ${problem} (group_from_node_label); taking no reboot slot until it can be read`;
+    d.metrics.set("group_unresolved", 1);
+    if (d.single) {
+      d.log.event("warn", "group_unresolved", { label, kube_node: k.node, reason: problem });
+      return { ok: false, reason: "unresolved", message };
+    }
+    const delay = backoffDelay(attempt, cfg.backoff_min_sec * 1000, cfg.backoff_max_sec * 1000);
+    d.log.event("warn", "group_unresolved", { label, kube_node: k.node, reason: problem, attempt, retry_in_ms: delay });
+    await d.clock.sleep(delay, d.signal);
+  }
+  return { ok: false, reason: "stopped" };
+}
+
+/** A label value is a group name only if it also fits an etcd key segment (an empty value does not). */
+function groupValueProblem(node: string, label: string, value: string): string | null {
+  const p = nameProblem(value);
+  return p === null ? null : `label ${label} of node ${node} is ${JSON.stringify(value)}, which is no group name: it ${p}`;
+}
