@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Fleet, NodeSpec } from "../../scripts/sim/fleet.ts";
+import { awayWindows, maxOverlap, type Fleet, type NodeSpec } from "../../scripts/sim/fleet.ts";
 import { etcdctl, waitFor } from "../support/etcd.ts";
 import { startFakeApiServer, type FakeApiServer } from "../support/fake-apiserver.ts";
 import { useFleets } from "../support/fleets.ts";
@@ -38,10 +38,11 @@ function kubeconfig(server: string, token: string): string {
 }
 
 /** A fleet whose nodes take their group from the zone label; `spec.group` is the zone we expect. */
-async function zoneFleet(nodes: NodeSpec[], config: Record<string, unknown> = {}): Promise<{ fleet: Fleet; ns: string }> {
+async function zoneFleet(nodes: NodeSpec[], config: Record<string, unknown> = {}, rebootDelayMs = 200): Promise<{ fleet: Fleet; ns: string }> {
   const ns = `/crd-zones-${++testNo}`;
   const fleet = await fleets.create({
     nodes,
+    rebootDelayMs,
     config: {
       etcd_namespace: ns,
       group: null,
@@ -67,6 +68,7 @@ describe("group_from_node_label", () => {
       const { fleet: f, ns } = await zoneFleet(
         ["a1", "a2", "b1", "b2"].map((name) => ({ name, group: name.startsWith("a") ? "zone-a" : "zone-b" })),
         { group_limits: { "zone-a": 1, "zone-b": 1 }, max_concurrent_reboots: 3 },
+        1_500, // down long enough that the first node of each zone is away at the same time
       );
       for (const n of f.nodes) n.requireReboot();
       f.startAll();
@@ -85,6 +87,10 @@ describe("group_from_node_label", () => {
       );
       for (const k of seen) expect(k).toMatch(new RegExp(`^${ns}/slots/(zone-a/a[12]|zone-b/b[12])$`));
       for (const [group, away] of f.maxAwayByGroup()) expect({ group, max: away.max }).toEqual({ group, max: 1 });
+      // ...while the zones did not wait for each other: a zone-a and a zone-b node were down together.
+      const releases = new Map<string, number[]>();
+      for (const r of f.releases()) releases.set(r.node, [...(releases.get(r.node) ?? []), r.at]);
+      expect(maxOverlap(awayWindows(f.ledger(), releases)).max).toBe(2);
       // The zone limit of 1 held although max_concurrent_reboots is 3: the per-zone limit is what the nodes published.
       const member = JSON.parse(await etcdctl(fleets.cluster, ["get", `${ns}/members/a1`, "--print-value-only"])) as { group: string; limit: number };
       expect(member).toMatchObject({ group: "zone-a", limit: 1 });
@@ -116,6 +122,30 @@ describe("group_from_node_label", () => {
       await c1.waitForEvent("group_resolved", { match: (e) => e.fields["group"] === "zone-c" });
       await f.waitForLedger((e) => e.kind === "reboot" && e.node === "c1", { what: "c1 to reboot once its label is there" });
       await waitFor(() => f.releases().some((r) => r.node === "c1"), { timeoutMs: 30_000, what: "c1's post-boot release" });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "relabelled while down: after boot the node joins its new zone and still releases the old zone's slot",
+    async () => {
+      fake.addNode("e1", { labels: { [ZONE]: "zone-a" } });
+      const { fleet: f, ns } = await zoneFleet([{ name: "e1", group: "zone-a" }]);
+      const e1 = f.node("e1");
+      e1.requireReboot();
+      e1.setAutoBoot(false);
+      e1.start();
+      await f.waitForLedger((e) => e.kind === "reboot" && e.node === "e1", { what: "e1 to reboot" });
+      await waitFor(() => e1.down, { timeoutMs: 15_000, what: "e1 down" });
+      expect(await slotKeys(ns)).toEqual([`${ns}/slots/zone-a/e1`]);
+      fake.setLabel("e1", ZONE, "zone-b");
+      const since = e1.logs.length;
+      e1.boot();
+      await e1.waitForEvent("group_resolved", { since, match: (e) => e.fields["group"] === "zone-b" });
+      await waitFor(() => f.releases().some((r) => r.node === "e1"), { timeoutMs: 30_000, what: "e1's post-boot release" });
+      await waitFor(async () => (await slotKeys(ns)).length === 0, { timeoutMs: 10_000, what: "the zone-a slot gone" });
+      const member = JSON.parse(await etcdctl(fleets.cluster, ["get", `${ns}/members/e1`, "--print-value-only"])) as { group: string };
+      expect(member.group).toBe("zone-b");
     },
     TEST_TIMEOUT_MS,
   );
