@@ -9,9 +9,10 @@
  * daemon says why and retries with the usual backoff; a single pass (--once, --timer, status) ends
  * with `group_unresolved` (exit 4: no slot can be taken).
  */
-import { hasGroup, labelKeyProblem, nameProblem, type Config, type ResolvedConfig } from "../config/index.ts";
+import { hasGroup, nameProblem, type Config, type ResolvedConfig } from "../config/index.ts";
 import type { Logger, Metrics } from "../observe/index.ts";
 import { backoffDelay } from "../orchestrate/index.ts";
+import type { NodeLabelResult } from "../kube/index.ts";
 import type { Clock, Fs } from "../platform/index.ts";
 
 export type GroupResolution =
@@ -34,17 +35,18 @@ export async function resolveGroup(cfg: Config, d: GroupDeps): Promise<GroupReso
   if (hasGroup(cfg)) return { ok: true, config: cfg };
   const label = cfg.group_from_node_label;
   // The loader guarantees both (_rules.ts); reaching here without them is a bug.
-  if (label === null || cfg.kubernetes === null || labelKeyProblem(label) !== null) throw new Error("bug: group is unset without a usable group_from_node_label");
+  if (label === null || cfg.kubernetes === null) throw new Error("bug: group is unset without group_from_node_label and kubernetes");
   const { kubeFromConfig, readNodeLabel } = await import("../kube/index.ts");
   const k = kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: d.clock, fs: d.fs, env: d.env, log: d.log });
   for (let attempt = 1; !d.signal.aborted; attempt++) {
-    const r = await readNodeLabel(k.api, k.node, label, d.signal);
-    const problem = r.kind === "ok" ? groupValueProblem(k.node, label, r.value) : r.reason;
-    if (problem === null && r.kind === "ok") {
+    const v = asGroup(await readNodeLabel(k.api, k.node, label, d.signal), k.node, label);
+    if (v.ok) {
+      const group = v.group;
       d.metrics.set("group_unresolved", 0);
-      d.log.event("info", "group_resolved", { group: r.value, label, kube_node: k.node, attempts: attempt });
-      return { ok: true, config: { ...cfg, group: r.value } };
+      d.log.event("info", "group_resolved", { group, label, kube_node: k.node, attempts: attempt });
+      return { ok: true, config: { ...cfg, group } };
     }
+    const problem = v.problem;
     const message = `group unknown: ${problem} (group_from_node_label); taking no reboot slot until it can be read`;
     d.metrics.set("group_unresolved", 1);
     if (d.single) {
@@ -59,7 +61,8 @@ export async function resolveGroup(cfg: Config, d: GroupDeps): Promise<GroupReso
 }
 
 /** A label value is a group name only if it also fits an etcd key segment (an empty value does not). */
-function groupValueProblem(node: string, label: string, value: string): string | null {
-  const p = nameProblem(value);
-  return p === null ? null : `label ${label} of node ${node} is ${JSON.stringify(value)}, which is no group name: it ${p}`;
+function asGroup(r: NodeLabelResult, node: string, label: string): { ok: true; group: string } | { ok: false; problem: string } {
+  if (r.kind !== "ok") return { ok: false, problem: r.reason };
+  const p = nameProblem(r.value);
+  return p === null ? { ok: true, group: r.value } : { ok: false, problem: `label ${label} of node ${node} is ${JSON.stringify(r.value)}, which is no group name: it ${p}` };
 }
