@@ -10,7 +10,8 @@
  * with `group_unresolved` (exit 4: no slot can be taken).
  */
 import { hasGroup, nameProblem, type Config, type ResolvedConfig } from "../config/index.ts";
-import type { Logger, Metrics } from "../observe/index.ts";
+import { errorJson, type Logger, type Metrics } from "../observe/index.ts";
+import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { backoffDelay } from "../orchestrate/index.ts";
 import type { NodeLabelResult } from "../kube/index.ts";
 import type { Clock, Fs } from "../platform/index.ts";
@@ -41,10 +42,9 @@ export async function resolveGroup(cfg: Config, d: GroupDeps): Promise<GroupReso
   for (let attempt = 1; !d.signal.aborted; attempt++) {
     const v = asGroup(await readNodeLabel(k.api, k.node, label, d.signal), k.node, label);
     if (v.ok) {
-      const group = v.group;
       d.metrics.set("group_unresolved", 0);
-      d.log.event("info", "group_resolved", { group, label, kube_node: k.node, attempts: attempt });
-      return { ok: true, config: { ...cfg, group } };
+      d.log.event("info", "group_resolved", { group: v.group, label, kube_node: k.node, attempts: attempt });
+      return { ok: true, config: { ...cfg, group: v.group } };
     }
     const problem = v.problem;
     const message = `group unknown: ${problem} (group_from_node_label); taking no reboot slot until it can be read`;
@@ -58,6 +58,13 @@ export async function resolveGroup(cfg: Config, d: GroupDeps): Promise<GroupReso
     await d.clock.sleep(delay, d.signal);
   }
   return { ok: false, reason: "stopped" };
+}
+
+/** What `run` and `status` do with an unreadable label: the reason on stderr, the --json error document, exit 4. */
+export function unresolvedOutcome(cfg: Config, message: string, o: { json: boolean; prefix: string }): Outcome {
+  process.stderr.write(`${o.prefix}: ${message}\n`);
+  if (o.json) process.stdout.write(JSON.stringify(errorJson(cfg, "group unresolved", message, "group_unresolved"), null, 2) + "\n");
+  return outcome("group_unresolved", message);
 }
 
 /** A label value is a group name only if it also fits an etcd key segment (an empty value does not). */

@@ -11,7 +11,7 @@ import { runDaemon } from "./_loop.ts";
 import { onceRetryDeps, retryWhileSlotTaken } from "./_once.ts";
 import { startObservability } from "./_observability.ts";
 import { buildRuntime } from "./_runtime.ts";
-import { resolveGroup } from "./_group.ts";
+import { resolveGroup, unresolvedOutcome } from "./_group.ts";
 import { loadOrFail, planFromConfig } from "./_setup.ts";
 
 export default defineCommand({
@@ -60,9 +60,7 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
     const g = await resolveGroup(res.config, { ...realPorts(), env: process.env, log, metrics: obs.metrics, signal: stop.signal, single });
     if (!g.ok) {
       if (g.reason === "stopped") return outcome("ok", "stopped while waiting for the group label");
-      process.stderr.write(`clusterrebootd: ${g.message}\n`);
-      if (args.json) process.stdout.write(JSON.stringify(errorJson(res.config, "group unresolved", g.message, "group_unresolved"), null, 2) + "\n");
-      return outcome("group_unresolved", g.message);
+      return unresolvedOutcome(res.config, g.message, { json: args.json, prefix: "clusterrebootd" });
     }
     const cfg = g.config;
     const ports = { ...realPorts(), log };

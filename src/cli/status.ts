@@ -5,7 +5,7 @@ import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { realPorts } from "../platform/index.ts";
 import { ordinal, queuePlace } from "../slots/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
-import { resolveGroup } from "./_group.ts";
+import { resolveGroup, unresolvedOutcome } from "./_group.ts";
 import { buildRuntime, type Resources } from "./_runtime.ts";
 import { connect, loadOrFail } from "./_setup.ts";
 import { outlookLine, windowOutlook } from "./_window-outlook.ts";
@@ -38,10 +38,7 @@ export default defineCommand({
     const g = await resolveGroup(res.config, { ...realPorts(), env: process.env, log: silentLogger, metrics: noopMetrics, signal: ac.signal, single: true });
     if (!g.ok) {
       clearTimeout(deadline);
-      const message = g.reason === "unresolved" ? g.message : "interrupted while reading the group label";
-      process.stderr.write(`status: ${message}\n`);
-      if (args.json) process.stdout.write(JSON.stringify(errorJson(res.config, "group unresolved", message, "group_unresolved"), null, 2) + "\n");
-      return outcome("group_unresolved", message);
+      return unresolvedOutcome(res.config, g.reason === "unresolved" ? g.message : "interrupted while reading the group label", { json: args.json, prefix: "status" });
     }
     const cfg = g.config;
     const remote = cfg.lock_backend === "fleetlock" && cfg.fleetlock_client;

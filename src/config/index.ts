@@ -17,7 +17,7 @@ export { MAX_TIMER_SEC, nameProblem } from "./_fields.ts";
 export { DEFAULT_CONFIG_PATH, loadConfigFile, parseConfigText, type LoadOptions, type LoadResult } from "./load.ts";
 export { effectiveLockKey, groupLimit, hasGroup, keyPrefix, policyConfig, type ResolvedConfig } from "./derived.ts";
 export { baseEnvironment, formatDecimal, RC_INVOCATION_VARIABLE_NAMES, RC_VARIABLE_NAMES, type RuntimeEnvFacts } from "./env.ts";
-export { labelKeyProblem, type KubernetesConfig } from "./_kubernetes.ts";
+export type { KubernetesConfig } from "./_kubernetes.ts";
 export type { CheckPhase, HealthCheckConfig } from "./_checks.ts";
 export { DEFAULT_FLEETLOCK_LISTEN, FleetLockSchema, type FleetLockConfig } from "./_fleetlock.ts";
 export { checkBaseUrl, checkListen } from "./_addresses.ts";
