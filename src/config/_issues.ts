@@ -102,7 +102,8 @@ function walk(schema: v.GenericSchema, input: unknown, path: PathKey[], out: str
   if (s.type === "strict_object" && s.entries !== undefined) {
     const known = Object.keys(s.entries);
     for (const key of Object.keys(obj)) {
-      const entry = s.entries[key];
+      // hasOwn: a key named like an Object method (`toString`) is unknown too, not a "schema".
+      const entry = Object.hasOwn(s.entries, key) ? s.entries[key] : undefined;
       if (entry === undefined) {
         const hint = closest(key, known);
         out.push(`${formatPath([...path, key])}: unknown key${hint === null ? "" : ` (did you mean "${hint}"?)`}`);

@@ -23,6 +23,8 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ["group with ..", withKeys({ group: "../x" }), "group: must be 1–63 characters"],
   // unknown keys
   ["unknown top-level key", withKeys({ nodename: "x" }), `nodename: unknown key (did you mean "node_name"?)`],
+  ["unknown key named like an Object method", withKeys({ toString: 1 }), "toString: unknown key"],
+  ["unknown nested key named like an Object method", withKeys({ metrics: { constructor: 1 } }), "metrics.constructor: unknown key"],
   ["unknown nested key", withKeys({ etcd_tls: { enable: true } }), `etcd_tls.enable: unknown key (did you mean "enabled"?)`],
   ["unknown detector key", detector({ type: "file", path: "/x", pth: "/y" }), "reboot_required_detectors[0].pth: unknown key"],
   ["unknown key in metrics", withKeys({ metrics: { port: 9090 } }), "metrics.port: unknown key"],
