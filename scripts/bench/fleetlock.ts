@@ -103,6 +103,8 @@ function settings(limits: Record<string, number>): BackendSettings {
     windows: w.windows,
     policy: { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] },
     publishIntervalMs: 15_000,
+    countDownNodes: true,
+    maxFailedReboots: 1,
     healthTimeoutMs: 30_000,
     serverName: "bench",
     pid: process.pid,

@@ -92,7 +92,7 @@ async function rollout(gw: EtcdGateway, n: number, limit: number, queue: boolean
     const lock: LockBackend = etcdLock({
       gw: cgw, keys, clock: systemClock, metrics: noopMetrics,
       subject: { node: name, group: "g", limit, globalCap: null, holder: "daemon", pid: i, bootId: "b" },
-      lease: { kind: "session", id: () => lease.id }, slotTimeoutSec: 600, cooldownSec: 0, nameHolders: true, queue,
+      lease: { kind: "session", id: () => lease.id }, slotTimeoutSec: 600, cooldownSec: 0, nameHolders: true, queue, deadlineSkewMs: 5000,
     });
     for (;;) {
       const woken = new Promise<void>((r) => waiters.set(name, r));

@@ -25,6 +25,8 @@ export interface OpenOptions {
   single: boolean;
   /** status: read only, no session (nothing is published). */
   readOnly?: boolean;
+  /** run --timer: leave the health record this long at the end (timer_presence_sec; slots/session.ts). */
+  presenceSec?: number;
 }
 
 export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promise<Opened> {
@@ -52,6 +54,7 @@ export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promis
         pid: o.ports.host.pid(),
         bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "",
         machineId,
+        ...(o.plan.hardwareId ? { hardwareId: o.plan.hardwareId } : {}),
         limit: o.plan.limit,
         globalCap: o.plan.globalCap,
       },
@@ -68,7 +71,7 @@ export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promis
     async close({ graceful }) {
       // Graceful stop: our health record disappears at once (peers see "missing", not a stale
       // "healthy"). A slot in `rebooting`/`verifying` lives on its own lease and is unaffected.
-      await session.close({ revoke: graceful });
+      await session.close({ revoke: graceful, ...(graceful && o.presenceSec ? { presence: { ttlSec: o.presenceSec, nowMs: o.ports.clock.now() } } : {}) });
       await etcd.gw.close();
     },
   };

@@ -47,6 +47,13 @@ export function badNodeName(cmd: string, node: string): Outcome | undefined {
   return outcome("usage", "bad node name");
 }
 
+/** A group name argument (same rule as node names and the config's group). */
+export function badGroupName(cmd: string, group: string): Outcome | undefined {
+  if (NODE_RE.test(group)) return undefined;
+  process.stderr.write(`${cmd}: invalid group name ${JSON.stringify(group.slice(0, 80))} (letters, digits, '.', '_', '-'; at most 63)\n`);
+  return outcome("usage", "bad group name");
+}
+
 export function age(iso: string | undefined, nowMs: number): string {
   if (!iso) return "-";
   const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));

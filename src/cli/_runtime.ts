@@ -11,10 +11,10 @@ import { evaluateDetectors } from "../detect/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import { createHealthRunner } from "../health/index.ts";
 import { createNotifier, type Logger, type Metrics } from "../observe/index.ts";
-import { etcdLock, noChecks, noKube, noLock, nodeKube, type Checks, type Coordinator, type KubeCap, type LoopMemory } from "../orchestrate/index.ts";
+import { daemonLock, noChecks, noKube, noLock, nodeKube, type Checks, type Coordinator, type KubeCap, type LoopMemory } from "../orchestrate/index.ts";
 import { realPorts } from "../platform/index.ts";
 import { passiveSession, type Keys, type Session } from "../slots/index.ts";
-import { planFromConfig, processEnv } from "./_setup.ts";
+import { hardwareIdOf, planFromConfig, processEnv } from "./_setup.ts";
 import { withRequests } from "./_request-detect.ts";
 
 /** What outlives a reload: built once per process. */
@@ -42,6 +42,7 @@ export async function buildRuntime(cfg: ResolvedConfig, res: Resources, o: Runti
     dryRun: o.dryRun,
     bootId,
     machineId: await base.host.machineId(),
+    ...(await hardwareIdOf(base.host)),
     ...(res.metricsEndpoint ? { metricsEndpoint: res.metricsEndpoint } : {}),
     ...(o.skipHealth ? { skipHealth: true } : {}),
     ...(res.lock.kind === "none" ? { skipLock: true } : {}),
@@ -68,17 +69,7 @@ export async function buildRuntime(cfg: ResolvedConfig, res: Resources, o: Runti
   switch (l.kind) {
     case "etcd": {
       const session = l.session ?? passiveSession;
-      const lock = etcdLock({
-        ...l.etcd,
-        clock: base.clock,
-        metrics: res.metrics,
-        subject: { node: plan.node, group: plan.group, limit: plan.limit, globalCap: plan.globalCap, holder: "daemon", pid: base.host.pid(), bootId, ...(plan.machineId ? { machineId: plan.machineId } : {}) },
-        lease: { kind: "session", id: () => session.lease().id },
-        slotTimeoutSec: plan.slotTimeoutSec,
-        cooldownSec: plan.cooldownSec,
-        nameHolders: true,
-        queue: true,
-      });
+      const lock = daemonLock(plan, { ...l.etcd, clock: base.clock, metrics: res.metrics, pid: base.host.pid(), leaseId: () => session.lease().id, queue: true });
       // A daemon (it has a session) also reboots on an operator's request; status reads it too.
       const req = withRequests(common.detect, { etcd: l.etcd, node: plan.node, metrics: res.metrics });
       return { ...common, detect: req.detect, ignoreWindow: req.ignoreWindow, mode: "etcd", etcd: l.etcd, session, lock };

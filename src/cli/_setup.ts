@@ -9,6 +9,8 @@ import type { EtcdConnectOptions, EtcdGateway } from "../etcd/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import type { Plan } from "../orchestrate/context.ts";
 import { makeKeys, type Keys } from "../slots/index.ts";
+import type { Host } from "../platform/index.ts";
+import type { Logger } from "../observe/index.ts";
 import { parseWindows } from "../windows/index.ts";
 
 /** Loads and validates; prints every problem to stderr and returns a config_error outcome. */
@@ -27,7 +29,7 @@ export function detectorSpecs(cfg: Config): DetectorSpec[] {
   );
 }
 
-export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootId: string; machineId?: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
+export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootId: string; machineId?: string; hardwareId?: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
   const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
   // The loader already validated windows; a failure here is a bug, not an operator error.
   if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
@@ -60,6 +62,9 @@ export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootI
     slotTimeoutSec: cfg.reboot_slot_timeout_sec,
     rebootGraceMs: cfg.reboot_grace_sec * 1000,
     maxRebootsPerNode: cfg.max_reboots_per_node,
+    countDownNodes: cfg.count_down_nodes,
+    maxFailedReboots: cfg.max_failed_reboots,
+    timerPresenceSec: cfg.timer_presence_sec,
     rebootLoopWindowMs: cfg.reboot_loop_window_sec * 1000,
     // The simulator gives every node its own; production uses the tmpfiles/systemd runtime dir.
     runtimeDir: process.env["CLUSTERREBOOTD_RUNTIME_DIR"] || "/run/clusterrebootd",
@@ -68,6 +73,7 @@ export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootI
     maxDeferMs: cfg.interactive_users.max_defer_sec * 1000,
     baseEnv: { ...env, RC_BOOT_ID: rt.bootId },
     ...(rt.machineId ? { machineId: rt.machineId } : {}),
+    ...(rt.hardwareId ? { hardwareId: rt.hardwareId } : {}),
   };
 }
 
@@ -97,4 +103,14 @@ export function processEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return env;
+}
+
+/**
+ * The hardware id for the plan: absent when the machine offers none (identity then rests on the
+ * machine id alone: logged, since disk clones then go unnoticed). A broken override file throws.
+ */
+export async function hardwareIdOf(host: Host, log?: Logger): Promise<{ hardwareId?: string }> {
+  const hw = await host.hardwareId();
+  if (!hw) log?.event("warn", "hardware_id_unavailable", { effect: "a disk clone of this machine (same /etc/machine-id) cannot be told apart from it" });
+  return hw ? { hardwareId: hw.id } : {};
 }

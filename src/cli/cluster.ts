@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { classifyPeers } from "../cluster/index.ts";
 import { escapeControl } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
-import { lastSegment, ordinal, readClusterState } from "../slots/index.ts";
+import { describeFreeze, lastSegment, ordinal, readClusterState } from "../slots/index.ts";
 import { evaluateWindows, hasWindows, nextWindowChange, parseWindows } from "../windows/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { age, withEtcd } from "./_etcd-cmd.ts";
@@ -30,10 +30,20 @@ export default defineCommand({
         const slot = state.slots.find((s) => s.node === p.node);
         const member = state.members.get(p.node);
         const health = p.record ? (p.record.healthy ? "healthy" : `unhealthy (${p.record.reason ?? p.record.phase})`) : "missing";
+        // A member down without a slot counts against its group's budget (slots/down.ts); a node
+        // rebooting under its slot is down whatever its last health record said.
+        const shown =
+          slot?.record?.phase === "rebooting"
+            ? "down (rebooting)"
+            : p.status === "missing" && member
+              ? "down (no live session)"
+              : p.status === "stale"
+                ? `down (stale: ${health})`
+                : health;
         return {
           node: p.node,
           group: member?.group ?? p.record?.group ?? slot?.group ?? "-",
-          health: p.status === "stale" ? `stale (${health})` : health,
+          health: shown,
           checked: age(p.record?.checked_at, now),
           slot: slot ? slot.record?.phase ?? "unreadable" : "-",
           slot_age: slot ? age(slot.record?.acquired_at, now) : "-",
@@ -62,7 +72,8 @@ export default defineCommand({
       const windows = w.ok && hasWindows(w.windows)
         ? { timezone: w.windows.timeZone, now: evaluateWindows(w.windows, now).kind, next_change: ((n) => (n ? new Date(n).toISOString() : null))(nextWindowChange(w.windows, now)) }
         : null;
-      const doc = { namespace: keys.prefix, revision: state.revision, paused: state.pausePresent ? state.pause ?? { reason: "(unreadable pause record)", by: "?", at: "?" } : null, members: rows, cooldowns, windows, last_reboots: Object.fromEntries(lastReboot), history_unreadable: hist.unreadable };
+      const frozen = [...state.frozen].map(([group, f]) => ({ ...(f.record ?? { reason: "(unreadable freeze record)" }), group }));
+      const doc = { namespace: keys.prefix, revision: state.revision, paused: state.pausePresent ? state.pause ?? { reason: "(unreadable pause record)", by: "?", at: "?" } : null, frozen, members: rows, cooldowns, windows, last_reboots: Object.fromEntries(lastReboot), history_unreadable: hist.unreadable };
       if (args.json) {
         process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
         return outcome("ok", "cluster shown");
@@ -75,6 +86,7 @@ export default defineCommand({
       const out = [
         `namespace ${keys.prefix} (etcd revision ${state.revision})`,
         doc.paused ? escapeControl(`PAUSED by ${doc.paused.by} at ${doc.paused.at}: ${doc.paused.reason}`) : "not paused",
+        ...[...state.frozen].map(([g, f]) => escapeControl(`FROZEN: ${describeFreeze(g, f.record)}`)),
         "",
         line(cols.map((c) => c.toUpperCase())),
         ...rows.map((r) => line(cols.map((c) => cell(r, c)))),

@@ -12,7 +12,7 @@ import { onceRetryDeps, retryWhileSlotTaken } from "./_once.ts";
 import { startObservability } from "./_observability.ts";
 import { buildRuntime } from "./_runtime.ts";
 import { resolveGroup, unresolvedOutcome } from "./_group.ts";
-import { loadOrFail, planFromConfig } from "./_setup.ts";
+import { hardwareIdOf, loadOrFail, planFromConfig } from "./_setup.ts";
 
 export default defineCommand({
   meta: {
@@ -64,11 +64,11 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
     }
     const cfg = g.config;
     const ports = { ...realPorts(), log };
-    const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId(), machineId: await ports.host.machineId() });
-    const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single }).catch((err: unknown) => {
+    const plan = planFromConfig(cfg, { dryRun, bootId: await ports.host.bootId(), machineId: await ports.host.machineId(), ...(await hardwareIdOf(ports.host, log)) });
+    const backend = await openResources(cfg, { plan, ports, signal: stop.signal, single, ...(args.timer ? { presenceSec: cfg.timer_presence_sec } : {}) }).catch((err: unknown) => {
       if (!(err instanceof IdentityConflictError)) throw err;
       obs.metrics.inc("identity_conflicts_total");
-      log.event("error", "identity_conflict", { node: err.node, machine_id: err.ours, other_machine_id: err.theirs, where: err.where });
+      log.event("error", "identity_conflict", { node: err.node, this_machine: err.ours, other_machine: err.theirs, clone: err.clone, where: err.where });
       process.stderr.write(`clusterrebootd: refusing to run: ${err.message}\n`);
       return { ok: false as const, reason: "identity" as const, message: err.message };
     });

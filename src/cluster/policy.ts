@@ -7,7 +7,7 @@
  * fallback node other than this one would remain healthy.
  * A node holding a slot is never healthy for anyone's decision (it is, or is about to be, down).
  */
-import type { ClusterState, HealthRecord } from "../slots/index.ts";
+import { isStale, isStarting, staleAfterMs, STALE_AFTER_INTERVALS, type ClusterState, type HealthRecord } from "../slots/index.ts";
 
 export interface PolicyConfig {
   minHealthyFraction: number | null;
@@ -18,7 +18,8 @@ export interface PolicyConfig {
 
 export interface PeerView {
   node: string;
-  status: "healthy" | "unhealthy" | "rebooting" | "missing" | "stale";
+  /** starting: alive (its session is up) but no health check has run yet: neither healthy nor a blocker. */
+  status: "healthy" | "unhealthy" | "rebooting" | "missing" | "stale" | "starting";
   record?: HealthRecord;
 }
 
@@ -26,8 +27,8 @@ export type PolicyVerdict =
   | { kind: "allowed"; healthyAfter: number; expected: number; peers: PeerView[] }
   | { kind: "blocked"; reasons: string[]; blockers: PeerView[]; healthyAfter: number; expected: number; peers: PeerView[] };
 
-/** Records older than this many publish intervals are stale: their daemon may hang with a live lease. */
-export const STALE_AFTER_INTERVALS = 4;
+/** Records older than this many publish intervals are stale (slots/down.ts, the one rule). */
+export { STALE_AFTER_INTERVALS };
 
 export function classifyPeers(
   state: ClusterState,
@@ -37,14 +38,15 @@ export function classifyPeers(
   const names = new Set<string>([...state.members.keys(), ...state.health.keys()]);
   names.delete(self);
   const holders = new Set(state.slots.map((s) => s.node));
-  const staleMs = STALE_AFTER_INTERVALS * opts.publishIntervalMs + opts.healthTimeoutMs;
+  const live = { nowMs: opts.nowMs, staleAfterMs: staleAfterMs(opts.publishIntervalMs, opts.healthTimeoutMs) };
   const peers: PeerView[] = [];
   for (const node of [...names].sort()) {
     const record = state.health.get(node);
     let status: PeerView["status"];
     if (holders.has(node)) status = "rebooting";
     else if (!record) status = "missing";
-    else if (opts.nowMs - Date.parse(record.checked_at) > staleMs) status = "stale";
+    else if (isStale(record, live)) status = "stale";
+    else if (isStarting(record)) status = "starting";
     else status = record.healthy ? "healthy" : "unhealthy";
     peers.push(record ? { node, status, record } : { node, status });
   }

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { bool, expected, list, nameSchema, problemCheck, seconds, str } from "./_fields.ts";
 import { checkBaseUrl } from "./_addresses.ts";
 
-export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed"] as const;
+export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed", "group_frozen"] as const;
 
 const Webhook = v.strictObject({
   url: v.pipe(

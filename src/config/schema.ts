@@ -255,6 +255,15 @@ const ConfigObject = v.strictObject({
     "a slot whose node never comes back is freed after this, so it must exceed a slow reboot (firmware, disk checks)",
   ),
   reboot_grace_sec: seconds(1, 300),
+  /**
+   * A member with no live session or a stale health record counts as down against its group's
+   * limit and the global cap (a node that lost power is down without a slot). false: slots only.
+   */
+  count_down_nodes: bool(true),
+  /** Failed reboots (never back, unhealthy past the deadline, did not happen) before the group freezes; 0 = never. */
+  max_failed_reboots: int(0, 1),
+  /** How long a `run --timer` pass leaves its health record, so peers do not count it down between passes. */
+  timer_presence_sec: seconds(60, 900, "peers count a timer node as down once this passes without a pass: make it longer than the timer's interval"),
   max_reboots_per_node: int(1, 3),
   reboot_loop_window_sec: seconds(1, 86400),
   notifications: NotificationsSchema,

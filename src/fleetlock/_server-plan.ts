@@ -27,6 +27,9 @@ export interface BackendSettings {
   pid: number;
   /** fleetlock.bind_client_address: only the address that took a lock may release it. */
   bindClientAddress?: boolean;
+  /** count_down_nodes and max_failed_reboots, as the daemons apply them (a client meets the same budget). */
+  countDownNodes: boolean;
+  maxFailedReboots: number;
 }
 
 /** Drain failures are retried after this long (the hold-off before a new cordon of the node). */
@@ -56,6 +59,9 @@ export function serverPlan(s: BackendSettings, p: ClientParams, limit: number): 
     rebootGraceMs: 0,
     // FleetLock clients keep no reboot history with us (we never learn when they reboot).
     maxRebootsPerNode: Number.MAX_SAFE_INTEGER,
+    countDownNodes: s.countDownNodes,
+    maxFailedReboots: s.maxFailedReboots,
+    timerPresenceSec: 0,
     rebootLoopWindowMs: 0,
     blockedThresholdMs: Number.MAX_SAFE_INTEGER,
     deferForUsers: false,

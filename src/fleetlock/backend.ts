@@ -13,7 +13,7 @@
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Logger } from "../observe/index.ts";
 import { noopMetrics } from "../observe/index.ts";
-import { clientKube, etcdLock, HookError, newMemory, noChecks, runPass, type LoopMemory, type Outcome, type ServerCoordinator } from "../orchestrate/index.ts";
+import { budgetRules, clientKube, etcdLock, HookError, newMemory, noChecks, runPass, type LoopMemory, type Outcome, type ServerCoordinator } from "../orchestrate/index.ts";
 import type { Clock } from "../platform/index.ts";
 import { releaseSlot, slotFromKV, type Keys } from "../slots/index.ts";
 import { noopHooks, type FleetLockHooks } from "./hooks.ts";
@@ -64,11 +64,13 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
         keys,
         clock,
         metrics: noopMetrics,
-        subject: { node: p.id, group: p.group, limit, globalCap: s.globalCap, holder: "fleetlock", pid: s.pid, bootId: "", reason: `FleetLock client, granted by ${s.serverName}`, ...(s.bindClientAddress !== false && p.address ? { clientAddress: p.address } : {}) },
+        subject: { node: p.id, group: p.group, limit, globalCap: s.globalCap, holder: "fleetlock", pid: s.pid, bootId: "", reason: `FleetLock client, granted by ${s.serverName}`, ...(s.bindClientAddress !== false && p.address ? { clientAddress: p.address } : {}), ...budgetRules(plan) },
         lease: { kind: "slot" },
         slotTimeoutSec: s.slotTimeoutSec,
         cooldownSec: s.cooldownSec,
         nameHolders: false,
+        // The server's own notion of staleness: its publish interval (it has no lock TTL of its own).
+        deadlineSkewMs: s.publishIntervalMs * 2,
       }),
       memory,
     };
@@ -129,6 +131,7 @@ export function errorFor(o: Outcome): FleetLockError {
     case "lock_unavailable":
       return fleetError(o.retry ? "conflict" : "failed_lock_semaphore_full", o.message);
     case "paused":
+    case "group_frozen":
       return fleetError("paused", o.message);
     case "cooldown_active":
       return fleetError("cooldown", o.message);

@@ -27,6 +27,8 @@ export function backendSettingsFromConfig(cfg: Config, fl: FleetLockGroupsConfig
     healthTimeoutMs: cfg.health_timeout_sec * 1000,
     serverName: who.serverName,
     pid: who.pid,
+    countDownNodes: cfg.count_down_nodes,
+    maxFailedReboots: cfg.max_failed_reboots,
     bindClientAddress: (fl as { bind_client_address?: boolean }).bind_client_address !== false,
   };
 }

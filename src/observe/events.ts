@@ -74,6 +74,10 @@ export const EVENTS = [
   "unreadable_record",
   "dashboard_read_failed",
   "dashboard_listening",
+  "hardware_id_unavailable",
+  "group_frozen", // a failed reboot froze its group (max_failed_reboots): resume --group G
+  "reboot_failed_recorded", // a failed reboot counted towards max_failed_reboots, group not frozen yet
+  "slot_moved_to_own_lease", // a kept preparing slot survives the end of a one-shot pass
 ] as const;
 
 export type EventName = (typeof EVENTS)[number];

@@ -38,6 +38,7 @@ export const COUNTERS = {
   etcd_resets_total: ["reason"],
   config_reloads_total: ["result"],
   notifications_total: ["event", "result"],
+  failed_reboots_total: ["reason"],
 } as const;
 
 export const HISTOGRAMS = {
@@ -64,6 +65,8 @@ export const GAUGES = {
   etcd_up: [],
   etcd_reset_hold: [],
   group_unresolved: [],
+  group_frozen: ["group"],
+  down_nodes: ["group"],
   build_info: ["version", "commit"],
 } as const;
 
@@ -142,6 +145,9 @@ const HELP: Record<string, string> = {
   last_reboot_timestamp_seconds: "time of this node's last reboot command issued under a slot",
   reboots_total: "reboot commands run under a slot, by result (success, failed)",
   stale_slots_freed_total: "slots freed by their timeout because their node never came back",
+  failed_reboots_total: "failed reboots this node recorded (never_returned, unhealthy_past_deadline, reboot_not_happened)",
+  group_frozen: "1 while a group is frozen after a failed reboot (clusterrebootd resume --group G lifts it)",
+  down_nodes: "members per group that are down without a slot (no live session or a stale health record), as seen by this node",
   reboot_to_healthy_seconds: "from the reboot command to the post-boot release of the slot",
   slot_wait_seconds: "from needing a reboot to holding a slot",
 };

@@ -5,7 +5,7 @@
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 
-export type NotificationEvent = "reboot_started" | "node_healthy" | "blocked" | "stale_slot_freed" | "reboot_failed";
+export type NotificationEvent = "reboot_started" | "node_healthy" | "blocked" | "stale_slot_freed" | "reboot_failed" | "group_frozen";
 
 export interface WebhookSpec {
   url: string;

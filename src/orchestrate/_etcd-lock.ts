@@ -10,6 +10,15 @@ import type { Metrics } from "../observe/index.ts";
 import {
   acquireOnNewLease,
   admission,
+  budgetUse,
+  convertStaleSlot,
+  describeDown,
+  describeFreeze,
+  failureLimit,
+  isStaleSlot,
+  keepOnOwnLease,
+  planFailure,
+  staleAfterMs,
   effectiveLimits,
   joinQueue,
   leaveQueue,
@@ -25,7 +34,9 @@ import {
   type SlotEntry,
   type SlotRequest,
 } from "../slots/index.ts";
-import type { AcquireResult, FenceResult, HeldSlot, LockBackend, ReleaseResult } from "./lock.ts";
+import type { Plan } from "./context.ts";
+import type { AcquireResult, FenceResult, HeldSlot, LockBackend, ReleaseResult, StaleSlotFailure } from "./lock.ts";
+
 import { outcome, type Outcome } from "./outcome.ts";
 
 export interface EtcdLockOptions {
@@ -43,6 +54,12 @@ export interface EtcdLockOptions {
   nameHolders: boolean;
   /** Wait in the group's FIFO queue (daemons; a FleetLock client polls and has no lease to queue on). */
   queue?: boolean;
+  /**
+   * Deadlines are wall-clock times written by the holder: a slot counts as past its deadline
+   * only this much later on our clock (lock_ttl_sec: as long as etcd itself takes to notice a
+   * dead session), so a peer whose clock runs ahead does not call it stale early.
+   */
+  deadlineSkewMs: number;
 }
 
 export function etcdLock(o: EtcdLockOptions): LockBackend {
@@ -59,6 +76,12 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       metrics.observe(name, (performance.now() - t0) / 1000, { result: "error" });
       throw err;
     }
+  };
+  const fail = async (s: SlotEntry, nowMs: number): Promise<StaleSlotFailure | undefined> => {
+    const res = await convertStaleSlot(gw, keys, s, nowMs);
+    if (res.kind !== "converted") return undefined;
+    const reason = s.record?.phase === "verifying" ? "unhealthy_past_deadline" : "never_returned";
+    return { slot: s.key, node: s.node, group: s.group, phase: s.record?.phase ?? "unknown", deadline: s.record?.deadline ?? "", reason, froze: res.froze, failures: res.count };
   };
   return {
     kind: "etcd",
@@ -80,16 +103,17 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
         waitingSince = q.since;
         const state = await readClusterState(gw, keys);
         const lim = effectiveLimits(state, req);
-        const held = state.slots.filter((s) => s.group === subject.group).length;
-        const free = Math.min(lim.group - held, lim.global === null ? Infinity : lim.global - state.slots.length);
+        const use = budgetUse(state, req);
+        const free = Math.min(lim.group - use.group, lim.global === null ? Infinity : lim.global - use.global);
         if (q.position >= Math.max(0, free) && !ownSlot(state, subject.node)) {
           const queue = { position: q.position, length: q.length, ...(q.ahead ? { ahead: q.ahead } : {}) };
-          const holders = o.nameHolders ? `: ${state.slots.filter((s) => s.group === subject.group).map((s) => s.node).join(", ")}` : "";
+          const names = use.inGroup.map((s) => s.node);
+          const downs = use.downInGroup.length ? `; ${use.downInGroup.length} down without a slot${o.nameHolders ? `: ${use.downInGroup.map((d) => d.node).join(", ")}` : ""}` : "";
           return {
             kind: "refused",
             queue,
-            outcome: outcome("lock_unavailable", `${ordinal(q.position + 1)} in line for group ${subject.group} (${held} of ${lim.group} slot(s) held${holders})`, {
-              holders: state.slots.filter((s) => s.group === subject.group).map((s) => s.node),
+            outcome: outcome("lock_unavailable", `${ordinal(q.position + 1)} in line for group ${subject.group} (${use.inGroup.length} of ${lim.group} slot(s) held${o.nameHolders && names.length ? `: ${names.join(", ")}` : ""}${downs})`, {
+              holders: names,
             }),
           };
         }
@@ -127,6 +151,8 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
           return { kind: "lost", outcome: outcome("runtime_error", "reboot slot lost before the reboot command (lease expired?); not rebooting", { retry: true }) };
         case "paused":
           return { kind: "refused", outcome: outcome("paused", "cluster paused right before the reboot; not rebooting") };
+        case "frozen":
+          return { kind: "refused", outcome: outcome("group_frozen", `group ${entry.group} was frozen (a failed reboot) right before the reboot; not rebooting`) };
         case "cooldown":
           return { kind: "refused", outcome: outcome("cooldown_active", "group cooldown started right before the reboot; not rebooting") };
       }
@@ -134,14 +160,39 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
     async release(slot, info): Promise<ReleaseResult> {
       if (!slot.entry) return { kind: "not_held" };
       const cooldownSec = info.cooldown ? o.cooldownSec : 0;
+      const entry = slot.entry;
+      const limit = failureLimit(entry.record);
+      const failure =
+        info.failure && limit >= 1
+          ? await planFailure(gw, keys, { node: entry.node, slot: entry.key, reason: info.failure, at: new Date(info.nowMs).toISOString(), ...(entry.record?.deadline ? { deadline: entry.record.deadline } : {}) }, entry.group, limit)
+          : undefined;
       const rel = await timed(
         "lock_release_seconds",
-        () => releaseSlot(gw, keys, slot.entry!, { cooldownSec, nowMs: info.nowMs, node: subject.node, ...(info.reboots ? { reboots: info.reboots } : {}), ...(info.history ? { history: info.history } : {}), ...(info.clearRequest ? { clearRequest: true } : {}) }),
+        () => releaseSlot(gw, keys, entry, { cooldownSec, nowMs: info.nowMs, node: subject.node, ...(info.reboots ? { reboots: info.reboots } : {}), ...(info.history ? { history: info.history } : {}), ...(info.clearRequest ? { clearRequest: true } : {}), ...(failure ? { failure } : {}) }),
         (r) => (r.kind === "released" ? "success" : "not_held"),
       );
       if (rel.kind === "released" && cooldownSec > 0) metrics.inc("cooldown_activations_total", { result: "started" });
-      return rel.kind === "released" ? rel : { kind: "not_held" };
+      if (rel.kind !== "released") return { kind: "not_held" };
+      return failure ? { ...rel, failure: { froze: failure.froze, failures: failure.count } } : rel;
     },
+    async keep(slot, why) {
+      const entry = slot.entry;
+      if (!entry?.record || entry.record.phase !== "preparing" || o.lease.kind !== "session") return undefined;
+      const k = await keepOnOwnLease(gw, entry, entry.record, { slotTimeoutSec: o.slotTimeoutSec, nowMs: clock.now(), why });
+      return k.kind === "kept" ? held(k.slot) : undefined;
+    },
+    async sweep(state, self) {
+      const nowMs = clock.now();
+      const out: StaleSlotFailure[] = [];
+      for (const s of state.slots) {
+        // Our own slot is judged by our own post-boot path (we may be the node coming back late).
+        if (s.node === self || !isStaleSlot(s, nowMs, o.deadlineSkewMs)) continue;
+        const f = await fail(s, nowMs);
+        if (f) out.push(f);
+      }
+      return out;
+    },
+    fail: (slot) => (slot.entry ? fail(slot.entry, clock.now()) : Promise.resolve(undefined)),
     idle: async () => undefined,
     async leave() {
       if (!inQueue) return;
@@ -165,10 +216,16 @@ function refusal(r: Refusal, group: string, nameHolders: boolean): Outcome {
     case "full": {
       const where = r.scope === "group" ? `group ${group}` : "the cluster";
       const names = r.holders.map((s) => s.node);
-      return nameHolders
-        ? outcome("lock_unavailable", `all ${r.limit} reboot slot(s) of ${where} are held: ${names.join(", ")}`, { holders: names })
-        : outcome("lock_unavailable", `${r.scope === "group" ? "group" : "global"} reboot budget full: ${r.holders.length} of ${r.limit} slots held`);
+      if (!nameHolders) {
+        const down = r.down.length ? `, ${r.down.length} node(s) down without a slot` : "";
+        return outcome("lock_unavailable", `${r.scope === "group" ? "group" : "global"} reboot budget full: ${r.holders.length} of ${r.limit} slots held${down}`);
+      }
+      // Down nodes use the budget like slots do (slots/down.ts): name them and the way out.
+      const used = [...(names.length ? [`held by ${names.join(", ")}`] : []), ...r.down.map(describeDown)];
+      return outcome("lock_unavailable", `the ${r.limit} reboot slot(s) of ${where} are in use: ${used.join("; ")}`, { holders: [...names, ...r.down.map((d) => d.node)] });
     }
+    case "frozen":
+      return outcome("group_frozen", describeFreeze(group, r.freeze));
     case "paused":
       return outcome("paused", `cluster paused${r.pause ? ` by ${r.pause.by}: ${r.pause.reason}` : ""}`);
     case "cooldown":
@@ -181,3 +238,39 @@ function refusal(r: Refusal, group: string, nameHolders: boolean): Outcome {
 }
 
 export type { ClusterState };
+
+/** The budget rules a plan puts into every slot request: down nodes counted, failures limit. */
+export function budgetRules(plan: Plan): Pick<SlotRequest, "countDown" | "maxFailedReboots"> {
+  return {
+    ...(plan.countDownNodes ? { countDown: { staleAfterMs: staleAfterMs(plan.publishIntervalMs, plan.healthTimeoutMs) } } : {}),
+    maxFailedReboots: plan.maxFailedReboots,
+  };
+}
+
+/** A daemon's lock: its plan as the slot subject, the slot on its session lease until the fence. */
+export function daemonLock(plan: Plan, d: { gw: EtcdGateway; keys: Keys; clock: Clock; metrics: Metrics; pid: number; leaseId: () => string; queue: boolean }): LockBackend {
+  return etcdLock({
+    gw: d.gw,
+    keys: d.keys,
+    clock: d.clock,
+    metrics: d.metrics,
+    subject: {
+      node: plan.node,
+      group: plan.group,
+      limit: plan.limit,
+      globalCap: plan.globalCap,
+      holder: "daemon",
+      pid: d.pid,
+      bootId: plan.baseEnv["RC_BOOT_ID"] ?? "",
+      ...(plan.machineId ? { machineId: plan.machineId } : {}),
+      ...(plan.hardwareId ? { hardwareId: plan.hardwareId } : {}),
+      ...budgetRules(plan),
+    },
+    lease: { kind: "session", id: d.leaseId },
+    slotTimeoutSec: plan.slotTimeoutSec,
+    cooldownSec: plan.cooldownSec,
+    nameHolders: true,
+    queue: d.queue,
+    deadlineSkewMs: plan.lockTtlSec * 1000,
+  });
+}

@@ -152,7 +152,7 @@ export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
   const res = await acquireOnNewLease(
     co.etcd.gw,
     co.etcd.keys,
-    { node: co.plan.node, group: co.plan.group, limit: co.plan.limit, globalCap: co.plan.globalCap, holder: "daemon", pid: co.ports.host.pid(), bootId: m.boot_id, nowIso: new Date(now).toISOString(), ...(co.plan.machineId ? { machineId: co.plan.machineId } : {}) },
+    { node: co.plan.node, group: co.plan.group, limit: co.plan.limit, globalCap: co.plan.globalCap, holder: "daemon", pid: co.ports.host.pid(), bootId: m.boot_id, nowIso: new Date(now).toISOString(), ...(co.plan.machineId ? { machineId: co.plan.machineId } : {}), ...(co.plan.hardwareId ? { hardwareId: co.plan.hardwareId } : {}) },
     Math.max(1, Math.ceil(left / 1000)),
   );
   // Our slot is still there: the ordinary way back (the post-boot path verifies and releases it).

@@ -4,7 +4,7 @@
  * period: say so, verify, release), or a previous daemon process died before rebooting (free it).
  * The slot is released only after the post-boot health check passes (W1).
  */
-import { deleteSlots, parseRecord, RebootsRecordSchema, updateSlot, type SlotEntry } from "../slots/index.ts";
+import { deleteSlots, failureLimit, parseRecord, RebootsRecordSchema, updateSlot, type SlotEntry } from "../slots/index.ts";
 import { historyWithThisReboot } from "./_history.ts";
 import type { EtcdCoordinator } from "./context.ts";
 import { held } from "./_etcd-lock.ts";
@@ -12,6 +12,7 @@ import { outcome } from "./outcome.ts";
 import { mergeFacts, type PassReport } from "./report.ts";
 import { describe, runHealth } from "./_steps.ts";
 import { removeRebootingMarker } from "./_local-state.ts";
+import { recordFailure } from "./_failures.ts";
 
 /**
  * The post-reboot marker (/run/clusterrebootd/post-reboot.json): on tmpfs, so it exists exactly
@@ -43,11 +44,13 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
     // Preparing slots live on a session lease. Ours (this process): an interrupted pass; another
     // process's: it died before rebooting. Either way nobody rebooted: free it now, no cooldown.
     // It may have died mid-drain: uncordon first (the state is on the Node's annotations).
-    if (!(await co.kube.restore("previous process died before rebooting")))
+    // A slot kept on its own lease (an earlier pass's uncordon failed) is finished the same way.
+    const kept = rec.deadline !== undefined;
+    if (!(await co.kube.restore(kept ? "finishing a slot kept after a failed uncordon" : "previous process died before rebooting")))
       return done("drain_blocked", `slot ${own.key} was left preparing, but uncordoning ${co.kube.node} failed; slot kept until it succeeds`);
     const n = await deleteSlots(etcd.gw, [own]);
-    ports.log.event("warn", "slot_recovered", { slot: own.key, previous_pid: rec.pid, freed: n });
-    return done("no_action", `freed a preparing slot left by pid ${rec.pid} (it never rebooted)`);
+    ports.log.event("warn", "slot_recovered", { slot: own.key, previous_pid: rec.pid, freed: n, kept });
+    return done("no_action", kept ? `node uncordoned; released the slot kept since ${rec.phase_at} (${rec.reason ?? "uncordon failed"})` : `freed a preparing slot left by pid ${rec.pid} (it never rebooted)`);
   }
 
   let rebooted = rec.boot_id !== bootId;
@@ -81,10 +84,18 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
   const det = await co.detect(signal);
   mergeFacts(r, { health: [h], ...(checks ? { checks: [checks] } : {}), postDetectors: det });
   if (h.kind !== "pass") {
-    return done(
-      "health_blocked",
-      `post-boot health check failing (${describe(h)}); slot kept until healthy${rec.deadline ? ` or until it expires at ${rec.deadline}` : ""}`,
-    );
+    // Past the deadline and still unhealthy: a failed reboot (max_failed_reboots ≥ 1), recorded
+    // with the free of the slot; the group may freeze. Before it, the slot waits for health.
+    if (rec.deadline && nowMs > Date.parse(rec.deadline) && failureLimit(rec) >= 1 && co.lock.fail) {
+      const f = await co.lock.fail(held(own));
+      if (f) {
+        recordFailure(co, f);
+        r.slot = { key: own.key, phase: "released", released: true };
+        return done("health_blocked", `post-boot health check still failing past the slot's deadline ${rec.deadline} (${describe(h)}): recorded as a failed reboot${f.froze ? `; group ${f.group} is frozen until 'clusterrebootd resume --group ${f.group}'` : ""}`);
+      }
+    }
+    const until = !rec.deadline ? "" : failureLimit(rec) >= 1 ? ` or until its deadline ${rec.deadline}, when it counts as a failed reboot` : ` or until it expires at ${rec.deadline}`;
+    return done("health_blocked", `post-boot health check failing (${describe(h)}); slot kept until healthy${until}`);
   }
   // Uncordon before the slot goes to the next node; if that fails, keep the slot and retry.
   if (!(await co.kube.restore("post-boot checks passed")))
@@ -99,6 +110,7 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
     nowMs: relMs,
     ...(history ? { history } : {}),
     clearRequest: true,
+    ...(rebooted ? {} : { failure: "reboot_not_happened" as const }),
     reboots: {
       node: plan.node,
       history: prev?.history ?? [],
@@ -108,7 +120,12 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
       last_outcome: rebooted ? "rebooted" : "reboot did not happen",
     },
   });
-  if (rel.kind === "not_held") return done("runtime_error", "our slot vanished before release (expired or unlocked)");
+  if (rel.kind === "not_held") {
+    // Our slot, or (when a failure was counted) the group's failures record, changed meanwhile.
+    if (await etcd.gw.get(own.key)) return ((r.outcome = outcome("runtime_error", "the release raced with another write; retrying", { retry: true })), r);
+    return done("runtime_error", "our slot vanished before release (expired or unlocked)");
+  }
+  if (rel.failure) recordFailure(co, { node: plan.node, group: own.group, slot: own.key, reason: "reboot_not_happened", froze: rel.failure.froze, failures: rel.failure.failures });
   const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
   ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: rel.kind === "released" ? rel.cooldownSec : plan.cooldownSec, ...(rel.kind === "released" && rel.cooldownSec !== plan.cooldownSec ? { cooldown_requested_s: plan.cooldownSec } : {}) });
   r.slot = { key: own.key, phase: "released", released: true };
@@ -119,5 +136,5 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
   if (rebooted && Number.isFinite(since)) ports.metrics.observe("reboot_to_healthy_seconds", Math.max(0, (ports.clock.now() - since) / 1000));
   return rebooted
     ? done("post_boot_released", "back after reboot and healthy: slot released")
-    : done("post_boot_released", "the reboot did not happen (same boot id); node healthy, slot released");
+    : done("post_boot_released", `the reboot did not happen (same boot id); node healthy, slot released${rel.failure?.froze ? `; recorded as a failed reboot, group ${own.group} is frozen until 'clusterrebootd resume --group ${own.group}'` : rel.failure ? `; recorded as failed reboot ${rel.failure.failures} of max_failed_reboots ${plan.maxFailedReboots}` : ""}`);
 }

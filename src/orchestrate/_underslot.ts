@@ -71,13 +71,20 @@ export async function underSlot(g0: GateCtx, r: PassReport, slot: HeldSlot): Pro
  */
 export async function giveBack(co: Coordinator, r: PassReport, slot: HeldSlot, why: Outcome, opts: { cooldown?: boolean } = {}): Promise<PassReport> {
   if (!(await co.kube.restore("slot released without reboot"))) {
-    co.ports.log.event("error", "slot_kept", { slot: slot.key, reason: "uncordon_failed", instead_of: why.kind });
-    r.outcome = outcome("drain_blocked", `${why.message}; uncordoning ${co.kube.node} failed, so the slot is kept until it succeeds`);
+    // The node stays cordoned, so the slot stays ours — on its own lease, so that the end of a
+    // one-shot pass (its session revoked) or this process's death does not drop it.
+    const kept = co.lock.keep ? await co.lock.keep(slot, `kept: uncordoning ${co.kube.node} failed (${why.kind})`) : undefined;
+    co.ports.log.event("error", "slot_kept", { slot: slot.key, reason: "uncordon_failed", instead_of: why.kind, ...(kept?.deadline ? { deadline: kept.deadline } : {}) });
+    if (kept) co.ports.log.event("warn", "slot_moved_to_own_lease", { slot: slot.key, deadline: kept.deadline });
+    const until = kept?.deadline ? ` (until ${kept.deadline} at most); the next pass uncordons the node, then releases it` : "; the next pass retries";
+    r.outcome = outcome("drain_blocked", `${why.message}; uncordoning ${co.kube.node} failed, so the slot is kept${until}`);
+    mergeFacts(r, { slot: { ...r.slot, key: slot.key, phase: "preparing", released: false, ...(kept?.deadline ? { deadline: kept.deadline } : {}) } });
     return r;
   }
   const rel = await co.lock.release(slot, { cooldown: opts.cooldown ?? false, nowMs: co.ports.clock.now() });
   co.ports.log.event("info", "slot_released", { slot: slot.key, result: rel.kind, reason: why.kind });
   mergeFacts(r, { slot: { ...r.slot, key: slot.key, phase: "released", released: rel.kind === "released" } });
-  r.outcome = why;
+  // Say what happened to the node and the slot (a drain refusal does not know it beforehand).
+  r.outcome = why.kind === "drain_blocked" && co.kube.drains ? { ...why, message: `${why.message}; node uncordoned, slot ${rel.kind === "released" ? "released" : "already gone"}` } : why;
   return r;
 }

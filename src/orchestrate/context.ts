@@ -40,6 +40,12 @@ export interface Plan {
   slotTimeoutSec: number;
   rebootGraceMs: number;
   maxRebootsPerNode: number;
+  /** Members down without a slot count against the budget (count_down_nodes; slots/down.ts). */
+  countDownNodes: boolean;
+  /** Failed reboots before the group freezes (max_failed_reboots; 0 = never; slots/failure.ts). */
+  maxFailedReboots: number;
+  /** How long a `run --timer` pass leaves its health record (timer_presence_sec). */
+  timerPresenceSec: number;
   rebootLoopWindowMs: number;
   /** Notify `blocked` after needing a reboot but being blocked this long. */
   blockedThresholdMs: number;
@@ -52,6 +58,8 @@ export interface Plan {
   baseEnv: Record<string, string>;
   /** This machine's id (records carry it; a slot of our name with another id is not ours). */
   machineId?: string;
+  /** Its hardware id: a disk clone has our machine id but not this (slots/identity.ts). */
+  hardwareId?: string;
 }
 
 /**

@@ -7,7 +7,7 @@
  * UNDER_SLOT; a new gate is added here and in one of those lists, nowhere else.
  */
 import { classifyPeers, evaluatePolicy } from "../cluster/index.ts";
-import type { ClusterState } from "../slots/index.ts";
+import { describeFreeze, type ClusterState } from "../slots/index.ts";
 import { evaluateWindows, hasWindows } from "../windows/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type Outcome } from "./outcome.ts";
@@ -64,6 +64,16 @@ export const pause: Gate = {
     const p = g.state.pause;
     const text = g.stage === "under" ? "cluster paused after the slot was taken" : `cluster paused${p ? ` by ${p.by}: ${p.reason}` : ""}`;
     return stop(outcome("paused", text), p ? { paused: p } : {});
+  },
+};
+
+/** A failed reboot froze our group (slots/failure.ts): a group-scoped pause until `resume --group`. */
+export const frozen: Gate = {
+  name: "frozen",
+  async run(g) {
+    const f = g.state?.frozen.get(g.co.plan.group);
+    if (!f) return go();
+    return stop(outcome("group_frozen", describeFreeze(g.co.plan.group, f.record)));
   },
 };
 
@@ -265,16 +275,17 @@ export const drain: Gate = {
     if (d.kind === "pending") return { kind: "hold", outcome: outcome("draining", `the node is being drained; the slot stays reserved, retry shortly`) };
     if (d.kind === "drained") return go({ drain: { kind: "drained", durationMs: d.durationMs } });
     co.memory.drainFailures.set(co.plan.node, { atMs: co.ports.clock.now(), message: d.message });
-    return stop(outcome("drain_blocked", `drain of ${co.kube.node} did not finish (${d.message}); node uncordoned, slot released`), {
+    // What happens to the cordon and the slot is giveBack's to say (the uncordon may fail).
+    return stop(outcome("drain_blocked", `drain of ${co.kube.node} did not finish (${d.message})`), {
       drain: { kind: "blocked", durationMs: d.durationMs, message: d.message },
     });
   },
 };
 
 /** Before taking a slot, in this order (docs/ARCHITECTURE.md). Reads between them are pass.ts's. */
-export const BEFORE_SLOT = { local: [killSwitch], cluster: [etcdReset, pause, window, detectors], full: [records, identity, loopGuard, policy, health, cooldown, users, drainHoldoff, command] } as const;
+export const BEFORE_SLOT = { local: [killSwitch], cluster: [etcdReset, pause, frozen, window, detectors], full: [records, identity, loopGuard, policy, health, cooldown, users, drainHoldoff, command] } as const;
 /** Under the slot, right before the fence: every gate again (W4), then the drain, then the window. */
-export const UNDER_SLOT: readonly Gate[] = [etcdReset, killSwitch, pause, records, identity, loopGuard, policy, detectors, health, drain, window];
+export const UNDER_SLOT: readonly Gate[] = [etcdReset, killSwitch, pause, frozen, records, identity, loopGuard, policy, detectors, health, drain, window];
 
 /** Runs gates in order; returns the first that does not continue (facts merged either way). */
 export async function runGates(gates: readonly Gate[], g: GateCtx, r: PassReport): Promise<Exclude<Step, { kind: "continue" }> | undefined> {

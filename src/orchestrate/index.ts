@@ -9,7 +9,7 @@ export { newMemory, noChecks, type Checks, type Coordinator, type CoordinatorMod
 export type { PassReport } from "./report.ts";
 export { expandCommand } from "./_command.ts";
 export type { AcquireResult, FenceInfo, FenceResult, HeldSlot, LockBackend, ReleaseInfo, ReleaseResult } from "./lock.ts";
-export { etcdLock, type EtcdLockOptions } from "./_etcd-lock.ts";
+export { budgetRules, daemonLock, etcdLock, type EtcdLockOptions } from "./_etcd-lock.ts";
 export { clientKube, HookError, nodeKube, noKube, type BeforeGrantResult, type DrainStep, type GrantHooks, type KubeCap } from "./_kube.ts";
 export { noLock } from "./_no-lock.ts";
 export { REBOOT_COMMAND_TIMEOUT_MS } from "./_act.ts";

@@ -26,7 +26,7 @@ export type FenceResult =
   | { kind: "lost"; outcome: Outcome } // not ours any more: never reboot, nothing to give back
   | { kind: "refused"; outcome: Outcome }; // pause or cooldown appeared: give the slot back
 
-export type ReleaseResult = { kind: "released"; cooldownSec: number } | { kind: "not_held" };
+export type ReleaseResult = { kind: "released"; cooldownSec: number; failure?: ReleaseFailure } | { kind: "not_held" };
 
 export interface FenceInfo {
   bootId: string;
@@ -44,7 +44,24 @@ export interface ReleaseInfo {
   history?: readonly HistoryEntry[];
   /** Delete the node's on-demand reboot request in the same transaction (it is done). */
   clearRequest?: boolean;
+  /** The reboot failed (it did not happen): count it towards max_failed_reboots in the same transaction. */
+  failure?: "reboot_not_happened";
 }
+
+/** A slot past its deadline, turned into a failure by this pass (slots/failure.ts). */
+export interface StaleSlotFailure {
+  slot: string;
+  node: string;
+  group: string;
+  phase: string;
+  deadline: string;
+  reason: "never_returned" | "unhealthy_past_deadline";
+  froze: boolean;
+  failures: number;
+}
+
+/** What a release that counted a failure did to the group. */
+export type ReleaseFailure = { froze: boolean; failures: number };
 
 export interface LockBackend {
   readonly kind: "etcd" | "fleetlock" | "none";
@@ -63,4 +80,13 @@ export interface LockBackend {
   idle(): Promise<Outcome | undefined>;
   /** Stopped waiting for a slot (a gate refused before the budget): leave the queue, if in it. */
   leave?(): Promise<void>;
+  /**
+   * A `preparing` slot this pass keeps (its uncordon failed) moves onto its own lease, so it
+   * outlives the process (a one-shot pass revokes its session); etcd only.
+   */
+  keep?(slot: HeldSlot, why: string): Promise<HeldSlot | undefined>;
+  /** Turns other nodes' slots past their deadline (max_failed_reboots ≥ 1) into failures, freezing groups. */
+  sweep?(state: ClusterState, self: string): Promise<StaleSlotFailure[]>;
+  /** Turns one slot (our own, back but unhealthy past its deadline) into a failure; undefined: it changed. */
+  fail?(slot: HeldSlot): Promise<StaleSlotFailure | undefined>;
 }

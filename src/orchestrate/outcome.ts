@@ -26,6 +26,8 @@ export const OUTCOMES = {
   kill_switch_active: { exit: 5, level: "warn", blocked: true }, // node-local kill switch file present
   // The pause key is the cluster-wide kill switch (W20): same exit code as the node-local one.
   paused: { exit: 5, level: "warn", blocked: true }, // cluster-wide pause key present
+  // A failed reboot froze the group: a group-scoped pause, lifted by `resume --group G`.
+  group_frozen: { exit: 5, level: "warn", blocked: true }, // the group is frozen after a failed reboot
   window_denied: { exit: 0, level: "warn", blocked: true }, // inside a deny window
   window_outside_allow: { exit: 0, level: "warn", blocked: true }, // allow windows configured and none open
   cooldown_active: { exit: 0, level: "warn", blocked: true }, // a reboot finished too recently in this group

@@ -7,7 +7,7 @@
  * grant all run this function; only the coordinator's lock backend and capabilities differ.
  * Every outcome is a value; only etcd/environment failures throw (the loop backs off on them).
  */
-import type { SlotEntry } from "../slots/index.ts";
+import { describeMachine, foreignMachine, identityFix, type SlotEntry } from "../slots/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
 import { BEFORE_SLOT, runGates, type GateCtx } from "./gates.ts";
 import { held } from "./_etcd-lock.ts";
@@ -17,6 +17,7 @@ import { mergeFacts, newReport, type PassReport } from "./report.ts";
 import { underSlot } from "./_underslot.ts";
 import { serverOwnSlot } from "./_grant-own.ts";
 import { observeEtcd, recoverVanishedSlot } from "./_local-state.ts";
+import { showDown, showFrozen, sweepStaleSlots } from "./_failures.ts";
 
 export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSignal): Promise<PassReport> {
   const r = newReport(co.plan.node, co.plan.group, mode !== "run" || co.plan.dryRun);
@@ -26,8 +27,10 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   // The cluster view; a slot of our own means we are coming back from (or never did) a reboot.
   if (co.mode === "etcd") await co.session.ensureLease();
   if (co.mode === "etcd" && mode !== "status") await recoverVanishedSlot(co);
-  g.state = await co.lock.view("slots");
+  // Slots past their deadline become failures (and freezes) before anything is decided on them.
+  g.state = await sweepStaleSlots(co, await co.lock.view("slots"), mode);
   await observeEtcd(co, g.state);
+  showFrozen(co, g.state);
   if (g.state) {
     r.slotsInUse = {};
     for (const s of g.state.slots) r.slotsInUse[s.group] = (r.slotsInUse[s.group] ?? 0) + 1;
@@ -58,6 +61,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   // Everything else (members, health, cooldowns, reboot history) only when a reboot is wanted.
   if (g.state) g.state = await co.lock.view("all");
   await observeEtcd(co, g.state);
+  showDown(co, g.state);
   const full = await runGates(BEFORE_SLOT.full, g, r);
   if (full) {
     await leaveQueue(co, mode);
@@ -103,12 +107,14 @@ async function onOwnSlot(g: GateCtx, r: PassReport, own: SlotEntry): Promise<Pas
   // Every way to "our" slot passes here (the view, or the acquire finding one): a slot of our node
   // name that another machine holds is never ours. That machine may be down right now; treating
   // its slot as ours would free it and reboot us too (two down, limit one).
-  const theirs = own.record?.machine_id;
-  if (co.mode === "etcd" && theirs && co.plan.machineId && theirs !== co.plan.machineId) {
+  // A disk clone has our machine id too: the hardware id tells it apart (slots/identity.ts).
+  const foreign = co.mode === "etcd" ? foreignMachine(own.record, co.plan) : undefined;
+  if (foreign) {
+    const ours = describeMachine(co.plan);
     co.ports.metrics.inc("identity_conflicts_total");
-    co.ports.log.event("error", "identity_conflict", { node: co.plan.node, slot: own.key, machine_id: co.plan.machineId, other_machine_id: theirs });
+    co.ports.log.event("error", "identity_conflict", { node: co.plan.node, slot: own.key, this_machine: ours, other_machine: foreign.theirs, clone: foreign.clone });
     r.slot = { key: own.key, phase: own.record?.phase ?? "unknown" };
-    r.outcome = outcome("identity_conflict", `slot ${own.key} of node name ${co.plan.node} belongs to machine ${theirs}, this is machine ${co.plan.machineId}: two machines share one node_name; give each its own and restart`);
+    r.outcome = outcome("identity_conflict", `slot ${own.key} of node name ${co.plan.node} belongs to ${foreign.theirs}, this is ${ours}. ${identityFix(foreign.clone)}`);
     return r;
   }
   if (co.mode === "server") {

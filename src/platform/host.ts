@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Host } from "./ports.ts";
 import { loggedInUsers } from "./_utmp.ts";
+import { HARDWARE_ID_FILE_ENV, readHardwareId, type HardwareId } from "./_hardware-id.ts";
 
 /** Where the kernel publishes the boot id; a new random UUID on every boot. */
 export const BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id";
@@ -25,6 +26,7 @@ export function createHost(env: Record<string, string | undefined> = process.env
   const bootIdPath = override ? override : BOOT_ID_PATH;
   const stateDir = env[STATE_DIR_ENV]?.trim() || STATE_DIR;
   let machineId: Promise<string> | undefined;
+  let hardwareId: Promise<HardwareId | undefined> | undefined;
   return {
     // Re-read on every call: after a (simulated) reboot the value must change without a restart.
     bootId: async () => (await readFile(bootIdPath, "utf8")).trim(),
@@ -36,6 +38,11 @@ export function createHost(env: Record<string, string | undefined> = process.env
     async machineId() {
       machineId ??= readMachineId(env[MACHINE_ID_FILE_ENV]?.trim() || MACHINE_ID_PATH, stateDir);
       return machineId;
+    },
+    async hardwareId() {
+      const read = (path: string) => readFile(path, "utf8").catch(() => undefined);
+      hardwareId ??= readHardwareId(read, env[HARDWARE_ID_FILE_ENV]?.trim() || undefined);
+      return hardwareId;
     },
   };
 }

@@ -9,6 +9,7 @@ export type { Clock, FileStat, Fs, Host, ProcessRunner, RunResult, RunSpec, RunT
 export { systemClock } from "./clock.ts";
 export { createFs, describeFsError } from "./fs.ts";
 export { BOOT_ID_FILE_ENV, BOOT_ID_PATH, MACHINE_ID_FILE_ENV, STATE_DIR, STATE_DIR_ENV, createHost } from "./host.ts";
+export { HARDWARE_ID_FILE_ENV, readHardwareId, type HardwareId } from "./_hardware-id.ts";
 export { DEFAULT_MAX_OUTPUT_BYTES, createProcessRunner } from "./process.ts";
 
 export interface Ports {

@@ -47,6 +47,8 @@ export interface ProcessRunner {
   run(spec: RunSpec): Promise<RunResult>;
 }
 
+import type { HardwareId } from "./_hardware-id.ts";
+
 /** Facts about the machine we run on. Overridable for tests and the fleet simulator. */
 export interface Host {
   /** Kernel boot id (/proc/sys/kernel/random/boot_id); changes on every boot. */
@@ -62,6 +64,11 @@ export interface Host {
    * two machines cloned from one SD card share a node name but never this.
    */
   machineId(): Promise<string>;
+  /**
+   * What a disk clone does not copy (DMI product_uuid, device-tree serial, default-route MAC):
+   * same machine id with another hardware id is a clone. Undefined when the machine offers none.
+   */
+  hardwareId(): Promise<HardwareId | undefined>;
   /** Where local state survives reboots (etcd identity, the rebooting marker). */
   stateDir(): string;
 }

@@ -10,7 +10,9 @@
  */
 import type { Compare, EtcdGateway, WriteOp } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";
-import type { CooldownRecord, PauseRecord, SlotRecord } from "./records.ts";
+import type { CooldownRecord, FreezeRecord, PauseRecord, SlotRecord } from "./records.ts";
+import { downMembers, type DownNode } from "./down.ts";
+import { identityFields } from "./identity.ts";
 import { ownSlot, readClusterState, type ClusterState, type SlotEntry } from "./state.ts";
 
 export interface SlotRequest {
@@ -30,14 +32,21 @@ export interface SlotRequest {
   waitingSince?: string;
   /** The holder's machine (daemons): another machine with the same node name never takes it for its own. */
   machineId?: string;
+  /** Its hardware id (slots/identity.ts): a disk clone keeps the machine id, not this. */
+  hardwareId?: string;
   /** FleetLock: the client's source address, recorded so only it can release the lock. */
   clientAddress?: string;
+  /** Count members that are down without a slot (slots/down.ts); absent: slots only (count_down_nodes: false). */
+  countDown?: { staleAfterMs: number };
+  /** The holder's max_failed_reboots, recorded in the slot: whoever finds it past its deadline honours it. */
+  maxFailedReboots?: number;
 }
 
 export type AcquireResult =
   | { kind: "acquired"; slot: SlotEntry; record: SlotRecord; attempts: number } // the slot is ours
   | { kind: "already-held"; slot: SlotEntry } // this node already holds one (e.g. from before a reboot)
-  | { kind: "full"; scope: "group" | "global"; limit: number; holders: SlotEntry[] } // budget used up
+  | { kind: "full"; scope: "group" | "global"; limit: number; holders: SlotEntry[]; down: DownNode[] } // budget used up (slots + nodes down without one)
+  | { kind: "frozen"; group: string; freeze: FreezeRecord | undefined } // a failed reboot froze the group
   | { kind: "paused"; pause: PauseRecord | undefined } // cluster-wide pause key present
   | { kind: "cooldown"; group: string; cooldown: CooldownRecord | undefined } // group cooling down
   | { kind: "conflict"; attempts: number }; // lost the race too often; retry on the next wake-up
@@ -63,19 +72,49 @@ export function effectiveLimits(state: ClusterState, req: Pick<SlotRequest, "gro
   return { group, global };
 }
 
+/** The budget in use as the snapshot shows it: slots, and members down without one. */
+export function budgetUse(state: ClusterState, req: Pick<SlotRequest, "node" | "group" | "nowIso" | "countDown">) {
+  const down = req.countDown ? downMembers(state, req.node, { nowMs: Date.parse(req.nowIso), staleAfterMs: req.countDown.staleAfterMs }) : [];
+  const inGroup = state.slots.filter((s) => s.group === req.group);
+  const downInGroup = down.filter((d) => d.group === req.group);
+  return { inGroup, downInGroup, down, group: inGroup.length + downInGroup.length, global: state.slots.length + down.length };
+}
+
 /** Decides from a snapshot alone; "ok" means: try the transaction. Model step ADMIT. */
 export function admission(state: ClusterState, req: SlotRequest): Exclude<AcquireResult, { kind: "acquired" | "conflict" }> | { kind: "ok" } {
   const mine = ownSlot(state, req.node);
   if (mine) return { kind: "already-held", slot: mine };
   if (state.pausePresent) return { kind: "paused", pause: state.pause };
+  const frozen = state.frozen.get(req.group);
+  if (frozen) return { kind: "frozen", group: req.group, freeze: frozen.record };
   const cd = state.cooldowns.get(req.group);
   if (cd) return { kind: "cooldown", group: req.group, cooldown: cd.record };
   const lim = effectiveLimits(state, req);
-  const inGroup = state.slots.filter((s) => s.group === req.group);
-  if (inGroup.length >= lim.group) return { kind: "full", scope: "group", limit: lim.group, holders: inGroup };
-  if (lim.global !== null && state.slots.length >= lim.global)
-    return { kind: "full", scope: "global", limit: lim.global, holders: state.slots };
+  const use = budgetUse(state, req);
+  if (use.group >= lim.group) return { kind: "full", scope: "group", limit: lim.group, holders: use.inGroup, down: use.downInGroup };
+  if (lim.global !== null && use.global >= lim.global) return { kind: "full", scope: "global", limit: lim.global, holders: state.slots, down: use.down };
   return { kind: "ok" };
+}
+
+/**
+ * Members of the group counted as up must still be up when the slot is created: their health
+ * keys keep the create revision we read (a session that died meanwhile deletes its key, so the
+ * transaction fails and we read again). etcd caps a transaction's compares (--max-txn-ops, 128
+ * by default): beyond UP_COMPARES_MAX members only the snapshot decides.
+ */
+const UP_COMPARES_MAX = 100;
+function upCompares(state: ClusterState, req: SlotRequest, keys: Keys): Compare[] {
+  if (!req.countDown) return [];
+  const down = new Set(budgetUse(state, req).down.map((d) => d.node));
+  const out: Compare[] = [];
+  for (const [node, m] of state.members) {
+    if (node === req.node || m.group !== req.group || down.has(node)) continue;
+    const rev = state.healthCreateRev.get(node);
+    if (rev === undefined) continue; // holds a slot: counted by it
+    out.push({ key: keys.health(node), target: "create", op: "==", value: rev });
+    if (out.length >= UP_COMPARES_MAX) break;
+  }
+  return out;
 }
 
 /** Tries to take a slot now. Never waits: callers watch the slots prefix and call again. Model step ACQUIRE. */
@@ -98,7 +137,8 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
       global_cap: lim.global,
       ...(req.reason ? { reason: req.reason } : {}),
       ...(req.waitingSince ? { waiting_since: req.waitingSince } : {}),
-      ...(req.machineId ? { machine_id: req.machineId } : {}),
+      ...identityFields(req),
+      ...(req.maxFailedReboots !== undefined ? { max_failed_reboots: req.maxFailedReboots } : {}),
       ...(req.clientAddress ? { client_address: req.clientAddress } : {}),
     };
     const slotKey = keys.slot(req.group, req.node);
@@ -106,8 +146,10 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
       { key: keys.guardGroup(req.group), target: "mod", op: "==", value: state.guardGroupRev.get(req.group) ?? 0 },
       { key: keys.guardGlobal, target: "mod", op: "==", value: state.guardGlobalRev },
       { key: keys.pause, target: "version", op: "==", value: 0 },
+      { key: keys.frozen(req.group), target: "version", op: "==", value: 0 },
       { key: keys.cooldown(req.group), target: "version", op: "==", value: 0 },
       { key: slotKey, target: "create", op: "==", value: 0 },
+      ...upCompares(state, req, keys),
     ];
     const stamp = JSON.stringify({ node: req.node, at: req.nowIso });
     const writes: WriteOp[] = [

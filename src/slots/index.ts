@@ -5,10 +5,13 @@
  */
 export { makeKeys, lastSegment, type Keys } from "./keys.ts";
 export * from "./records.ts";
-export { readClusterState, ownSlot, slotFromKV, type ClusterState, type SlotEntry } from "./state.ts";
-export { tryAcquireSlot, acquireOnNewLease, admission, effectiveLimits, type AcquireResult, type SlotRequest } from "./acquire.ts";
-export { enterRebooting, refreshSlotLease, updateSlot, releaseSlot, deleteSlots, type FenceResult, type ReleaseResult } from "./transitions.ts";
+export { describeMachine, foreignMachine, identityFields, identityFix, type MachineIdentity } from "./identity.ts";
+export { emptyClusterState, readClusterState, ownSlot, slotFromKV, type ClusterState, type SlotEntry } from "./state.ts";
+export { tryAcquireSlot, acquireOnNewLease, admission, budgetUse, effectiveLimits, type AcquireResult, type SlotRequest } from "./acquire.ts";
+export { enterRebooting, keepOnOwnLease, refreshSlotLease, updateSlot, releaseSlot, deleteSlots, type FenceResult, type ReleaseResult } from "./transitions.ts";
 export { checkIdentity, IdentityConflictError, openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
-export { acknowledgeReset, clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";
+export { describeDown, downMembers, isStale, isStarting, STARTING_PHASE, STALE_AFTER_INTERVALS, staleAfterMs, type DownNode, type Liveness } from "./down.ts";
+export { convertStaleSlot, describeFreeze, failureEntry, failureLimit, isStaleSlot, planFailure, type FailurePlan, type StaleResult } from "./failure.ts";
+export { acknowledgeReset, clearFreeze, clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";
 export { joinQueue, leaveQueue, ordinal, queuePlace, type QueueView } from "./queue.ts";
 export { cancelRequest, putRequest, readRequest, type RequestView } from "./requests.ts";

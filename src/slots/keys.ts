@@ -16,6 +16,12 @@ export interface Keys {
   cooldown(group: string): string;
   cooldownPrefix: string;
   pause: string;
+  /** A group frozen after a failed reboot (a group-scoped pause; `resume --group G`). */
+  frozen(group: string): string;
+  frozenPrefix: string;
+  /** Failed reboots of a group since it was last resumed (counted against max_failed_reboots). */
+  failures(group: string): string;
+  failuresPrefix: string;
   /** `resume --etcd-reset`: the operator's word that etcd lost its data and slots may start again. */
   resetAck: string;
   reboots(node: string): string;
@@ -51,6 +57,10 @@ export function makeKeys(prefix: string): Keys {
     cooldown: (g) => `${p}/cooldown/${g}`,
     cooldownPrefix: `${p}/cooldown/`,
     pause: `${p}/pause`,
+    frozen: (g) => `${p}/frozen/${g}`,
+    frozenPrefix: `${p}/frozen/`,
+    failures: (g) => `${p}/failures/${g}`,
+    failuresPrefix: `${p}/failures/`,
     resetAck: `${p}/etcd-reset-ack`,
     reboots: (n) => `${p}/reboots/${n}`,
     rebootsPrefix: `${p}/reboots/`,

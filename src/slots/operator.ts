@@ -23,3 +23,21 @@ export const forgetNode = (gw: EtcdGateway, keys: Keys, node: string) =>
     { kind: "delete", key: keys.health(node) },
     { kind: "delete", key: keys.reboots(node) },
   ]);
+
+/**
+ * `resume --group G`: lifts the freeze of G and forgets its failures (the operator checked the
+ * node). Without a group: every group's. Model step RESUME_GROUP.
+ */
+export const clearFreeze = (gw: EtcdGateway, keys: Keys, group?: string) =>
+  gw.txn(
+    [],
+    group === undefined
+      ? [
+          { kind: "delete-prefix", prefix: keys.frozenPrefix },
+          { kind: "delete-prefix", prefix: keys.failuresPrefix },
+        ]
+      : [
+          { kind: "delete", key: keys.frozen(group) },
+          { kind: "delete", key: keys.failures(group) },
+        ],
+  );

@@ -33,8 +33,16 @@ export const SlotRecordSchema = v.object({
   waiting_since: v.optional(Iso),
   /** The machine (machine-id) of the daemon holding it: a cloned SD card has the same node name. */
   machine_id: v.optional(v.string()),
+  /** Its hardware id (slots/identity.ts): a disk clone has the same machine id but not this. */
+  hardware_id: v.optional(v.string()),
   /** FleetLock: the client address that took the lock (fleetlock.bind_client_address). */
   client_address: v.optional(v.string()),
+  /**
+   * The holder's max_failed_reboots. ≥ 1: the fenced slot lives on no lease and, past its
+   * deadline, is turned into a failure (and a freeze) by whoever sees it (slots/failure.ts).
+   * 0 or absent: the slot lease frees it at the deadline (the Go behaviour).
+   */
+  max_failed_reboots: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 export type SlotRecord = v.InferOutput<typeof SlotRecordSchema>;
 
@@ -50,6 +58,7 @@ export const HealthRecordSchema = v.object({
   /** Monotonic per process: a publisher never overwrites a newer result with an older one (W16). */
   seq: v.number(),
   machine_id: v.optional(v.string()),
+  hardware_id: v.optional(v.string()),
   // Optional, for the dashboard's "who waits and why"; absent from older daemons' records.
   /** The detectors say this node needs a reboot. */
   needs_reboot: v.optional(v.boolean()),
@@ -57,6 +66,11 @@ export const HealthRecordSchema = v.object({
   blocked_reason: v.optional(v.string()),
   /** Since when it has been blocked for that reason. */
   blocked_since: v.optional(v.string()),
+  /**
+   * `run --timer`: the record outlives the pass (its own lease of timer_presence_sec) and is
+   * trusted until this time, so peers do not count the node as down between passes.
+   */
+  presence_until: v.optional(Iso),
 });
 export type HealthRecord = v.InferOutput<typeof HealthRecordSchema>;
 
@@ -66,11 +80,35 @@ export const MemberRecordSchema = v.object({
   fallback: v.boolean(),
   first_seen: Iso,
   machine_id: v.optional(v.string()),
+  hardware_id: v.optional(v.string()),
   /** The group limit and global cap this member enforces: a FleetLock server honours the smallest. */
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   global_cap: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1)))),
 });
 export type MemberRecord = v.InferOutput<typeof MemberRecordSchema>;
+
+/** Why a reboot counts as failed (max_failed_reboots). */
+export const FailureReason = v.picklist(["never_returned", "unhealthy_past_deadline", "reboot_not_happened"]);
+export type FailureReason = v.InferOutput<typeof FailureReason>;
+
+export const FailureSchema = v.object({ node: Name, slot: v.string(), reason: FailureReason, at: Iso, deadline: v.optional(Iso) });
+export type Failure = v.InferOutput<typeof FailureSchema>;
+
+/** `P/failures/<group>`: failed reboots since the group was last resumed. */
+export const FailuresRecordSchema = v.object({ group: Name, failures: v.array(FailureSchema) });
+export type FailuresRecord = v.InferOutput<typeof FailuresRecordSchema>;
+
+/** `P/frozen/<group>`: a group-scoped pause written with the failure that reached max_failed_reboots. */
+export const FreezeRecordSchema = v.object({
+  group: Name,
+  node: Name,
+  slot: v.string(),
+  reason: FailureReason,
+  at: Iso,
+  failures: v.pipe(v.number(), v.integer()),
+  max_failed_reboots: v.pipe(v.number(), v.integer()),
+});
+export type FreezeRecord = v.InferOutput<typeof FreezeRecordSchema>;
 
 export const ResetAckSchema = v.object({ cluster_id: v.string(), by: v.string(), at: Iso });
 export type ResetAck = v.InferOutput<typeof ResetAckSchema>;
@@ -132,7 +170,10 @@ export const HistoryEntrySchema = v.object({
   boot_to_healthy_seconds: v.optional(v.number()),
   boot_id_before: v.optional(v.string()),
   boot_id_after: v.optional(v.string()),
-  outcome: v.picklist(["rebooted", "reboot_not_happened"]),
+  /** never_returned / unhealthy_past_deadline: the slot passed its deadline and was turned into a failure. */
+  outcome: v.picklist(["rebooted", "reboot_not_happened", "never_returned", "unhealthy_past_deadline"]),
+  /** This failure reached max_failed_reboots and froze the group. */
+  froze_group: v.optional(v.boolean()),
 });
 export type HistoryEntry = v.InferOutput<typeof HistoryEntrySchema>;
 export const HistoryRecordSchema = v.array(HistoryEntrySchema);

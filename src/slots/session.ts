@@ -8,6 +8,8 @@ import type { Keys } from "./keys.ts";
 import type { HealthRecord, MemberRecord } from "./records.ts";
 import { HealthRecordSchema, MemberRecordSchema, parseRecord, SlotRecordSchema } from "./records.ts";
 import { lastSegment } from "./keys.ts";
+import { describeMachine, foreignMachine, identityFields, identityFix } from "./identity.ts";
+import { STARTING_PHASE } from "./down.ts";
 
 export interface SessionIdentity {
   node: string;
@@ -17,6 +19,8 @@ export interface SessionIdentity {
   bootId: string;
   /** This machine (absent only in tests that predate identity): see platform Host.machineId. */
   machineId?: string;
+  /** What a disk clone does not copy (platform Host.hardwareId); absent where the machine offers none. */
+  hardwareId?: string;
   /** The limits this node enforces, published in its member record (a FleetLock server honours them). */
   limit?: number;
   globalCap?: number | null;
@@ -34,11 +38,9 @@ export class IdentityConflictError extends Error {
     readonly ours: string,
     readonly theirs: string,
     readonly where: string,
+    readonly clone = false,
   ) {
-    super(
-      `another machine uses node name ${node}: ${where} belongs to machine ${theirs}, this is machine ${ours}. ` +
-        `Give every machine its own node_name (the templates derive it from the hostname) and start again.`,
-    );
+    super(`another machine uses node name ${node}: ${where} belongs to ${theirs}, this is ${ours}. ${identityFix(clone)}`);
   }
 }
 
@@ -46,12 +48,15 @@ export class IdentityConflictError extends Error {
 export async function checkIdentity(gw: EtcdGateway, keys: Keys, id: SessionIdentity): Promise<void> {
   if (!id.machineId) return;
   const snap = await gw.snapshot([keys.slotsPrefix], [keys.health(id.node)]);
+  const ours = describeMachine(id);
   const health = parseRecord(HealthRecordSchema, snap.keys[0]?.value);
-  if (health?.machine_id && health.machine_id !== id.machineId) throw new IdentityConflictError(id.node, id.machineId, health.machine_id, `the live health record ${keys.health(id.node)}`);
+  const h = foreignMachine(health, id);
+  if (h) throw new IdentityConflictError(id.node, ours, h.theirs, `the live health record ${keys.health(id.node)}`, h.clone);
   for (const kv of snap.prefixes[0] ?? []) {
     if (lastSegment(kv.key) !== id.node) continue;
     const slot = parseRecord(SlotRecordSchema, kv.value);
-    if (slot?.machine_id && slot.machine_id !== id.machineId) throw new IdentityConflictError(id.node, id.machineId, slot.machine_id, `the reboot slot ${kv.key} (phase ${slot.phase})`);
+    const s = foreignMachine(slot, id);
+    if (s) throw new IdentityConflictError(id.node, ours, s.theirs, `the reboot slot ${kv.key} (phase ${slot?.phase})`, s.clone);
   }
 }
 
@@ -67,8 +72,12 @@ export interface Session {
    * every later health record, so the fleet page can say who waits and why without extra writes.
    */
   setStatus(s: { needs_reboot: boolean; blocked_reason?: string; blocked_since?: string }): void;
-  /** Removes the health record and revokes the lease (graceful stop: peers see "missing" at once). */
-  close(opts: { revoke: boolean }): Promise<void>;
+  /**
+   * Removes the health record and revokes the lease (graceful stop: peers see "missing" at once).
+   * `presence` (run --timer): the health record stays instead, on a lease of its own of that many
+   * seconds and marked valid until then, so peers do not count this node as down between passes.
+   */
+  close(opts: { revoke: boolean; presence?: { ttlSec: number; nowMs: number } }): Promise<void>;
 }
 
 export async function openSession(
@@ -83,6 +92,9 @@ export async function openSession(
   let lastHealth: HealthRecord | undefined;
   let status: { needs_reboot: boolean; blocked_reason?: string; blocked_since?: string } | undefined;
   await registerMember(gw, keys, id, opts.nowMs);
+  // Alive from now on: a member without a health record counts as down (slots/down.ts). Until the
+  // first health check the record says "starting": not healthy, not blocking anyone.
+  await gw.txn([], [{ kind: "put", key: keys.health(id.node), value: JSON.stringify(startingRecord(id, opts.nowMs)), lease: lease.id }]);
 
   const session: Session = {
     lease: () => lease,
@@ -111,21 +123,55 @@ export async function openSession(
         boot_id: id.bootId,
         pid: id.pid,
         seq: h.seq,
-        ...(id.machineId ? { machine_id: id.machineId } : {}),
+        ...identityFields(id),
         ...(status ?? {}),
       };
       lastHealth = rec;
       await gw.txn([], [{ kind: "put", key: keys.health(id.node), value: JSON.stringify(rec), lease: lease.id }]);
       return true;
     },
-    async close({ revoke }) {
-      if (revoke) {
+    async close({ revoke, presence }) {
+      if (presence) await leavePresence(gw, keys, id, lastHealth, presence).catch(() => {});
+      if (revoke && presence) await lease.revoke().catch(() => {});
+      else if (revoke) {
         await gw.txn([], [{ kind: "delete", key: keys.health(id.node) }]).catch(() => {});
         await lease.revoke().catch(() => {});
       } else lease.release();
     },
   };
   return session;
+}
+
+/**
+ * The timer pass's health record, left behind on a lease of its own. A pass that published none
+ * (stopped before any health check: kill switch, pause, window) re-leaves the previous pass's
+ * record, or the "starting" one: alive, health unknown.
+ */
+async function leavePresence(gw: EtcdGateway, keys: Keys, id: SessionIdentity, last: HealthRecord | undefined, p: { ttlSec: number; nowMs: number }): Promise<void> {
+  const prev = last ?? parseRecord(HealthRecordSchema, (await gw.get(keys.health(id.node)))?.value);
+  const base: HealthRecord = prev ?? startingRecord(id, p.nowMs);
+  const lease = await gw.grantLease(p.ttlSec, { keepAlive: false });
+  const rec: HealthRecord = { ...base, presence_until: new Date(p.nowMs + lease.ttlSec * 1000).toISOString() };
+  await gw.txn([], [{ kind: "put", key: keys.health(id.node), value: JSON.stringify(rec), lease: lease.id }]).catch(async (err: unknown) => {
+    await lease.revoke().catch(() => {});
+    throw err;
+  });
+  lease.release();
+}
+
+function startingRecord(id: SessionIdentity, nowMs: number): HealthRecord {
+  return {
+    node: id.node,
+    group: id.group,
+    healthy: false,
+    phase: STARTING_PHASE,
+    reason: "no health check has run yet",
+    checked_at: new Date(nowMs).toISOString(),
+    boot_id: id.bootId,
+    pid: id.pid,
+    seq: 0,
+    ...identityFields(id),
+  };
 }
 
 /** Creates or refreshes P/members/<node>; keeps first_seen across restarts. */
@@ -137,7 +183,7 @@ export async function registerMember(gw: EtcdGateway, keys: Keys, id: SessionIde
     group: id.group,
     fallback: id.fallback,
     first_seen: prev?.first_seen ?? new Date(nowMs).toISOString(),
-    ...(id.machineId ? { machine_id: id.machineId } : {}),
+    ...identityFields(id),
     ...(id.limit !== undefined ? { limit: id.limit } : {}),
     ...(id.globalCap !== undefined ? { global_cap: id.globalCap } : {}),
   };

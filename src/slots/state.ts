@@ -6,6 +6,8 @@ import type { EtcdGateway, KeyValue } from "../etcd/index.ts";
 import { lastSegment, type Keys } from "./keys.ts";
 import {
   CooldownRecordSchema,
+  FailuresRecordSchema,
+  FreezeRecordSchema,
   HealthRecordSchema,
   MemberRecordSchema,
   parseRecord,
@@ -14,6 +16,8 @@ import {
   ResetAckSchema,
   SlotRecordSchema,
   type CooldownRecord,
+  type FailuresRecord,
+  type FreezeRecord,
   type HealthRecord,
   type MemberRecord,
   type PauseRecord,
@@ -44,8 +48,14 @@ export interface ClusterState {
   /** The operator acknowledged an etcd data loss (resume --etcd-reset). */
   resetAck: ResetAck | undefined;
   cooldowns: Map<string, { record: CooldownRecord | undefined; lease: string }>;
+  /** Frozen groups. Presence freezes: an unreadable value still freezes (safety), like the pause. */
+  frozen: Map<string, { record: FreezeRecord | undefined }>;
+  /** Failed reboots per group since the last resume; an unreadable record is in `unreadable`. */
+  failures: Map<string, FailuresRecord>;
   members: Map<string, MemberRecord>;
   health: Map<string, HealthRecord>;
+  /** Create revision of each health key: the acquire transaction checks those it counted as up. */
+  healthCreateRev: Map<string, number>;
   reboots: Map<string, RebootsRecord>;
   guardGroupRev: Map<string, number>;
   guardGlobalRev: number;
@@ -55,6 +65,28 @@ export interface ClusterState {
    * erase the reboot-loop guard): unreadable state never reads as absent.
    */
   unreadable: string[];
+}
+
+/** A state with nothing in it (tests and tools build on it; readClusterState fills a real one). */
+export function emptyClusterState(revision = 1, clusterId = "1"): ClusterState {
+  return {
+    revision,
+    clusterId,
+    slots: [],
+    pause: undefined,
+    pausePresent: false,
+    resetAck: undefined,
+    cooldowns: new Map(),
+    frozen: new Map(),
+    failures: new Map(),
+    members: new Map(),
+    health: new Map(),
+    healthCreateRev: new Map(),
+    reboots: new Map(),
+    guardGroupRev: new Map(),
+    guardGlobalRev: 0,
+    unreadable: [],
+  };
 }
 
 export function slotFromKV(keys: Keys, kv: KeyValue): SlotEntry {
@@ -81,28 +113,27 @@ export function slotFromKV(keys: Keys, kv: KeyValue): SlotEntry {
 /** Model step READ. */
 export async function readClusterState(gw: EtcdGateway, keys: Keys, scope: "all" | "slots" = "all"): Promise<ClusterState> {
   const guardsPrefix = `${keys.prefix}/guards/`;
+  // Freezes are read in both scopes: a pass that needs no reboot still reports them (status, metrics).
   const wanted =
     scope === "all"
-      ? [keys.slotsPrefix, guardsPrefix, keys.cooldownPrefix, keys.membersPrefix, keys.healthPrefix, keys.rebootsPrefix]
-      : [keys.slotsPrefix, guardsPrefix];
+      ? [keys.slotsPrefix, guardsPrefix, keys.frozenPrefix, keys.failuresPrefix, keys.cooldownPrefix, keys.membersPrefix, keys.healthPrefix, keys.rebootsPrefix]
+      : [keys.slotsPrefix, guardsPrefix, keys.frozenPrefix];
   const snap = await gw.snapshot(wanted, [keys.pause, keys.resetAck]);
-  const [slots = [], guards = [], cooldowns = [], members = [], health = [], reboots = []] = snap.prefixes;
+  const [slots = [], guards = [], frozen = [], failures = [], cooldowns = [], members = [], health = [], reboots = []] = snap.prefixes;
   const pauseKV = snap.keys[0];
   const state: ClusterState = {
-    revision: snap.revision,
-    clusterId: snap.clusterId,
+    ...emptyClusterState(snap.revision, snap.clusterId),
     slots: slots.map((kv) => slotFromKV(keys, kv)),
     pause: parseRecord(PauseRecordSchema, pauseKV?.value),
     pausePresent: pauseKV !== undefined,
     resetAck: parseRecord(ResetAckSchema, snap.keys[1]?.value),
-    cooldowns: new Map(),
-    members: new Map(),
-    health: new Map(),
-    reboots: new Map(),
-    guardGroupRev: new Map(),
-    guardGlobalRev: 0,
-    unreadable: [],
   };
+  for (const kv of frozen) state.frozen.set(lastSegment(kv.key), { record: parseRecord(FreezeRecordSchema, kv.value) });
+  for (const kv of failures) {
+    const r = parseRecord(FailuresRecordSchema, kv.value);
+    if (r) state.failures.set(lastSegment(kv.key), r);
+    else state.unreadable.push(kv.key);
+  }
   for (const kv of cooldowns)
     state.cooldowns.set(lastSegment(kv.key), { record: parseRecord(CooldownRecordSchema, kv.value), lease: kv.lease });
   for (const kv of members) {
@@ -112,7 +143,9 @@ export async function readClusterState(gw: EtcdGateway, keys: Keys, scope: "all"
   }
   for (const kv of health) {
     const r = parseRecord(HealthRecordSchema, kv.value);
-    if (r) state.health.set(lastSegment(kv.key), r);
+    if (!r) continue;
+    state.health.set(lastSegment(kv.key), r);
+    state.healthCreateRev.set(lastSegment(kv.key), kv.createRevision);
   }
   for (const kv of reboots) {
     const r = parseRecord(RebootsRecordSchema, kv.value);

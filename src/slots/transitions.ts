@@ -7,11 +7,13 @@ import type { EtcdGateway, WriteOp } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";
 import type { HistoryEntry, RebootsRecord, SlotRecord } from "./records.ts";
 import type { SlotEntry } from "./state.ts";
+import { failureLimit, type FailurePlan } from "./failure.ts";
 
 export type FenceResult =
   | { kind: "fenced"; slot: SlotEntry; record: SlotRecord } // slot moved to `rebooting` on the long lease: run the command
   | { kind: "slot-lost" } // our slot is gone or replaced: never reboot
   | { kind: "paused" } // the pause key appeared while we prepared
+  | { kind: "frozen" } // a failed reboot froze our group while we prepared
   | { kind: "cooldown" }; // a reboot in our group finished moments ago
 
 /**
@@ -34,7 +36,16 @@ export async function enterRebooting(
   let lease: { id: string; release(): void; revoke(): Promise<void> } | undefined;
   let leaseId = slot.lease;
   let deadlineMs = opts.nowMs + opts.slotTimeoutSec * 1000;
-  if (opts.lease === "keep" && slot.lease !== "0") {
+  if (failureLimit(record) >= 1) {
+    // max_failed_reboots ≥ 1: no lease. Past its deadline the slot becomes a failure (and a
+    // freeze) in one transaction of whoever sees it (slots/failure.ts), never a silent expiry.
+    if (opts.lease === "keep" && slot.lease !== "0") {
+      const ttl = await gw.leaseTtl(slot.lease);
+      if (ttl < 0) return { kind: "slot-lost" };
+      deadlineMs = opts.nowMs + ttl * 1000;
+    }
+    leaseId = "0";
+  } else if (opts.lease === "keep" && slot.lease !== "0") {
     const ttl = await gw.leaseTtl(slot.lease);
     if (ttl < 0) return { kind: "slot-lost" };
     deadlineMs = opts.nowMs + ttl * 1000;
@@ -60,6 +71,7 @@ export async function enterRebooting(
       { key: slot.key, target: "create", op: "==", value: slot.createRevision },
       ...(opts.lease === "keep" ? [] : [{ key: slot.key, target: "mod" as const, op: "==" as const, value: slot.modRevision }]),
       { key: keys.pause, target: "version", op: "==", value: 0 },
+      { key: keys.frozen(slot.group), target: "version", op: "==", value: 0 },
       { key: keys.cooldown(slot.group), target: "version", op: "==", value: 0 },
     ],
     writes,
@@ -67,10 +79,11 @@ export async function enterRebooting(
   lease?.release();
   if (res.succeeded) return { kind: "fenced", slot: { ...slot, modRevision: res.revision, lease: leaseId, record: next }, record: next };
   await lease?.revoke().catch(() => {});
-  const snap = await gw.snapshot([], [slot.key, keys.pause, keys.cooldown(slot.group)]);
-  const [cur, pause, cooldown] = snap.keys;
+  const snap = await gw.snapshot([], [slot.key, keys.pause, keys.cooldown(slot.group), keys.frozen(slot.group)]);
+  const [cur, pause, cooldown, frozen] = snap.keys;
   if (!cur || cur.createRevision !== slot.createRevision) return { kind: "slot-lost" };
   if (pause) return { kind: "paused" };
+  if (frozen) return { kind: "frozen" };
   if (cooldown) return { kind: "cooldown" };
   return { kind: "slot-lost" };
 }
@@ -89,6 +102,12 @@ export async function refreshSlotLease(
 ): Promise<{ kind: "fresh"; record: SlotRecord } | { kind: "refreshed"; record: SlotRecord } | { kind: "slot-lost" }> {
   const remainingMs = record.deadline ? Date.parse(record.deadline) - opts.nowMs : 0;
   if (remainingMs > (opts.slotTimeoutSec * 1000) / 2) return { kind: "fresh", record };
+  if (slot.lease === "0") {
+    // A slot on no lease (max_failed_reboots ≥ 1): the deadline in the record is the whole timeout.
+    const next: SlotRecord = { ...record, deadline: new Date(opts.nowMs + opts.slotTimeoutSec * 1000).toISOString() };
+    const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: "0" }]);
+    return res.succeeded ? { kind: "refreshed", record: next } : { kind: "slot-lost" };
+  }
   const lease = await gw.grantLease(opts.slotTimeoutSec, { keepAlive: false });
   const next: SlotRecord = { ...record, deadline: new Date(opts.nowMs + opts.slotTimeoutSec * 1000).toISOString() };
   const res = await gw
@@ -128,9 +147,9 @@ export async function releaseSlot(
   gw: EtcdGateway,
   keys: Keys,
   slot: SlotEntry,
-  opts: { cooldownSec: number; nowMs: number; node: string; reboots?: RebootsRecord; history?: readonly HistoryEntry[]; clearRequest?: boolean },
+  opts: { cooldownSec: number; nowMs: number; node: string; reboots?: RebootsRecord; history?: readonly HistoryEntry[]; clearRequest?: boolean; failure?: FailurePlan },
 ): Promise<ReleaseResult> {
-  const writes: WriteOp[] = [{ kind: "delete", key: slot.key }];
+  const writes: WriteOp[] = [{ kind: "delete", key: slot.key }, ...(opts.failure?.writes ?? [])];
   let cooldownLease: { id: string; ttlSec: number; revoke(): Promise<void>; release(): void } | undefined;
   if (opts.cooldownSec > 0) {
     // A lease, not a timestamp: etcd expires it, so no two clocks are ever compared.
@@ -153,7 +172,7 @@ export async function releaseSlot(
   if (opts.history) writes.push({ kind: "put", key: keys.history(opts.node), value: JSON.stringify(opts.history) });
   // The reboot an operator requested is done once the node is back and healthy.
   if (opts.clearRequest) writes.push({ kind: "delete", key: keys.request(opts.node) });
-  const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], writes);
+  const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }, ...(opts.failure?.compares ?? [])], writes);
   if (res.succeeded) {
     cooldownLease?.release();
     return { kind: "released", cooldownSec: cooldownLease?.ttlSec ?? opts.cooldownSec };
@@ -170,4 +189,39 @@ export async function deleteSlots(gw: EtcdGateway, slots: readonly SlotEntry[]):
     if (res.succeeded) n++;
   }
   return n;
+}
+
+/**
+ * A `preparing` slot the pass keeps (its node's uncordon failed: the node is cordoned, maybe
+ * half drained) moves off the session lease onto its own lease of `slotTimeoutSec`, with that
+ * deadline in the record, so the end of a one-shot pass (which revokes its session) or the death
+ * of the daemon does not drop it. The next pass finds it, uncordons first, then frees it.
+ * Model step KEEP.
+ */
+export async function keepOnOwnLease(
+  gw: EtcdGateway,
+  slot: SlotEntry,
+  record: SlotRecord,
+  opts: { slotTimeoutSec: number; nowMs: number; why: string },
+): Promise<{ kind: "kept"; slot: SlotEntry } | { kind: "slot-lost" }> {
+  const lease = await gw.grantLease(opts.slotTimeoutSec, { keepAlive: false });
+  const next: SlotRecord = { ...record, deadline: new Date(opts.nowMs + opts.slotTimeoutSec * 1000).toISOString(), reason: opts.why };
+  const res = await gw
+    .txn(
+      [
+        { key: slot.key, target: "create", op: "==", value: slot.createRevision },
+        { key: slot.key, target: "mod", op: "==", value: slot.modRevision },
+      ],
+      [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: lease.id }],
+    )
+    .catch(async (err: unknown) => {
+      await lease.revoke().catch(() => {});
+      throw err;
+    });
+  if (!res.succeeded) {
+    await lease.revoke().catch(() => {});
+    return { kind: "slot-lost" };
+  }
+  lease.release();
+  return { kind: "kept", slot: { ...slot, record: next, modRevision: res.revision, lease: lease.id } };
 }

@@ -1,4 +1,4 @@
-import type { Host } from "../../src/platform/index.ts";
+import type { HardwareId, Host } from "../../src/platform/index.ts";
 
 export interface FakeHostInit {
   bootId?: string;
@@ -39,6 +39,11 @@ export class FakeHost implements Host {
   machineIdValue = "0123456789abcdef0123456789abcdef";
   async machineId(): Promise<string> {
     return this.machineIdValue;
+  }
+  /** A clone keeps the machine id; set another hardware id here. undefined: the machine offers none. */
+  hardwareIdValue: string | undefined = "file:fake-hardware-a";
+  async hardwareId(): Promise<HardwareId | undefined> {
+    return this.hardwareIdValue === undefined ? undefined : { id: this.hardwareIdValue, source: "file" };
   }
   stateDirValue = "/nonexistent/clusterrebootd-state";
   stateDir(): string {

@@ -117,7 +117,8 @@ test("an unreadable member or reboot-history record blocks, naming the key and t
 
 test("a FleetLock server configured above the daemons' limit never grants beyond it", async () => {
   const keys = fresh();
-  const d = await node({ keys, name: "d1", plan: { limit: 1 } });
+  // The server reads health records on the real clock: the daemon's must be fresh on it too.
+  const d = await node({ keys, name: "d1", plan: { limit: 1 }, clock: new FakeClock(Date.now()) });
   const server = startTestServer(fx.gw, keys, { settings: testSettings({ limitFor: () => 3 }) });
   try {
     const url = server.server.url;

@@ -102,7 +102,8 @@ test("an unhealthy heartbeat is logged when it changes, and shown by the healthy
 test("a node whose reboot did not happen yields the slot to a peer that waited", async () => {
   const keys = makeKeys(`/lcl${n++}`);
   const failing = new FakeRunner().on(["/sbin/reboot-sim"], exited(1));
-  const a = await daemon(keys, "a", { runner: failing, plan: { rebootGraceMs: 300 } });
+  // max_failed_reboots 0: the Go behaviour, no freeze (lifecycle-failures.test.ts has the freeze).
+  const a = await daemon(keys, "a", { runner: failing, plan: { rebootGraceMs: 300, maxFailedReboots: 0 } });
   const b = await daemon(keys, "b");
   const acA = new AbortController();
   const loopA = runLoop(a.co, acA.signal);

@@ -113,7 +113,7 @@ test("the uncordon fails when the drain gives up: the slot is kept, never freed 
   fake.clearFailures();
   const r2 = await drive(a.clock, runPass(a.co, "run"));
   expect(r2.outcome.kind).toBe("no_action");
-  expect(r2.outcome.message).toContain("freed a preparing slot");
+  expect(r2.outcome.message).toContain("node uncordoned; released the slot kept");
   expect(unschedulable(fake)).toBe(false);
   expect((await readClusterState(gw, keys)).slots).toHaveLength(0);
   await a.session.close({ revoke: true });

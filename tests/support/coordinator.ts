@@ -13,6 +13,7 @@ import {
   newMemory,
   noChecks,
   noKube,
+  daemonLock,
   type Checks,
   type EtcdCoordinator,
   type KubeCap,
@@ -56,17 +57,7 @@ function common(o: CommonOpts) {
 export function etcdCoordinator(o: CommonOpts & { etcd: { gw: EtcdGateway; keys: Keys }; session?: Session; queue?: boolean }): EtcdCoordinator {
   const c = common(o);
   const session = o.session ?? passiveSession;
-  const lock = etcdLock({
-    ...o.etcd,
-    clock: c.ports.clock,
-    metrics: c.ports.metrics,
-    subject: { node: o.plan.node, group: o.plan.group, limit: o.plan.limit, globalCap: o.plan.globalCap, holder: "daemon", pid: c.ports.host.pid(), bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "", ...(o.plan.machineId ? { machineId: o.plan.machineId } : {}) },
-    lease: { kind: "session", id: () => session.lease().id },
-    slotTimeoutSec: o.plan.slotTimeoutSec,
-    cooldownSec: o.plan.cooldownSec,
-    nameHolders: true,
-    queue: o.queue ?? true,
-  });
+  const lock = daemonLock(o.plan, { ...o.etcd, clock: c.ports.clock, metrics: c.ports.metrics, pid: c.ports.host.pid(), leaseId: () => session.lease().id, queue: o.queue ?? true });
   return { ...c, mode: "etcd", etcd: o.etcd, session, lock };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { classifyPeers, evaluatePolicy, type PolicyConfig } from "../../../src/cluster/index.ts";
-import type { ClusterState, HealthRecord, SlotEntry } from "../../../src/slots/index.ts";
+import { emptyClusterState, type ClusterState, type HealthRecord, type SlotEntry } from "../../../src/slots/index.ts";
 
 const NOW = Date.UTC(2025, 0, 1, 12);
 const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -10,19 +10,10 @@ function health(node: string, healthy: boolean, msAgo = 1000): HealthRecord {
 }
 function state(opts: { members?: string[]; health?: HealthRecord[]; slots?: string[] }): ClusterState {
   return {
-    revision: 1,
-    clusterId: "1",
-    resetAck: undefined,
+    ...emptyClusterState(),
     slots: (opts.slots ?? []).map((node): SlotEntry => ({ key: `/p/slots/g/${node}`, group: "g", node, record: undefined, createRevision: 1, modRevision: 1, lease: "0" })),
-    pause: undefined,
-    pausePresent: false,
-    cooldowns: new Map(),
     members: new Map((opts.members ?? []).map((m) => [m, { node: m, group: "g", fallback: false, first_seen: iso(0) }])),
     health: new Map((opts.health ?? []).map((h) => [h.node, h])),
-    reboots: new Map(),
-    guardGroupRev: new Map(),
-    guardGlobalRev: 0,
-    unreadable: [],
   };
 }
 const NONE: PolicyConfig = { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] };

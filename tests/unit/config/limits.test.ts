@@ -27,6 +27,7 @@ const DURATIONS: Record<string, (n: number) => Record<string, unknown>> = {
   reboot_slot_timeout_sec: (n) => ({ reboot_slot_timeout_sec: n }),
   reboot_grace_sec: (n) => ({ reboot_grace_sec: n, reboot_slot_timeout_sec: MAX_TIMER_SEC }),
   reboot_loop_window_sec: (n) => ({ reboot_loop_window_sec: n }),
+  timer_presence_sec: (n) => ({ timer_presence_sec: n }),
   "reboot_required_detectors[0].timeout_sec": (n) => ({ reboot_required_detectors: [{ type: "command", cmd: ["/bin/true"], timeout_sec: n }] }),
   "notifications.webhooks[0].timeout_sec": (n) => ({ notifications: { webhooks: [{ url: "https://hooks.example/x", timeout_sec: n }] } }),
   "notifications.blocked_threshold_sec": (n) => ({ notifications: { blocked_threshold_sec: n } }),

@@ -1,7 +1,7 @@
 /** The page's state document from a cluster state (pure), and the phase tracker's spans. */
 import { describe, expect, test } from "bun:test";
 import { buildView, createPhaseTracker, type ViewOptions } from "../../../src/dashboard/index.ts";
-import type { ClusterState, HealthRecord, SlotEntry, SlotRecord } from "../../../src/slots/index.ts";
+import { emptyClusterState, type ClusterState, type HealthRecord, type SlotEntry, type SlotRecord } from "../../../src/slots/index.ts";
 import { parseWindows } from "../../../src/windows/index.ts";
 
 const T0 = Date.parse("2026-03-02T10:00:00Z");
@@ -19,7 +19,7 @@ const opts = (o: Partial<ViewOptions> = {}): ViewOptions => ({
 });
 
 function state(p: Partial<ClusterState> = {}): ClusterState {
-  return { revision: 7, clusterId: "1", resetAck: undefined, slots: [], pause: undefined, pausePresent: false, cooldowns: new Map(), members: new Map(), health: new Map(), reboots: new Map(), guardGroupRev: new Map(), guardGlobalRev: 0, unreadable: [], ...p };
+  return { ...emptyClusterState(7), ...p };
 }
 
 function slot(node: string, group: string, phase: SlotRecord["phase"], extra: Partial<SlotRecord> = {}): SlotEntry {

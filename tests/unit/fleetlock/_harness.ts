@@ -33,6 +33,9 @@ export function testSettings(over: Partial<BackendSettings> & { deny?: string[] 
     policy: { minHealthyFraction: null, minHealthyAbsolute: null, forbidIfOnlyFallbackLeft: false, fallbackNodes: [] },
     publishIntervalMs: 15_000,
     healthTimeoutMs: 30_000,
+    countDownNodes: true,
+    // The slot-lease lifetimes (the Go behaviour); fleetlock.test.ts sets 1 where it tests the freeze.
+    maxFailedReboots: 0,
     serverName: "test-server",
     pid: 4242,
     ...rest,

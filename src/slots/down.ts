@@ -1,0 +1,62 @@
+/**
+ * Who is down without a slot. The budget is about machines, not keys: a member whose daemon has
+ * no live session (power lost, crashed, `systemctl stop`) or whose health record went stale (a
+ * hung daemon with a live lease) is down as far as anyone can tell, so it counts against its
+ * group's limit and the global cap like a slot does (docs/SLOTS.md §Budget). A node that holds a
+ * slot is counted once, by its slot. A node coming back publishes a record again and stops
+ * counting by itself; `clusterrebootd forget NODE` removes a decommissioned one.
+ */
+import type { ClusterState } from "./state.ts";
+import type { HealthRecord } from "./records.ts";
+
+/** Records older than this many publish intervals (+ the health timeout) are stale. */
+export const STALE_AFTER_INTERVALS = 4;
+
+export const staleAfterMs = (publishIntervalMs: number, healthTimeoutMs: number): number => STALE_AFTER_INTERVALS * publishIntervalMs + healthTimeoutMs;
+
+export interface DownNode {
+  node: string;
+  group: string;
+  /** no_session: no health record (its session lease is gone); stale: the record stopped changing. */
+  why: "no_session" | "stale";
+  /** The last health report we have (stale), for "down since about …". */
+  lastReport?: string;
+}
+
+/** How "up" is judged: the reader's clock and the staleness bound. */
+export interface Liveness {
+  nowMs: number;
+  staleAfterMs: number;
+}
+
+/** A health record too old to trust. A timer-mode record says itself how long it stays valid. */
+export function isStale(rec: HealthRecord, l: Liveness): boolean {
+  if (rec.presence_until) return l.nowMs > Date.parse(rec.presence_until);
+  return l.nowMs - Date.parse(rec.checked_at) > l.staleAfterMs;
+}
+
+/**
+ * The record a session puts up before its first health check: the node is alive (so not down),
+ * its health unknown (so neither healthy nor a blocker for the cluster policy).
+ */
+export const STARTING_PHASE = "starting";
+export const isStarting = (rec: HealthRecord): boolean => rec.phase === STARTING_PHASE && !rec.healthy;
+
+/** Members (other than `self`) that hold no slot and have no live, fresh health record. */
+export function downMembers(state: ClusterState, self: string, l: Liveness): DownNode[] {
+  const holders = new Set(state.slots.map((s) => s.node));
+  const down: DownNode[] = [];
+  for (const [node, m] of state.members) {
+    if (node === self || holders.has(node)) continue;
+    const rec = state.health.get(node);
+    if (!rec) down.push({ node, group: m.group, why: "no_session" });
+    else if (isStale(rec, l)) down.push({ node, group: m.group, why: "stale", lastReport: rec.checked_at });
+  }
+  return down.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+}
+
+/** One line per down node, for refusals, `status` and `cluster`. */
+export function describeDown(d: DownNode): string {
+  const what = d.why === "no_session" ? "no live session (powered off, crashed or its daemon stopped)" : `its health record stopped at ${d.lastReport}`;
+  return `${d.node} is down: ${what}; it counts as down until it is back, or 'clusterrebootd forget ${d.node}' if it was decommissioned`;
+}
