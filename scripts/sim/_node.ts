@@ -182,11 +182,14 @@ export class NodeProcess {
     return existsSync(this.path(file));
   }
 
-  /** Runs a CLI command of the product with this node's config appended (`--config <file>`). */
-  async cli(args: string[]): Promise<CliResult> {
+  /**
+   * Runs a CLI command of the product with this node's config appended (`--config <file>`).
+   * `env` adds to the node's environment (e.g. another hardware id: a disk clone of this machine).
+   */
+  async cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
     const proc = Bun.spawn([...this.setup.argv, ...args, "--config", this.configPath], {
       cwd: this.dir,
-      env: this.setup.env,
+      env: { ...this.setup.env, ...env },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

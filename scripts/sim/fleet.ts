@@ -118,8 +118,8 @@ export interface SimNode {
   setRebootEffective(on: boolean): void;
   /** Boots a machine that is down: detector cleared, new boot id, daemon started. */
   boot(): void;
-  /** Runs `clusterrebootd <args> --config <this node's config>`. */
-  cli(args: string[]): Promise<CliResult>;
+  /** Runs `clusterrebootd <args> --config <this node's config>`, with `env` added to the node's. */
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Log tail for failure messages. */
   tail(n?: number): string;
 }

@@ -30,6 +30,7 @@ import {
   tryAcquireSlot,
   type AcquireResult as SlotAcquire,
   type ClusterState,
+  type DownNode,
   type Keys,
   type SlotEntry,
   type SlotRequest,
@@ -108,12 +109,11 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
         if (q.position >= Math.max(0, free) && !ownSlot(state, subject.node)) {
           const queue = { position: q.position, length: q.length, ...(q.ahead ? { ahead: q.ahead } : {}) };
           const names = use.inGroup.map((s) => s.node);
-          const downs = use.downInGroup.length ? `; ${use.downInGroup.length} down without a slot${o.nameHolders ? `: ${use.downInGroup.map((d) => d.node).join(", ")}` : ""}` : "";
           return {
             kind: "refused",
             queue,
-            outcome: outcome("lock_unavailable", `${ordinal(q.position + 1)} in line for group ${subject.group} (${use.inGroup.length} of ${lim.group} slot(s) held${o.nameHolders && names.length ? `: ${names.join(", ")}` : ""}${downs})`, {
-              holders: names,
+            outcome: outcome("lock_unavailable", `${ordinal(q.position + 1)} in line for group ${subject.group}: ${budgetText(lim.group, names, use.downInGroup, o.nameHolders)}`, {
+              holders: [...names, ...use.downInGroup.map((d) => d.node)],
             }),
           };
         }
@@ -209,20 +209,25 @@ export function held(e: SlotEntry): HeldSlot {
 
 // --- internal ---
 
+/**
+ * How the budget is used: slots held, and nodes down without one (slots/down.ts), each named with
+ * the way out — or, for FleetLock clients (nameHolders false), counts only.
+ */
+function budgetText(limit: number, holders: readonly string[], down: readonly DownNode[], nameHolders: boolean): string {
+  const counts = `${holders.length} of ${limit} slot(s) held${down.length ? `, ${down.length} node(s) down without a slot` : ""}`;
+  if (!nameHolders) return counts;
+  return [counts, ...(holders.length ? [`held by ${holders.join(", ")}`] : []), ...down.map(describeDown)].join("; ");
+}
+
 type Refusal = Exclude<SlotAcquire, { kind: "acquired" | "already-held" }> | Exclude<ReturnType<typeof admission>, { kind: "ok" }>;
 
 function refusal(r: Refusal, group: string, nameHolders: boolean): Outcome {
   switch (r.kind) {
     case "full": {
-      const where = r.scope === "group" ? `group ${group}` : "the cluster";
       const names = r.holders.map((s) => s.node);
-      if (!nameHolders) {
-        const down = r.down.length ? `, ${r.down.length} node(s) down without a slot` : "";
-        return outcome("lock_unavailable", `${r.scope === "group" ? "group" : "global"} reboot budget full: ${r.holders.length} of ${r.limit} slots held${down}`);
-      }
-      // Down nodes use the budget like slots do (slots/down.ts): name them and the way out.
-      const used = [...(names.length ? [`held by ${names.join(", ")}`] : []), ...r.down.map(describeDown)];
-      return outcome("lock_unavailable", `the ${r.limit} reboot slot(s) of ${where} are in use: ${used.join("; ")}`, { holders: [...names, ...r.down.map((d) => d.node)] });
+      const text = budgetText(r.limit, names, r.down, nameHolders);
+      if (!nameHolders) return outcome("lock_unavailable", `${r.scope === "group" ? "group" : "global"} reboot budget full: ${text}`);
+      return outcome("lock_unavailable", `${r.scope === "group" ? `group ${group}` : "the cluster"} has no free reboot slot: ${text}`, { holders: [...names, ...r.down.map((d) => d.node)] });
     }
     case "frozen":
       return outcome("group_frozen", describeFreeze(group, r.freeze));
