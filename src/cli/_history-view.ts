@@ -52,7 +52,8 @@ export function historyLine(e: HistoryEntry): string {
     e.slot_released_at,
     e.node,
     `group=${e.group}`,
-    e.outcome,
+    // A failed reboot that froze its group is what an operator looks for first.
+    e.froze_group ? `${e.outcome} (froze group ${e.group})` : e.outcome,
     `why=${e.why.length ? e.why.join(",") : "-"}`,
     `wait=${s(e.wait_seconds)}`,
     `drain=${s(e.drain_seconds)}`,

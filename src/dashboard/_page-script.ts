@@ -39,12 +39,14 @@ export const PAGE_JS = String.raw`
       : "";
     return '<div class="card" data-group="' + esc(g.name) + '"><div class="top"><span class="name">' + esc(g.name) + '</span><span class="slots">' +
       g.used + "/" + g.limit + " <small>slots</small></span></div><div class=\"bar\">" + bar + '</div><div class="sub">' +
-      (g.holders.length ? "held by " + esc(g.holders.join(", ")) : "no slot taken") + "</div>" + cool + "</div>";
+      (g.holders.length ? "held by " + esc(g.holders.join(", ")) : "no slot taken") +
+      (g.down && g.down.length ? "; down without a slot: " + esc(g.down.join(", ")) : "") + "</div>" + cool +
+      (g.frozen ? '<div class="sub frozen" data-frozen>FROZEN: ' + esc(g.frozen.node || "?") + " " + esc(g.frozen.reason || "") + " at " + esc(g.frozen.at ? time(g.frozen.at) : "?") + " (resume --group " + esc(g.name) + ")</div>" : "") + "</div>";
   }
 
   function why(n) {
     if (n.waiting) return n.waiting.source === "derived" ? '<span title="seen by the page; the daemon did not say">' + esc(n.waiting.reason) + "</span>" : esc(n.waiting.reason);
-    if (n.slot) return esc(n.slot.holder === "daemon" ? "holds a slot" : "slot held by " + n.slot.holder) + (n.slot.deadline ? ", freed by " + esc(time(n.slot.deadline)) + " if it never returns" : "");
+    if (n.slot) return esc(n.slot.holder === "daemon" ? "holds a slot" : "slot held by " + n.slot.holder) + (n.slot.deadline ? ", a failed reboot if not back and healthy by " + esc(time(n.slot.deadline)) : "");
     if (n.health !== "healthy" && n.health_detail) return esc(n.health_detail);
     return "";
   }

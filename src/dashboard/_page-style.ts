@@ -31,6 +31,7 @@ h2 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(-
 .bar i.on { background:var(--rebooting); }
 .sub { color:var(--muted); font-size:13px; overflow-wrap:anywhere; }
 .sub.cool { color:var(--warn); font-weight:600; }
+.sub.frozen { color:var(--bad); font-weight:700; }
 table { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); border-radius:12px; overflow:hidden; }
 th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { font-size:12px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); font-weight:600; }
@@ -41,6 +42,7 @@ td.num { font-variant-numeric:tabular-nums; white-space:nowrap; }
 .pill { display:inline-block; padding:1px 9px; border-radius:999px; font-size:13px; font-weight:600; white-space:nowrap; border:1px solid transparent; }
 .h-healthy { color:var(--ok); border-color:var(--ok); } .h-unhealthy { color:#fff; background:var(--bad); }
 .h-stale { color:var(--warn); border-color:var(--warn); } .h-missing { color:var(--none); border-color:var(--none); }
+.h-down { color:#fff; background:var(--warn); }
 .p-idle { color:var(--muted); background:var(--line); } .p-waiting { background:var(--waiting); color:#3b2c00; }
 .p-preparing { background:var(--preparing); color:#fff; } .p-rebooting { background:var(--rebooting); color:#fff; } .p-verifying { background:var(--verifying); color:#fff; }
 .tl { background:var(--card); border:1px solid var(--line); border-radius:12px; padding:8px; }

@@ -5,8 +5,7 @@
  * come in as arguments, so it is tested without etcd. Every key is snake_case (it is JSON the
  * binary prints with `--json` and streams to the page).
  */
-import { STALE_AFTER_INTERVALS } from "../cluster/index.ts";
-import type { ClusterState, HealthRecord, SlotEntry } from "../slots/index.ts";
+import { downMembers, isStale, staleAfterMs, type ClusterState, type HealthRecord, type SlotEntry } from "../slots/index.ts";
 import { evaluateWindows, hasWindows, nextWindowChange, type WindowSet } from "../windows/index.ts";
 import type { PhaseSpan } from "./_timeline.ts";
 
@@ -24,7 +23,8 @@ export interface ViewOptions {
 }
 
 export type NodePhase = "idle" | "waiting" | "preparing" | "rebooting" | "verifying";
-export type NodeHealth = "healthy" | "unhealthy" | "stale" | "missing";
+/** down: rebooting under its slot, or a member with no live session (it counts against the budget). */
+export type NodeHealth = "healthy" | "unhealthy" | "stale" | "missing" | "down";
 
 export interface NodeView {
   node: string;
@@ -49,7 +49,11 @@ export interface GroupView {
   used: number;
   limit: number;
   holders: string[];
+  /** Members down without a slot: they use the budget like slots do (slots/down.ts). */
+  down: string[];
   cooldown: { node: string | null; released_at: string | null; until: string | null } | null;
+  /** A failed reboot froze the group (slots/failure.ts); null while it is not frozen. */
+  frozen: { node: string | null; reason: string | null; at: string | null } | null;
 }
 
 export interface FleetView {
@@ -83,7 +87,7 @@ const DAY_MS = 86_400_000;
 export function buildView(i: ViewInput): FleetView {
   const { state, nowMs, opts } = i;
   const windows = windowsView(opts.windows, nowMs);
-  const groups = groupViews(state, opts);
+  const groups = groupViews(state, opts, nowMs);
   const byGroup = new Map(groups.map((g) => [g.name, g]));
   const globalUsed = state.slots.length;
   const globalLimit = effectiveGlobal(state, opts.globalCap);
@@ -93,7 +97,8 @@ export function buildView(i: ViewInput): FleetView {
     const slot = state.slots.find((s) => s.node === node);
     const rec = state.health.get(node);
     const group = state.members.get(node)?.group ?? rec?.group ?? slot?.group ?? "default";
-    const health = healthOf(rec, nowMs, opts);
+    const down = slot?.record?.phase === "rebooting" || (!slot && !rec && state.members.has(node));
+    const health = down ? "down" : healthOf(rec, nowMs, opts);
     const reboots = state.reboots.get(node);
     const waitingFlag = !slot && isWaiting(rec, i.prior?.(node) === "waiting");
     const phase: NodePhase = slot ? (slot.record?.phase ?? "preparing") : waitingFlag ? "waiting" : "idle";
@@ -108,7 +113,7 @@ export function buildView(i: ViewInput): FleetView {
       node,
       group,
       health,
-      health_detail: rec ? (rec.healthy ? rec.phase : (rec.reason ?? rec.phase)) : null,
+      health_detail: down ? (slot ? "rebooting" : "no live session: counts against the budget") : rec ? (rec.healthy ? rec.phase : (rec.reason ?? rec.phase)) : null,
       checked_at: rec?.checked_at ?? null,
       phase,
       since,
@@ -119,7 +124,7 @@ export function buildView(i: ViewInput): FleetView {
       reboots_24h: (reboots?.history ?? []).filter((t) => nowMs - Date.parse(t) < DAY_MS).length,
     });
     if (!byGroup.has(group)) {
-      const extra: GroupView = { name: group, used: 0, limit: opts.limitOf(group), holders: [], cooldown: null };
+      const extra: GroupView = { name: group, used: 0, limit: opts.limitOf(group), holders: [], down: [], cooldown: null, frozen: null };
       groups.push(extra);
       byGroup.set(group, extra);
     }
@@ -158,18 +163,18 @@ function isWaiting(rec: HealthRecord | undefined, wasWaiting: boolean): boolean 
 /** When the daemon does not say why, the reasons the page can see for itself, in gate order. */
 function derivedReason(state: ClusterState, g: GroupView | undefined, global: { used: number; limit: number | null }, windows: FleetView["windows"]): string {
   if (state.pausePresent) return "cluster paused";
+  if (g?.frozen) return `group ${g.name} frozen after a failed reboot (resume --group ${g.name})`;
   if (windows && windows.now !== "allowed") return windows.now === "denied" ? "inside a deny window" : "outside the allow windows";
   if (g?.cooldown) return `group ${g.name} cooling down`;
-  if (g && g.used >= g.limit) return `group ${g.name} full (${g.used}/${g.limit} slots)`;
+  if (g && g.used >= g.limit) return `group ${g.name} full (${g.used}/${g.limit} slots${g.down.length ? `, down without one: ${g.down.join(", ")}` : ""})`;
   if (global.limit !== null && global.used >= global.limit) return `global cap reached (${global.used}/${global.limit} slots)`;
   return "needs a reboot; waiting for a slot or its gates";
 }
 
 function healthOf(rec: HealthRecord | undefined, nowMs: number, opts: ViewOptions): NodeHealth {
   if (!rec) return "missing";
-  // Same threshold as the cluster policy (cluster/policy.ts), so page and daemons agree.
-  const staleMs = STALE_AFTER_INTERVALS * opts.publishIntervalMs + opts.healthTimeoutMs;
-  if (nowMs - Date.parse(rec.checked_at) > staleMs) return "stale";
+  // Same rule as the budget and the cluster policy (slots/down.ts), so page and daemons agree.
+  if (isStale(rec, { nowMs, staleAfterMs: staleAfterMs(opts.publishIntervalMs, opts.healthTimeoutMs) })) return "stale";
   return rec.healthy ? "healthy" : "unhealthy";
 }
 
@@ -177,8 +182,10 @@ function slotView(s: SlotEntry): NonNullable<NodeView["slot"]> {
   return { phase: s.record?.phase ?? "unreadable", holder: s.record?.holder ?? "unknown", acquired_at: s.record?.acquired_at ?? null, deadline: s.record?.deadline ?? null };
 }
 
-function groupViews(state: ClusterState, opts: ViewOptions): GroupView[] {
-  const names = new Set<string>([...opts.configuredGroups, ...state.slots.map((s) => s.group), ...state.cooldowns.keys()]);
+function groupViews(state: ClusterState, opts: ViewOptions, nowMs: number): GroupView[] {
+  const names = new Set<string>([...opts.configuredGroups, ...state.slots.map((s) => s.group), ...state.cooldowns.keys(), ...state.frozen.keys()]);
+  // The page is no member: nobody is excluded as "self".
+  const down = downMembers(state, "", { nowMs, staleAfterMs: staleAfterMs(opts.publishIntervalMs, opts.healthTimeoutMs) });
   return [...names].map((name) => {
     const holders = state.slots.filter((s) => s.group === name);
     // The smallest limit any current holder recorded wins, as in slots/acquire.ts.
@@ -186,12 +193,16 @@ function groupViews(state: ClusterState, opts: ViewOptions): GroupView[] {
     const c = state.cooldowns.get(name);
     const rec = c?.record;
     const until = rec ? new Date(Date.parse(rec.released_at) + rec.duration_sec * 1000).toISOString() : null;
+    const downHere = down.filter((d) => d.group === name).map((d) => d.node);
+    const f = state.frozen.get(name);
     return {
       name,
-      used: holders.length,
+      used: holders.length + downHere.length,
       limit,
       holders: holders.map((h) => h.node).sort(),
+      down: downHere,
       cooldown: c ? { node: rec?.node ?? null, released_at: rec?.released_at ?? null, until } : null,
+      frozen: f ? { node: f.record?.node ?? null, reason: f.record?.reason ?? "(unreadable freeze record)", at: f.record?.at ?? null } : null,
     };
   });
 }

@@ -19,6 +19,7 @@ import {
   keepOnOwnLease,
   planFailure,
   staleAfterMs,
+  upCompares,
   effectiveLimits,
   joinQueue,
   leaveQueue,
@@ -137,7 +138,21 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
     async fence(slot, info): Promise<FenceResult> {
       const entry = slot.entry;
       if (!entry?.record) return { kind: "lost", outcome: outcome("runtime_error", `slot ${slot.key} has no readable record; not rebooting`) };
+      // Nodes may have gone down while we prepared (a drain takes minutes): the budget again, on
+      // the view under the slot, and the fence commits only if those counted up still are.
+      const req = request();
+      let up: ReturnType<typeof upCompares> = [];
+      if (info.state && req.countDown) {
+        const lim = effectiveLimits(info.state, req);
+        const use = budgetUse(info.state, req);
+        if (use.group > lim.group || (lim.global !== null && use.global > lim.global)) {
+          const text = budgetText(lim.group, use.inGroup.map((s) => s.node), use.downInGroup, o.nameHolders);
+          return { kind: "refused", outcome: outcome("lock_unavailable", `a node went down while this one prepared, so it does not reboot now: ${text}`, { retry: true }) };
+        }
+        up = upCompares(info.state, req, keys, "create");
+      }
       const f = await enterRebooting(gw, keys, entry, entry.record, {
+        upCompares: up,
         slotTimeoutSec: o.slotTimeoutSec,
         bootId: info.bootId,
         nowMs: info.nowMs,
@@ -153,6 +168,8 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
           return { kind: "refused", outcome: outcome("paused", "cluster paused right before the reboot; not rebooting") };
         case "frozen":
           return { kind: "refused", outcome: outcome("group_frozen", `group ${entry.group} was frozen (a failed reboot) right before the reboot; not rebooting`) };
+        case "peers-changed":
+          return { kind: "refused", outcome: outcome("lock_unavailable", "a node of the group went down right before the reboot; not rebooting now", { retry: true }) };
         case "cooldown":
           return { kind: "refused", outcome: outcome("cooldown_active", "group cooldown started right before the reboot; not rebooting") };
       }

@@ -158,7 +158,11 @@ export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
   // Our slot is still there: the ordinary way back (the post-boot path verifies and releases it).
   if (res.kind === "already-held") return;
   if (res.kind === "acquired") {
-    await updateSlot(co.etcd.gw, res.slot, { ...res.record, phase: "rebooting", deadline: m.deadline, reason: "re-created after it vanished while this node was down" });
+    // max_failed_reboots ≥ 1: like the fence, no lease — past the deadline it becomes a failed
+    // reboot (and maybe a freeze), never a silent expiry (slots/failure.ts).
+    const k = co.plan.maxFailedReboots;
+    const slot = k >= 1 ? { ...res.slot, lease: "0" } : res.slot;
+    await updateSlot(co.etcd.gw, slot, { ...res.record, phase: "rebooting", deadline: m.deadline, reason: "re-created after it vanished while this node was down", ...(k >= 1 ? { max_failed_reboots: k } : {}) });
     co.ports.log.event("error", "slot_recreated", { slot: res.slot.key, was: m.slot, deadline: m.deadline });
     return;
   }

@@ -43,7 +43,7 @@ export async function underSlot(g0: GateCtx, r: PassReport, slot: HeldSlot): Pro
               last_reboot_at: new Date(nowMs).toISOString(),
               boot_id_before: bootId,
             };
-    const f = await co.lock.fence(slot, { bootId, nowMs, ...(reboots ? { reboots } : {}) });
+    const f = await co.lock.fence(slot, { bootId, nowMs, ...(reboots ? { reboots } : {}), ...(g.state ? { state: g.state } : {}) });
     switch (f.kind) {
       case "fenced":
         r.slot = { key: slot.key, phase: "rebooting", attempts: r.slot?.attempts ?? 1, ...(f.slot.deadline ? { deadline: f.slot.deadline } : {}) };

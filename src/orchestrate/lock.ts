@@ -33,6 +33,8 @@ export interface FenceInfo {
   nowMs: number;
   /** The reboot history to record in the fence's transaction (daemons; absent for FleetLock grants). */
   reboots?: RebootsRecord;
+  /** The view the pass decided on under the slot: who is down is checked again at the fence. */
+  state?: ClusterState;
 }
 
 export interface ReleaseInfo {

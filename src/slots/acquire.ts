@@ -98,20 +98,23 @@ export function admission(state: ClusterState, req: SlotRequest): Exclude<Acquir
 
 /**
  * Members of the group counted as up must still be up when the slot is created: their health
- * keys keep the create revision we read (a session that died meanwhile deletes its key, so the
- * transaction fails and we read again). etcd caps a transaction's compares (--max-txn-ops, 128
+ * records are exactly as we read them (`mod`: a session that died deletes its key, an unhealthy
+ * verdict rewrites it; either makes the transaction fail and we read again — a routine heartbeat
+ * too, which costs one more read). The fence checks the same members' sessions with `create`
+ * (a drain takes minutes of heartbeats). etcd caps a transaction's compares (--max-txn-ops, 128
  * by default): beyond UP_COMPARES_MAX members only the snapshot decides.
  */
 const UP_COMPARES_MAX = 100;
-function upCompares(state: ClusterState, req: SlotRequest, keys: Keys): Compare[] {
+export function upCompares(state: ClusterState, req: Pick<SlotRequest, "node" | "group" | "nowIso" | "countDown">, keys: Keys, target: "mod" | "create"): Compare[] {
   if (!req.countDown) return [];
   const down = new Set(budgetUse(state, req).down.map((d) => d.node));
+  const held = new Set(state.slots.map((s) => s.node));
   const out: Compare[] = [];
   for (const [node, m] of state.members) {
-    if (node === req.node || m.group !== req.group || down.has(node)) continue;
-    const rev = state.healthCreateRev.get(node);
-    if (rev === undefined) continue; // holds a slot: counted by it
-    out.push({ key: keys.health(node), target: "create", op: "==", value: rev });
+    if (node === req.node || m.group !== req.group || down.has(node) || held.has(node)) continue;
+    const rev = target === "mod" ? state.healthModRev.get(node) : state.healthCreateRev.get(node);
+    if (rev === undefined) continue;
+    out.push({ key: keys.health(node), target, op: "==", value: rev });
     if (out.length >= UP_COMPARES_MAX) break;
   }
   return out;
@@ -149,7 +152,7 @@ export async function tryAcquireSlot(gw: EtcdGateway, keys: Keys, req: SlotReque
       { key: keys.frozen(req.group), target: "version", op: "==", value: 0 },
       { key: keys.cooldown(req.group), target: "version", op: "==", value: 0 },
       { key: slotKey, target: "create", op: "==", value: 0 },
-      ...upCompares(state, req, keys),
+      ...upCompares(state, req, keys, "mod"),
     ];
     const stamp = JSON.stringify({ node: req.node, at: req.nowIso });
     const writes: WriteOp[] = [

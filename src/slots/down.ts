@@ -1,10 +1,11 @@
 /**
- * Who is down without a slot. The budget is about machines, not keys: a member whose daemon has
- * no live session (power lost, crashed, `systemctl stop`) or whose health record went stale (a
- * hung daemon with a live lease) is down as far as anyone can tell, so it counts against its
- * group's limit and the global cap like a slot does (docs/SLOTS.md §Budget). A node that holds a
- * slot is counted once, by its slot. A node coming back publishes a record again and stops
- * counting by itself; `clusterrebootd forget NODE` removes a decommissioned one.
+ * Who is down without a slot. The budget is about machines, not keys: a member is *up* only with
+ * a fresh, healthy health record. One whose daemon has no live session (power lost, crashed,
+ * `systemctl stop`), whose record went stale (a hung daemon with a live lease), or that is not
+ * healthy (starting, or back from a failed reboot and not yet healthy) is down as far as anyone
+ * can tell, so it counts against its group's limit and the global cap like a slot does
+ * (docs/SLOTS.md §Down nodes). A node that holds a slot is counted once, by its slot. A node
+ * coming back healthy stops counting by itself; `clusterrebootd forget NODE` removes one for good.
  */
 import type { ClusterState } from "./state.ts";
 import type { HealthRecord } from "./records.ts";
@@ -17,10 +18,16 @@ export const staleAfterMs = (publishIntervalMs: number, healthTimeoutMs: number)
 export interface DownNode {
   node: string;
   group: string;
-  /** no_session: no health record (its session lease is gone); stale: the record stopped changing. */
-  why: "no_session" | "stale";
-  /** The last health report we have (stale), for "down since about …". */
+  /**
+   * no_session: no health record (its session lease is gone); stale: the record stopped changing;
+   * unhealthy: alive but not (yet) healthy — starting, or back from a reboot whose slot was
+   * turned into a failure: it is up only once a health check passed.
+   */
+  why: "no_session" | "stale" | "unhealthy";
+  /** The last health report we have (stale, unhealthy), for "down since about …". */
   lastReport?: string;
+  /** Why it is unhealthy, as its record says. */
+  reason?: string;
 }
 
 /** How "up" is judged: the reader's clock and the staleness bound. */
@@ -36,8 +43,9 @@ export function isStale(rec: HealthRecord, l: Liveness): boolean {
 }
 
 /**
- * The record a session puts up before its first health check: the node is alive (so not down),
- * its health unknown (so neither healthy nor a blocker for the cluster policy).
+ * The record a session puts up before its first health check: the node is alive, its health
+ * unknown — not healthy, so it still counts as down for the budget, but no blocker for the
+ * cluster policy (which waits for a real verdict).
  */
 export const STARTING_PHASE = "starting";
 export const isStarting = (rec: HealthRecord): boolean => rec.phase === STARTING_PHASE && !rec.healthy;
@@ -51,12 +59,14 @@ export function downMembers(state: ClusterState, self: string, l: Liveness): Dow
     const rec = state.health.get(node);
     if (!rec) down.push({ node, group: m.group, why: "no_session" });
     else if (isStale(rec, l)) down.push({ node, group: m.group, why: "stale", lastReport: rec.checked_at });
+    else if (!rec.healthy) down.push({ node, group: m.group, why: "unhealthy", lastReport: rec.checked_at, ...(rec.reason ? { reason: rec.reason } : {}) });
   }
   return down.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
 }
 
 /** One line per down node, for refusals, `status` and `cluster`. */
 export function describeDown(d: DownNode): string {
+  if (d.why === "unhealthy") return `${d.node} is not healthy (${d.reason ?? "no health check passed yet"}): it counts as down until its health check passes`;
   const what = d.why === "no_session" ? "no live session (powered off, crashed or its daemon stopped)" : `its health record stopped at ${d.lastReport}`;
   return `${d.node} is down: ${what}; it counts as down until it is back, or 'clusterrebootd forget ${d.node}' if it was decommissioned`;
 }

@@ -81,7 +81,7 @@ export type StaleResult = { kind: "converted"; froze: boolean; count: number } |
 /**
  * Frees a slot past its deadline as a failure, in one transaction: the slot exactly as seen
  * (create and mod revision: its node did not move it meanwhile), deleted; the failure counted;
- * the group frozen when it is the K-th; the node's history told. Model step FAIL_STALE.
+ * the group frozen when it is the K-th; the node's history told. Model step CONVERT.
  */
 export async function convertStaleSlot(gw: EtcdGateway, keys: Keys, s: SlotEntry, nowMs: number): Promise<StaleResult> {
   const rec = s.record;

@@ -54,8 +54,9 @@ export interface ClusterState {
   failures: Map<string, FailuresRecord>;
   members: Map<string, MemberRecord>;
   health: Map<string, HealthRecord>;
-  /** Create revision of each health key: the acquire transaction checks those it counted as up. */
+  /** Create and mod revision of each health key: acquire and fence check those they counted as up. */
   healthCreateRev: Map<string, number>;
+  healthModRev: Map<string, number>;
   reboots: Map<string, RebootsRecord>;
   guardGroupRev: Map<string, number>;
   guardGlobalRev: number;
@@ -82,6 +83,7 @@ export function emptyClusterState(revision = 1, clusterId = "1"): ClusterState {
     members: new Map(),
     health: new Map(),
     healthCreateRev: new Map(),
+    healthModRev: new Map(),
     reboots: new Map(),
     guardGroupRev: new Map(),
     guardGlobalRev: 0,
@@ -146,6 +148,7 @@ export async function readClusterState(gw: EtcdGateway, keys: Keys, scope: "all"
     if (!r) continue;
     state.health.set(lastSegment(kv.key), r);
     state.healthCreateRev.set(lastSegment(kv.key), kv.createRevision);
+    state.healthModRev.set(lastSegment(kv.key), kv.modRevision);
   }
   for (const kv of reboots) {
     const r = parseRecord(RebootsRecordSchema, kv.value);

@@ -3,7 +3,7 @@
  * Identity of a slot is its key plus create_revision: a slot that expired and was taken again
  * (even by the same node) is a different slot, and no transition of the old one can touch it.
  */
-import type { EtcdGateway, WriteOp } from "../etcd/index.ts";
+import type { Compare, EtcdGateway, WriteOp } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";
 import type { HistoryEntry, RebootsRecord, SlotRecord } from "./records.ts";
 import type { SlotEntry } from "./state.ts";
@@ -14,6 +14,7 @@ export type FenceResult =
   | { kind: "slot-lost" } // our slot is gone or replaced: never reboot
   | { kind: "paused" } // the pause key appeared while we prepared
   | { kind: "frozen" } // a failed reboot froze our group while we prepared
+  | { kind: "peers-changed" } // a node counted as up went down since the view the fence was decided on
   | { kind: "cooldown" }; // a reboot in our group finished moments ago
 
 /**
@@ -31,7 +32,7 @@ export async function enterRebooting(
   keys: Keys,
   slot: SlotEntry,
   record: SlotRecord,
-  opts: { slotTimeoutSec: number; bootId: string; nowMs: number; reboots?: RebootsRecord; lease?: "new" | "keep" },
+  opts: { slotTimeoutSec: number; bootId: string; nowMs: number; reboots?: RebootsRecord; lease?: "new" | "keep"; upCompares?: readonly Compare[] },
 ): Promise<FenceResult> {
   let lease: { id: string; release(): void; revoke(): Promise<void> } | undefined;
   let leaseId = slot.lease;
@@ -73,6 +74,8 @@ export async function enterRebooting(
       { key: keys.pause, target: "version", op: "==", value: 0 },
       { key: keys.frozen(slot.group), target: "version", op: "==", value: 0 },
       { key: keys.cooldown(slot.group), target: "version", op: "==", value: 0 },
+      // The sessions of the group's members counted as up under the slot are still the same.
+      ...(opts.upCompares ?? []),
     ],
     writes,
   );
@@ -85,6 +88,7 @@ export async function enterRebooting(
   if (pause) return { kind: "paused" };
   if (frozen) return { kind: "frozen" };
   if (cooldown) return { kind: "cooldown" };
+  if (cur.modRevision === slot.modRevision && opts.upCompares?.length) return { kind: "peers-changed" };
   return { kind: "slot-lost" };
 }
 
@@ -196,7 +200,7 @@ export async function deleteSlots(gw: EtcdGateway, slots: readonly SlotEntry[]):
  * half drained) moves off the session lease onto its own lease of `slotTimeoutSec`, with that
  * deadline in the record, so the end of a one-shot pass (which revokes its session) or the death
  * of the daemon does not drop it. The next pass finds it, uncordons first, then frees it.
- * Model step KEEP.
+ * Transition KEEP (scripts/model/transitions.ts; the model keeps no drain, so no step of its own).
  */
 export async function keepOnOwnLease(
   gw: EtcdGateway,

@@ -5,8 +5,9 @@
  */
 import { expect, test } from "bun:test";
 import type { EtcdGateway } from "../../src/etcd/index.ts";
-import { makeKeys, openSession, readClusterState, tryAcquireSlot, type SlotRequest } from "../../src/slots/index.ts";
+import { makeKeys, readClusterState, tryAcquireSlot, type SlotRequest } from "../../src/slots/index.ts";
 import { etcdFixture } from "../support/etcd-fixture.ts";
+import { openHealthySession } from "../support/session.ts";
 
 const fx = etcdFixture("budget-down");
 
@@ -16,8 +17,8 @@ const req = (node: string, o: Partial<SlotRequest> = {}): SlotRequest => ({
 
 test("a session that dies between the read and the commit fails the acquisition; the re-read counts it as down", async () => {
   const keys = makeKeys("/budget-down-1");
-  const s1 = await openSession(fx.gw, keys, { node: "n1", group: "g", fallback: false, pid: 1, bootId: "b" }, { ttlSec: 5, nowMs: Date.now() });
-  const s2 = await openSession(fx.gw, keys, { node: "n2", group: "g", fallback: false, pid: 2, bootId: "b" }, { ttlSec: 5, nowMs: Date.now() });
+  const s1 = await openHealthySession(fx.gw, keys, { node: "n1", group: "g", fallback: false, pid: 1, bootId: "b" }, { ttlSec: 5, nowMs: Date.now() });
+  const s2 = await openHealthySession(fx.gw, keys, { node: "n2", group: "g", fallback: false, pid: 2, bootId: "b" }, { ttlSec: 5, nowMs: Date.now() });
   // n2 loses power right after n1's snapshot: its session ends before n1's transaction commits.
   let died = false;
   const gw: EtcdGateway = Object.assign(Object.create(fx.gw) as EtcdGateway, {
@@ -34,7 +35,7 @@ test("a session that dies between the read and the commit fails the acquisition;
   expect(res).toMatchObject({ kind: "full", scope: "group", down: [{ node: "n2", why: "no_session" }] });
   expect((await readClusterState(fx.gw, keys)).slots).toHaveLength(0);
   // Back (a new session): the slot is free again.
-  const again = await openSession(fx.gw, keys, { node: "n2", group: "g", fallback: false, pid: 3, bootId: "b2" }, { ttlSec: 5, nowMs: Date.now() });
+  const again = await openHealthySession(fx.gw, keys, { node: "n2", group: "g", fallback: false, pid: 3, bootId: "b2" }, { ttlSec: 5, nowMs: Date.now() });
   expect((await tryAcquireSlot(fx.gw, keys, { ...req("n1"), leaseId: s1.lease().id })).kind).toBe("acquired");
   for (const s of [s1, s2, again]) await s.close({ revoke: true });
 });

@@ -105,7 +105,9 @@ describe("rolling reboot", () => {
 
 describe("failures around the slot", () => {
   test("a holder killed before its reboot frees the slot within the lease TTL; the other node proceeds", async () => {
-    const { fleet: f } = await newFleet([{ name: "n1", group: "g1" }, { name: "n2", group: "g1" }]);
+    // Slots only: with count_down_nodes (the default) the dead holder still counts as down
+    // (down-nodes.test.ts); this test is about the slot on the session lease.
+    const { fleet: f } = await newFleet([{ name: "n1", group: "g1" }, { name: "n2", group: "g1" }], { count_down_nodes: false });
     for (const n of f.nodes) {
       n.requireReboot();
       n.setHangPhase("post-lock");
@@ -126,7 +128,7 @@ describe("failures around the slot", () => {
     expect(reboots(f).map((e) => e.node)).toEqual([other.name]);
   }, TEST_TIMEOUT_MS);
 
-  test("a reboot that does not happen: after the grace period the node says so, verifies and releases", async () => {
+  test("a reboot that does not happen: after the grace period the node says so, verifies, releases and freezes its group", async () => {
     const { fleet: f, ns } = await newFleet([{ name: "n1", group: "g1" }, { name: "n2", group: "g1" }]);
     const [n1, n2] = f.nodes as [typeof f.nodes[0], typeof f.nodes[0]];
     for (const n of f.nodes) n.requireReboot();
@@ -147,6 +149,14 @@ describe("failures around the slot", () => {
     expect(n1.starts).toBe(1); // the same daemon process did all of it
     const history = JSON.parse(await etcdctl(fleets.cluster, ["get", `${ns}/reboots/n1`, "--print-value-only"])) as { last_outcome?: string };
     expect(history.last_outcome).toBe("reboot did not happen");
+    // A failed reboot (max_failed_reboots 1): the group is frozen, n2 waits for an operator.
+    await n2.waitForEvent("run_outcome", { match: (e) => e.fields["status"] === "group_frozen" });
+    expect(String((await n2.cli(["status"])).stdout + (await n2.cli(["status"])).stderr)).toContain("resume --group g1");
+    expect((await n2.cli(["cluster", "--json"])).stdout).toContain("reboot_not_happened");
+    expect(reboots(f).map((e) => e.node)).toEqual(["n1"]);
+    const resumed = await n1.cli(["resume", "--group", "g1"]);
+    expect(resumed.exitCode).toBe(0);
+    expect(resumed.stdout).toContain("group g1 resumed");
     // Not stuck: n2 takes the slot, reboots and releases.
     await n2.waitForEvent("slot_released", postBootRelease);
     expect(reboots(f).map((e) => e.node)).toEqual(["n1", "n2"]);

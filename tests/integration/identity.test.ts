@@ -22,6 +22,7 @@ import { startEtcd } from "../support/etcd.ts";
 import { etcdFixture } from "../support/etcd-fixture.ts";
 import { passingHealth, testPlan } from "../support/plan.ts";
 import { call, hexId, startTestServer, testSettings } from "../unit/fleetlock/_harness.ts";
+import { openHealthySession } from "../support/session.ts";
 
 let n = 0;
 const NOW = Date.UTC(2025, 0, 6, 12, 0, 0);
@@ -49,7 +50,7 @@ async function node(o: { keys: Keys; gw?: EtcdGateway; name?: string; machine?: 
     baseEnv: { RC_NODE_NAME: name, RC_BOOT_ID: await host.bootId() },
     ...o.plan,
   });
-  const session = await openSession(g, o.keys, { node: name, group: "g", fallback: false, pid: 1, bootId: await host.bootId(), machineId: await host.machineId(), limit: plan.limit, globalCap: plan.globalCap }, { ttlSec: 5, nowMs: clock.now() });
+  const session = await openHealthySession(g, o.keys, { node: name, group: "g", fallback: false, pid: 1, bootId: await host.bootId(), machineId: await host.machineId(), limit: plan.limit, globalCap: plan.globalCap }, { ttlSec: 5, nowMs: clock.now() });
   const co = etcdCoordinator({ plan, ports: { clock, runner, host, fs: createFs(), log }, health: passingHealth, etcd: { gw: g, keys: o.keys }, session, ...(o.notifier ? { notifier: o.notifier } : {}) });
   return { co, host, clock, runner, log, session };
 }

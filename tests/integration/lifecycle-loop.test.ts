@@ -13,7 +13,7 @@ import type { HealthRunner } from "../../src/health/index.ts";
 import { memoryLogger } from "../../src/observe/index.ts";
 import { runLoop, runPass, type Plan } from "../../src/orchestrate/index.ts";
 import { createFs, systemClock } from "../../src/platform/index.ts";
-import { makeKeys, openSession, readClusterState, type Keys } from "../../src/slots/index.ts";
+import { makeKeys, readClusterState, type Keys } from "../../src/slots/index.ts";
 import { FakeHost } from "../fakes/host.ts";
 import { RecordingMetrics } from "../fakes/metrics.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
@@ -22,6 +22,7 @@ import { startEtcd } from "../support/etcd.ts";
 import { etcdFixture } from "../support/etcd-fixture.ts";
 import { passingHealth, testPlan } from "../support/plan.ts";
 import { waitFor } from "../support/wait.ts";
+import { openHealthySession } from "../support/session.ts";
 
 let n = 0;
 
@@ -41,7 +42,7 @@ async function daemon(keys: Keys, node: string, o: { plan?: Partial<Plan>; healt
     baseEnv: { RC_NODE_NAME: node, RC_BOOT_ID: await host.bootId() },
     ...o.plan,
   });
-  const session = await openSession(fx.gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: Date.now() });
+  const session = await openHealthySession(fx.gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: Date.now() });
   const co = etcdCoordinator({ plan, ports: { clock: systemClock, runner, host, fs: createFs(), log, metrics }, health: o.health ?? passingHealth, etcd: { gw: fx.gw, keys }, session });
   return { co, log, metrics, runner, host, session };
 }

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSession } from "../../src/slots/index.ts";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import type { HealthPhase, HealthResult, HealthRunner } from "../../src/health/index.ts";
 import { memoryLogger } from "../../src/observe/index.ts";
@@ -20,6 +19,7 @@ import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
 import { startEtcd, type EtcdCluster } from "../support/etcd.ts";
 import { testPlan } from "../support/plan.ts";
+import { openHealthySession } from "../support/session.ts";
 
 let cluster: EtcdCluster;
 let gw: EtcdGateway;
@@ -75,7 +75,7 @@ async function coordinator(opts: { node?: string; allow?: string[]; health?: Hea
     baseEnv: { RC_NODE_NAME: node, RC_BOOT_ID: await host.bootId() },
     ...opts.plan,
   });
-  const session = await openSession(gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: clock.now() });
+  const session = await openHealthySession(gw, keys, { node, group: "g", fallback: false, pid: 1, bootId: await host.bootId() }, { ttlSec: 5, nowMs: clock.now() });
   const co = etcdCoordinator({ plan, ports: { clock, runner, host, fs: createFs(), log }, health: opts.health ?? fakeHealth(), etcd: { gw, keys }, session });
   return { co, clock, host, runner, log, session };
 }

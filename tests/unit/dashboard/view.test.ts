@@ -5,6 +5,7 @@ import { emptyClusterState, type ClusterState, type HealthRecord, type SlotEntry
 import { parseWindows } from "../../../src/windows/index.ts";
 
 const T0 = Date.parse("2026-03-02T10:00:00Z");
+const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const opts = (o: Partial<ViewOptions> = {}): ViewOptions => ({
@@ -32,9 +33,10 @@ const health = (node: string, group: string, extra: Partial<HealthRecord> = {}):
 describe("buildView", () => {
   test("groups show used/limit with the smallest limit any holder recorded; nodes their slot phase and since", () => {
     const v = buildView({ state: state({ slots: [slot("w1", "workers", "rebooting", { limit: 1, deadline: iso(T0 + 600_000) })], health: new Map([["w2", health("w2", "workers")]]) }), nowMs: T0, opts: opts() });
-    expect(v.groups).toEqual([{ name: "workers", used: 1, limit: 1, holders: ["w1"], cooldown: null }]);
+    expect(v.groups).toEqual([{ name: "workers", used: 1, limit: 1, holders: ["w1"], down: [], cooldown: null, frozen: null }]);
     expect(v.nodes.map((n) => [n.node, n.phase, n.health, n.since])).toEqual([
-      ["w1", "rebooting", "missing", iso(T0 - 30_000)],
+      // Rebooting under its slot: down, whatever its last health record said (issue 24, finding 5).
+      ["w1", "rebooting", "down", iso(T0 - 30_000)],
       ["w2", "idle", "healthy", null],
     ]);
     expect(v.nodes[0]!.slot).toEqual({ phase: "rebooting", holder: "daemon", acquired_at: iso(T0 - 60_000), deadline: iso(T0 + 600_000) });
@@ -57,6 +59,18 @@ describe("buildView", () => {
     // A pre-lock health check means the node wants a slot, even from a daemon without the new fields.
     expect(buildView({ state: state({ health: new Map([["w2", health("w2", "workers", { phase: "pre-lock" })]]) }), nowMs: T0, opts: opts() }).nodes[0]!.phase).toBe("waiting");
     expect(buildView({ state: state({ health: new Map([["w2", health("w2", "workers", { phase: "pre-lock", needs_reboot: false })]]) }), nowMs: T0, opts: opts() }).nodes[0]!.phase).toBe("idle");
+  });
+
+  test("a member with no live session is down and uses its group's budget; a frozen group says so first", () => {
+    const member = (node: string) => [node, { node, group: "workers", fallback: false, first_seen: iso(T0 - DAY) }] as const;
+    const s = state({ members: new Map([member("w1"), member("w2")]), health: new Map([["w2", health("w2", "workers", { needs_reboot: true })]]) });
+    const v = buildView({ state: s, nowMs: T0, opts: opts() });
+    expect(v.nodes.find((n) => n.node === "w1")).toMatchObject({ health: "down", health_detail: "no live session: counts against the budget" });
+    expect(v.groups.find((g) => g.name === "workers")).toMatchObject({ used: 1, down: ["w1"], frozen: null });
+    const frozen = { ...s, frozen: new Map([["workers", { record: { group: "workers", node: "w9", slot: "/p/slots/workers/w9", reason: "never_returned" as const, at: iso(T0), failures: 1, max_failed_reboots: 1 } }]]) };
+    const f = buildView({ state: frozen, nowMs: T0, opts: opts() });
+    expect(f.groups.find((g) => g.name === "workers")?.frozen).toEqual({ node: "w9", reason: "never_returned", at: iso(T0) });
+    expect(f.nodes.find((n) => n.node === "w2")?.waiting?.reason).toContain("frozen after a failed reboot");
   });
 
   test("health: stale after the policy's threshold, unhealthy with its reason; an unreadable pause still pauses", () => {
