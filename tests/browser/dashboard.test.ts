@@ -90,7 +90,7 @@ test("the page follows the fleet live: slots, phases, who waits and why, pause, 
   const fenced = await enterRebooting(gw, keys, acq.slot, acq.record, { slotTimeoutSec: 600, bootId: "boot-work-1", nowMs: now(), reboots: { node: "work-1", history: [new Date().toISOString()], last_reboot_at: new Date().toISOString() } });
   if (fenced.kind !== "fenced") throw new Error(`not fenced: ${fenced.kind}`);
   await shows(page, '[data-node="work-1"] .phase', "rebooting", "work-1 rebooting");
-  await shows(page, '[data-node="work-1"] .why', "freed by", "the slot deadline");
+  await shows(page, '[data-node="work-1"] .why', "a failed reboot if not back and healthy by", "the slot deadline");
 
   // A cluster-wide pause shows as a banner, and goes away on resume.
   expect(await page.locator("#paused").isVisible()).toBe(false);
