@@ -1,6 +1,6 @@
 /** Helpers for the small etcd commands (cluster, pause, resume, unlock, forget). */
 import { hostname } from "node:os";
-import type { Config } from "../config/index.ts";
+import { nameProblem, type Config } from "../config/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import type { Keys } from "../slots/index.ts";
@@ -38,13 +38,20 @@ export function actor(): string {
   return `${user}@${hostname()}`;
 }
 
-export const NODE_RE = /^[A-Za-z0-9._-]{1,63}$/;
-
-/** A node name argument that cannot name an etcd key: the usage outcome (exit 64), said on stderr. */
+/**
+ * A node name argument that cannot name an etcd key: the usage outcome (exit 64), said on stderr.
+ * The rule is the config's own (`.` and `..` included: `P/requests/..` is not a node), and the
+ * name is quoted short: a refused 10 KB argument must not flood the terminal.
+ */
 export function badNodeName(cmd: string, node: string): Outcome | undefined {
-  if (NODE_RE.test(node)) return undefined;
-  process.stderr.write(`${cmd}: invalid node name ${JSON.stringify(node)} (letters, digits, '.', '_', '-'; at most 63)\n`);
+  if (nameProblem(node) === null) return undefined;
+  process.stderr.write(`${cmd}: invalid node name ${shortQuote(node)}: ${nameProblem(node)!.replace(/, got .*$/s, "")}\n`);
   return outcome("usage", "bad node name");
+}
+
+/** JSON-quoted, cut to `max` characters with the full length said: for echoing untrusted input. */
+export function shortQuote(s: string, max = 80): string {
+  return s.length <= max ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, max))}… (${s.length} characters)`;
 }
 
 export function age(iso: string | undefined, nowMs: number): string {

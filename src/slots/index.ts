@@ -11,4 +11,4 @@ export { enterRebooting, refreshSlotLease, updateSlot, releaseSlot, deleteSlots,
 export { checkIdentity, IdentityConflictError, openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
 export { acknowledgeReset, clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";
 export { joinQueue, leaveQueue, ordinal, queuePlace, type QueueView } from "./queue.ts";
-export { cancelRequest, putRequest, readRequest, type RequestView } from "./requests.ts";
+export { cancelRequest, putRequest, readRequest, requestAtFence, type RequestView } from "./requests.ts";

@@ -35,6 +35,12 @@ export const SlotRecordSchema = v.object({
   machine_id: v.optional(v.string()),
   /** FleetLock: the client address that took the lock (fleetlock.bind_client_address). */
   client_address: v.optional(v.string()),
+  /**
+   * The on-demand request this reboot consumes, as it was at the fence: the post-boot release
+   * deletes the request key only while it still has this mod revision (a request made while the
+   * node was down is a new one, and stays), and the history credits this one.
+   */
+  request: v.optional(v.object({ mod_revision: v.number(), by: v.string(), reason: v.optional(v.string()) })),
 });
 export type SlotRecord = v.InferOutput<typeof SlotRecordSchema>;
 
