@@ -58,6 +58,7 @@ export function serverPlan(s: BackendSettings, p: ClientParams, limit: number): 
     maxRebootsPerNode: Number.MAX_SAFE_INTEGER,
     rebootLoopWindowMs: 0,
     blockedThresholdMs: Number.MAX_SAFE_INTEGER,
+    unhealthyAfterBootMs: Number.MAX_SAFE_INTEGER,
     deferForUsers: false,
     maxDeferMs: 0,
     baseEnv: {},

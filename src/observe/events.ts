@@ -74,6 +74,9 @@ export const EVENTS = [
   "unreadable_record",
   "dashboard_read_failed",
   "dashboard_listening",
+  "silence_created",
+  "silence_expired",
+  "silence_failed",
 ] as const;
 
 export type EventName = (typeof EVENTS)[number];

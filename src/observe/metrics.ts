@@ -38,6 +38,7 @@ export const COUNTERS = {
   etcd_resets_total: ["reason"],
   config_reloads_total: ["result"],
   notifications_total: ["event", "result"],
+  silences_total: ["action", "result"],
 } as const;
 
 export const HISTOGRAMS = {
@@ -144,4 +145,6 @@ const HELP: Record<string, string> = {
   stale_slots_freed_total: "slots freed by their timeout because their node never came back",
   reboot_to_healthy_seconds: "from the reboot command to the post-boot release of the slot",
   slot_wait_seconds: "from needing a reboot to holding a slot",
+  silences_total: "Alertmanager silence requests for this node's reboots, by action (create, expire) and result (success, error)",
+  notifications_total: "webhook notifications by event and result (success, error)",
 };

@@ -15,7 +15,7 @@ export function testPlan(o: Partial<Plan> & { node: string; allow?: string[] }):
     windows: w.windows, killSwitchFile: "/nonexistent/clusterrebootd-kill-switch", rebootCommand: ["/sbin/reboot-sim"], dryRun: false,
     healthTimeoutMs: 2000, publishIntervalMs: 1000, checkIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000,
     cooldownSec: 0, lockTtlSec: 5, slotTimeoutSec: 60, rebootGraceMs: 30_000, maxRebootsPerNode: 3, rebootLoopWindowMs: 86_400_000,
-    blockedThresholdMs: 3_600_000, deferForUsers: false, maxDeferMs: 3_600_000,
+    blockedThresholdMs: 3_600_000, unhealthyAfterBootMs: 600_000, deferForUsers: false, maxDeferMs: 3_600_000,
     baseEnv: { RC_NODE_NAME: o.node },
     ...over,
   };
