@@ -2,7 +2,7 @@
  * The shipped alert rules (configs/monitoring/alerts.yaml), for real: `promtool check rules`,
  * `promtool test rules` on configs/monitoring/alerts.test.yaml (every alert fires on a series that
  * should fire it, and not on one that should not), and a real Prometheus that loads them and
- * scrapes a real `clusterrebootd run` daemon's /metrics.
+ * scrapes a real `clusterrebootd run` daemon's /metrics — where every Grafana query runs too.
  */
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -74,4 +74,14 @@ test("a real Prometheus loads the rules and scrapes a real daemon's /metrics", a
   // A healthy idle daemon fires none of them.
   const alerts = (await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: unknown[] } };
   expect(alerts.data.alerts).toEqual([]);
+  // Every Grafana query is PromQL this Prometheus accepts (Grafana's own variables filled in).
+  const dash = JSON.parse(readFileSync(`${DIR}/grafana-dashboard.json`, "utf8")) as { panels: { title: string; targets: { expr: string }[] }[] };
+  for (const p of dash.panels)
+    for (const t of p.targets) {
+      const expr = t.expr.replace(/\$\{?__(rate_interval|interval|range)\}?/g, "5m");
+      const r = (await (await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`)).json()) as { status: string; error?: string };
+      expect(r.status === "success" ? "ok" : `${p.title}: ${t.expr}: ${r.error}`).toBe("ok");
+    }
+  // And the panels on the daemon's gauges show it.
+  expect((await query("min(clusterrebootd_etcd_up)"))[0]?.value[1]).toBe("1");
 }, 60_000);
