@@ -103,9 +103,11 @@ function judgeQuery(spec: QuerySpec, data: unknown): Verdict {
 function judgeAlerts(spec: AlertsSpec, data: unknown): Verdict {
   const alerts = ((data as { alerts?: unknown[] } | undefined)?.alerts ?? []) as { labels?: Record<string, string>; state?: string }[];
   const ignore = new RegExp(spec.alerts.ignore_alertnames);
+  const only = spec.alerts.only_alertnames === null ? undefined : new RegExp(spec.alerts.only_alertnames);
   const blocking = alerts.filter((a) => {
     const labels = a.labels ?? {};
     if (spec.alerts.firing_only && a.state !== "firing") return false;
+    if (only && !only.test(labels.alertname ?? "")) return false;
     if (ignore.test(labels.alertname ?? "")) return false;
     return Object.entries(spec.alerts.match_labels).every(([k, v]) => labels[k] === v);
   });

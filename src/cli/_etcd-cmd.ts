@@ -1,6 +1,6 @@
 /** Helpers for the small etcd commands (cluster, pause, resume, unlock, forget). */
 import { hostname } from "node:os";
-import type { Config } from "../config/index.ts";
+import { nameProblem, type Config } from "../config/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import type { Keys } from "../slots/index.ts";
@@ -38,20 +38,23 @@ export function actor(): string {
   return `${user}@${hostname()}`;
 }
 
-export const NODE_RE = /^[A-Za-z0-9._-]{1,63}$/;
-
-/** A node name argument that cannot name an etcd key: the usage outcome (exit 64), said on stderr. */
-export function badNodeName(cmd: string, node: string): Outcome | undefined {
-  if (NODE_RE.test(node)) return undefined;
-  process.stderr.write(`${cmd}: invalid node name ${JSON.stringify(node)} (letters, digits, '.', '_', '-'; at most 63)\n`);
-  return outcome("usage", "bad node name");
+/**
+ * A node or group name argument that cannot name an etcd key: the usage outcome (exit 64), said
+ * on stderr. The rule is the config's own (`.` and `..` included: `P/requests/..` is not a node),
+ * and the name is quoted short: a refused 10 KB argument must not flood the terminal.
+ */
+export function badNodeName(cmd: string, node: string, what = "node name"): Outcome | undefined {
+  const problem = nameProblem(node);
+  if (problem === null) return undefined;
+  process.stderr.write(`${cmd}: invalid ${what} ${shortQuote(node)}: ${problem.replace(/, got .*$/s, "")}\n`);
+  return outcome("usage", `bad ${what}`);
 }
 
-/** A group name argument (same rule as node names and the config's group). */
-export function badGroupName(cmd: string, group: string): Outcome | undefined {
-  if (NODE_RE.test(group)) return undefined;
-  process.stderr.write(`${cmd}: invalid group name ${JSON.stringify(group.slice(0, 80))} (letters, digits, '.', '_', '-'; at most 63)\n`);
-  return outcome("usage", "bad group name");
+export const badGroupName = (cmd: string, group: string): Outcome | undefined => badNodeName(cmd, group, "group name");
+
+/** JSON-quoted, cut to `max` characters with the full length said: for echoing untrusted input. */
+export function shortQuote(s: string, max = 80): string {
+  return s.length <= max ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, max))}… (${s.length} characters)`;
 }
 
 export function age(iso: string | undefined, nowMs: number): string {

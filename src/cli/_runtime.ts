@@ -17,6 +17,12 @@ import { passiveSession, type Keys, type Session } from "../slots/index.ts";
 import { hardwareIdOf, planFromConfig, processEnv } from "./_setup.ts";
 import { withRequests } from "./_request-detect.ts";
 
+/** The Alertmanager client (config `alertmanager:`), loaded only when configured. */
+async function silencer(cfg: ResolvedConfig, res: Resources, clock: { now(): number }) {
+  const { createSilencer } = await import("../silences/index.ts");
+  return createSilencer(cfg.alertmanager!, { node: cfg.node_name, log: res.log, metrics: res.metrics, now: () => clock.now() });
+}
+
 /** What outlives a reload: built once per process. */
 export interface Resources {
   lock:
@@ -54,6 +60,12 @@ export async function buildRuntime(cfg: ResolvedConfig, res: Resources, o: Runti
   const checks: Checks = cfg.health_checks.length
     ? (await import("../checks/index.ts")).checksCap(cfg.health_checks, { clock: base.clock, fs: base.fs, node: k?.node ?? cfg.node_name, ...(k ? { kube: k.api } : {}) })
     : noChecks;
+  const webhooks = createNotifier(cfg.notifications.webhooks, { node: cfg.node_name, log: res.log, metrics: res.metrics });
+  const silences = cfg.alertmanager && res.lock.kind === "etcd" ? await silencer(cfg, res, base.clock) : undefined;
+  // The reboot already waits (bounded, ANNOUNCE_TIMEOUT_MS) for its announcement to leave before
+  // the machine goes down; the silence rides on that same wait, so it is in Alertmanager before
+  // the alerts start, and a slow or dead Alertmanager adds no delay of its own.
+  const notifier = silences ? { notify: webhooks.notify, idle: () => Promise.all([webhooks.idle(), silences.idle()]).then(() => undefined) } : webhooks;
   const common = {
     plan,
     ports,
@@ -62,14 +74,15 @@ export async function buildRuntime(cfg: ResolvedConfig, res: Resources, o: Runti
     kube,
     env,
     detect: (signal?: AbortSignal) => evaluateDetectors(plan.detectors, { ...base, env }, signal),
-    notifier: createNotifier(cfg.notifications.webhooks, { node: cfg.node_name, log: res.log, metrics: res.metrics }),
+    notifier,
     memory: res.memory,
   };
   const l = res.lock;
   switch (l.kind) {
     case "etcd": {
       const session = l.session ?? passiveSession;
-      const lock = daemonLock(plan, { ...l.etcd, clock: base.clock, metrics: res.metrics, pid: base.host.pid(), leaseId: () => session.lease().id, queue: true });
+      const slotLock = daemonLock(plan, { ...l.etcd, clock: base.clock, metrics: res.metrics, pid: base.host.pid(), leaseId: () => session.lease().id, queue: true });
+      const lock = silences ? (await import("../silences/index.ts")).withSilences(slotLock, silences) : slotLock;
       // A daemon (it has a session) also reboots on an operator's request; status reads it too.
       const req = withRequests(common.detect, { etcd: l.etcd, node: plan.node, metrics: res.metrics });
       return { ...common, detect: req.detect, ignoreWindow: req.ignoreWindow, mode: "etcd", etcd: l.etcd, session, lock };

@@ -69,6 +69,7 @@ export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootI
     // The simulator gives every node its own; production uses the tmpfiles/systemd runtime dir.
     runtimeDir: process.env["CLUSTERREBOOTD_RUNTIME_DIR"] || "/run/clusterrebootd",
     blockedThresholdMs: cfg.notifications.blocked_threshold_sec * 1000,
+    unhealthyAfterBootMs: cfg.notifications.unhealthy_after_boot_sec * 1000,
     deferForUsers: cfg.interactive_users.defer,
     maxDeferMs: cfg.interactive_users.max_defer_sec * 1000,
     baseEnv: { ...env, RC_BOOT_ID: rt.bootId },

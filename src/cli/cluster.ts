@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { classifyPeers } from "../cluster/index.ts";
 import { escapeControl } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
-import { describeFreeze, lastSegment, ordinal, readClusterState } from "../slots/index.ts";
+import { describeFreeze, lastSegment, ordinal, parseRecord, readClusterState, RebootRequestSchema } from "../slots/index.ts";
 import { evaluateWindows, hasWindows, nextWindowChange, parseWindows } from "../windows/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { age, withEtcd } from "./_etcd-cmd.ts";
@@ -26,6 +26,9 @@ export default defineCommand({
       // The newest reboot per node: when it was released and how it ended; unreadable is said so.
       const last = (node: string) =>
         hist.unreadable.includes(node) ? "unreadable" : ((e) => (e ? `${age(e.slot_released_at, now)} ago (${e.outcome})` : "-"))(lastReboot.get(node));
+      // Pending on-demand requests: who asked and why (an unreadable one is said so).
+      const requests = new Map((await gw.getPrefix(keys.requestsPrefix)).map((kv) => [lastSegment(kv.key), parseRecord(RebootRequestSchema, kv.value)] as const));
+      const requested = (node: string) => (requests.has(node) ? ((q) => (q ? `${q.by}${q.reason ? `: ${q.reason}` : ""}` : "unreadable"))(requests.get(node)) : "-");
       const rows = peers.map((p) => {
         const slot = state.slots.find((s) => s.node === p.node);
         const member = state.members.get(p.node);
@@ -50,13 +53,18 @@ export default defineCommand({
           deadline: slot?.record?.deadline ?? "-",
           reboots_24h: (state.reboots.get(p.node)?.history ?? []).filter((t) => now - Date.parse(t) < 86_400_000).length,
           queue: "-",
+          request: requested(p.node),
           last_reboot: last(p.node),
         };
       });
       // Slots whose node is not a member (e.g. FleetLock clients, operators) still show.
       for (const s of state.slots)
         if (!rows.some((r) => r.node === s.node))
-          rows.push({ node: s.node, group: s.group, health: `(${s.record?.holder ?? "unknown"})`, checked: "-", slot: s.record?.phase ?? "unreadable", slot_age: age(s.record?.acquired_at, now), deadline: s.record?.deadline ?? "-", reboots_24h: 0, queue: "-", last_reboot: last(s.node) });
+          rows.push({ node: s.node, group: s.group, health: `(${s.record?.holder ?? "unknown"})`, checked: "-", slot: s.record?.phase ?? "unreadable", slot_age: age(s.record?.acquired_at, now), deadline: s.record?.deadline ?? "-", reboots_24h: 0, queue: "-", request: requested(s.node), last_reboot: last(s.node) });
+      // A request for a node that is neither a member nor a slot holder (request-reboot --force): shown, never hidden.
+      for (const node of requests.keys())
+        if (!rows.some((r) => r.node === node))
+          rows.push({ node, group: "-", health: "missing", checked: "-", slot: "-", slot_age: "-", deadline: "-", reboots_24h: 0, queue: "-", request: requested(node), last_reboot: last(node) });
       // Who waits, in order: the FIFO queue of each group (slots/queue.ts).
       const tickets = (await gw.getPrefix(keys.queuePrefix)).sort((a, b) => a.createRevision - b.createRevision);
       const place = new Map<string, number>();
@@ -73,12 +81,12 @@ export default defineCommand({
         ? { timezone: w.windows.timeZone, now: evaluateWindows(w.windows, now).kind, next_change: ((n) => (n ? new Date(n).toISOString() : null))(nextWindowChange(w.windows, now)) }
         : null;
       const frozen = [...state.frozen].map(([group, f]) => ({ ...(f.record ?? { reason: "(unreadable freeze record)" }), group }));
-      const doc = { namespace: keys.prefix, revision: state.revision, paused: state.pausePresent ? state.pause ?? { reason: "(unreadable pause record)", by: "?", at: "?" } : null, frozen, members: rows, cooldowns, windows, last_reboots: Object.fromEntries(lastReboot), history_unreadable: hist.unreadable };
+      const doc = { namespace: keys.prefix, revision: state.revision, paused: state.pausePresent ? state.pause ?? { reason: "(unreadable pause record)", by: "?", at: "?" } : null, frozen, members: rows, cooldowns, windows, last_reboots: Object.fromEntries(lastReboot), history_unreadable: hist.unreadable, requests: Object.fromEntries([...requests].map(([node, q]) => [node, q ?? null])) };
       if (args.json) {
         process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
         return outcome("ok", "cluster shown");
       }
-      const cols = ["node", "group", "health", "checked", "slot", "slot_age", "deadline", "queue", "reboots_24h", "last_reboot"] as const;
+      const cols = ["node", "group", "health", "checked", "slot", "slot_age", "deadline", "queue", "request", "reboots_24h", "last_reboot"] as const;
       const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => escapeControl(String(r[c])).length)));
       // Cells come from etcd, which any client with namespace access can write: escape them.
       const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();

@@ -4,12 +4,18 @@
  */
 import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
-import { cancelRequest, putRequest, readRequest } from "../slots/index.ts";
+import type { EtcdGateway } from "../etcd/index.ts";
+import { cancelRequest, putRequest, readRequest, type Keys } from "../slots/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { actor, badNodeName, withEtcd } from "./_etcd-cmd.ts";
 
 const MAX_REASON = 1024;
 
+/** A registered member, or a node with a live health record (a daemon running right now). */
+async function isKnownNode(gw: EtcdGateway, keys: Keys, node: string): Promise<boolean> {
+  const snap = await gw.snapshot([], [keys.member(node), keys.health(node)]);
+  return snap.keys.some((k) => k !== undefined);
+}
 
 export const requestReboot = defineCommand({
   meta: {
@@ -20,6 +26,7 @@ export const requestReboot = defineCommand({
     node: { type: "positional", description: "node name", required: true },
     reason: { type: "string", description: "why (shown by status, cluster and the reboot history)", valueHint: "TEXT" },
     "ignore-window": { type: "boolean", description: "may reboot outside the maintenance windows (never past the budget, pause or health)", default: false },
+    force: { type: "boolean", description: "request it even though NODE is not a registered member (its daemon has never run)", default: false },
     ...configArg,
     ...jsonArg,
   },
@@ -35,6 +42,14 @@ export const requestReboot = defineCommand({
     return withEtcd(
       args.config,
       async ({ gw, keys }) => {
+        // A request for a name no daemon answers to would stay pending forever, unseen.
+        if (!args.force && !(await isKnownNode(gw, keys, node))) {
+          process.stderr.write(
+            `request-reboot: ${node} is not a member of ${keys.prefix} (no daemon has registered under that name); ` +
+              `check the name with 'clusterrebootd cluster', or use --force for a node whose daemon has not run yet\n`,
+          );
+          return outcome("runtime_error", "unknown node");
+        }
         const request = { node, by: actor(), at: new Date().toISOString(), ...(reason ? { reason } : {}), ignore_window: Boolean(args["ignore-window"]) };
         await putRequest(gw, keys, request);
         if (args.json) process.stdout.write(JSON.stringify({ requested: true, ...request }, null, 2) + "\n");

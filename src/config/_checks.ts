@@ -95,6 +95,11 @@ const CheckObject = v.strictObject({
       match_labels: v.nullish(v.record(v.string(), v.string(expected("a string")), expected("a mapping of label to value")), () => ({})),
       /** Alerts whose alertname matches this regex never block (kured's --alert-filter-regexp). */
       ignore_alertnames: v.nullish(regex, "^(Watchdog|InfoInhibitor)$"),
+      /**
+       * When set, only alerts whose alertname matches block; every other alert is ignored (kured's
+       * --alert-filter-regexp with --alert-filter-match-only). null (default): every alert may block.
+       */
+      only_alertnames: v.nullish(regex, null),
     }),
   ),
   // kubernetes_nodes_ready, kubernetes_pods

@@ -6,6 +6,10 @@ import * as v from "valibot";
 import { bool, expected, list, nameSchema, problemCheck, seconds, str } from "./_fields.ts";
 import { checkBaseUrl } from "./_addresses.ts";
 
+/**
+ * The webhook events, documented in README §Notifications (src/observe/notify.ts sends them).
+ * Append only: receivers filter on these names.
+ */
 export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed", "group_frozen"] as const;
 
 const Webhook = v.strictObject({
@@ -33,8 +37,13 @@ export const NotificationsSchema = v.nullish(
     webhooks: list(Webhook, []),
     /** Send `blocked` once a node has needed a reboot but been blocked this long. */
     blocked_threshold_sec: seconds(1, 3600),
+    /**
+     * Send `reboot_failed` (cause unhealthy_after_boot) once a node back from its reboot has failed
+     * its post-boot checks this long (it keeps its slot; its group waits behind it).
+     */
+    unhealthy_after_boot_sec: seconds(1, 600),
   }),
-  () => ({ webhooks: [], blocked_threshold_sec: 3600 }),
+  () => ({ webhooks: [], blocked_threshold_sec: 3600, unhealthy_after_boot_sec: 600 }),
 );
 
 export const InteractiveUsersSchema = v.nullish(

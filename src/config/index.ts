@@ -18,6 +18,7 @@ export { DEFAULT_CONFIG_PATH, loadConfigFile, parseConfigText, type LoadOptions,
 export { effectiveLockKey, groupLimit, hasGroup, keyPrefix, policyConfig, type ResolvedConfig } from "./derived.ts";
 export { baseEnvironment, formatDecimal, RC_INVOCATION_VARIABLE_NAMES, RC_VARIABLE_NAMES, type RuntimeEnvFacts } from "./env.ts";
 export type { KubernetesConfig } from "./_kubernetes.ts";
+export type { AlertmanagerConfig } from "./_alertmanager.ts";
 export type { CheckPhase, HealthCheckConfig } from "./_checks.ts";
 export { DEFAULT_FLEETLOCK_LISTEN, FleetLockSchema, type FleetLockConfig } from "./_fleetlock.ts";
 export { checkBaseUrl, checkListen } from "./_addresses.ts";

@@ -26,6 +26,7 @@ import {
   seconds,
 } from "./_fields.ts";
 import { finalizeConfig, topLevelRules } from "./_rules.ts";
+import { AlertmanagerSchema } from "./_alertmanager.ts";
 import { FleetLockClientSchema, InteractiveUsersSchema, LockBackendSchema, NotificationsSchema } from "./_daemon.ts";
 import { FleetLockSchema } from "./_fleetlock.ts";
 import { DashboardSchema } from "./_dashboard.ts";
@@ -274,6 +275,7 @@ const ConfigObject = v.strictObject({
   lock_backend: LockBackendSchema,
   fleetlock_client: FleetLockClientSchema,
   dashboard: DashboardSchema,
+  alertmanager: AlertmanagerSchema,
 });
 
 /** Parse input (the YAML document as plain data) into a defaulted, normalized `Config`. */

@@ -8,9 +8,11 @@ export interface DashboardMetrics {
   /** State events pushed: one per change, counted once however many clients receive it. */
   events: number;
   reads: { ok: number; error: number };
+  /** Streams cut because the client did not read (its queue passed the bound). */
+  dropped: number;
 }
 
-export const createDashboardMetrics = (): DashboardMetrics => ({ clients: 0, events: 0, reads: { ok: 0, error: 0 } });
+export const createDashboardMetrics = (): DashboardMetrics => ({ clients: 0, events: 0, reads: { ok: 0, error: 0 }, dropped: 0 });
 
 export function renderDashboardMetrics(m: DashboardMetrics): string {
   const p = "clusterrebootd_dashboard_";
@@ -25,6 +27,9 @@ export function renderDashboardMetrics(m: DashboardMetrics): string {
     `# TYPE ${p}etcd_reads_total counter`,
     `${p}etcd_reads_total{result="ok"} ${m.reads.ok}`,
     `${p}etcd_reads_total{result="error"} ${m.reads.error}`,
+    `# HELP ${p}slow_clients_dropped_total Live streams cut because the client did not read what was sent (it reconnects and gets the current state).`,
+    `# TYPE ${p}slow_clients_dropped_total counter`,
+    `${p}slow_clients_dropped_total ${m.dropped}`,
     "",
   ].join("\n");
 }

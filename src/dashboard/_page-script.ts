@@ -21,7 +21,14 @@ export const PAGE_JS = String.raw`
     return Math.round(s / 86400) + "d";
   }
   function ago(iso) { return iso ? dur(Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))) : "—"; }
-  function left(iso) { return dur(Math.max(0, Math.round((Date.parse(iso) - Date.now()) / 1000))); }
+  /** Time left, never rounded up (4 d 17 h is not "5d"), in two units once it is long. */
+  function left(iso) {
+    var s = Math.max(0, Math.floor((Date.parse(iso) - Date.now()) / 1000));
+    if (s < 90) return s + "s";
+    if (s < 5400) return Math.floor(s / 60) + "m";
+    if (s < 172800) return Math.floor(s / 3600) + "h " + Math.floor((s % 3600) / 60) + "m";
+    return Math.floor(s / 86400) + "d " + Math.floor((s % 86400) / 3600) + "h";
+  }
   function two(n) { return (n < 10 ? "0" : "") + n; }
   /** Local wall-clock time, 24-hour: the same on every phone and desktop. */
   function time(iso, short) {
@@ -123,7 +130,7 @@ export const PAGE_JS = String.raw`
     facts.push("<span>slots in use <b>" + v.global.used + (v.global.limit !== null ? "/" + v.global.limit + "</b> (global cap)" : "</b>") + "</span>");
     var waiting = v.nodes.filter(function (n) { return n.phase === "waiting"; }).length;
     facts.push("<span>nodes <b>" + v.nodes.length + "</b>, waiting <b>" + waiting + "</b></span>");
-    if (v.windows) facts.push('<span id="window">window <b>' + esc(v.windows.now.replace("_", " ")) + "</b>" + (v.windows.next_change ? ", " + (v.windows.now === "allowed" ? "closes" : "next opens") + ' in <b data-left="' + esc(v.windows.next_change) + '">' + left(v.windows.next_change) + "</b> (" + esc(time(v.windows.next_change)) + ")" : "") + " " + esc(v.windows.timezone) + "</span>");
+    if (v.windows) facts.push('<span id="window">window <b>' + esc(v.windows.now.replace("_", " ")) + "</b>" + (v.windows.next_change ? ", " + (v.windows.now === "allowed" ? "closes" : "next opens") + ' in <b data-left="' + esc(v.windows.next_change) + '">' + left(v.windows.next_change) + "</b> (" + esc(v.windows.next_change_local || "?") + " " + esc(v.windows.timezone) + ")" : " (" + esc(v.windows.timezone) + ")") + "</span>");
     else facts.push('<span id="window">no maintenance windows: any time</span>');
     $("facts").innerHTML = facts.join("");
     $("groups").innerHTML = v.groups.length ? v.groups.map(groupCard).join("") : '<div class="empty">no groups yet</div>';

@@ -66,7 +66,11 @@ export interface FleetView {
   global: { used: number; limit: number | null };
   groups: GroupView[];
   nodes: NodeView[];
-  windows: { timezone: string; now: string; next_change: string | null } | null;
+  /**
+   * `next_change_local`: the change on the fleet's wall clock (`Sat 00:00` in `timezone`), made
+   * here and not in the browser, whose own zone is not the fleet's.
+   */
+  windows: { timezone: string; now: string; next_change: string | null; next_change_local: string | null } | null;
   timeline: { spans: PhaseSpan[]; reboots: { node: string; at: string }[] };
 }
 
@@ -215,7 +219,24 @@ function effectiveGlobal(state: ClusterState, cap: number | null): number | null
 function windowsView(w: WindowSet | undefined, nowMs: number): FleetView["windows"] {
   if (!w || !hasWindows(w)) return null;
   const next = nextWindowChange(w, nowMs);
-  return { timezone: w.timeZone, now: evaluateWindows(w, nowMs).kind, next_change: next ? new Date(next).toISOString() : null };
+  return {
+    timezone: w.timeZone,
+    now: evaluateWindows(w, nowMs).kind,
+    next_change: next ? new Date(next).toISOString() : null,
+    next_change_local: next ? wallClock(w.timeZone, next, nowMs) : null,
+  };
+}
+
+/** `Sat 00:00` (seconds only when not zero, date when more than 6 days ahead) on `zone`'s wall clock. */
+export function wallClock(zone: string, epochMs: number, nowMs = Date.now()): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(epochMs)
+      .map((p) => [p.type, p.value]),
+  );
+  const time = `${parts["hour"]}:${parts["minute"]}${parts["second"] === "00" ? "" : `:${parts["second"]}`}`;
+  const date = epochMs - nowMs > 6 * 86_400_000 ? ` ${parts["year"]}-${parts["month"]}-${parts["day"]}` : "";
+  return `${parts["weekday"]}${date} ${time}`;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -38,12 +38,13 @@ export interface EtcdConnectOptions {
  * yet) does not fail start-up (W10). The first call reports unavailability as a transient error.
  */
 export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway> {
-  const [{ isRecoverableError }, cockatiel, { gatewayFromClient }, { repairedClient }, { isReceiveLimitError }] = await Promise.all([
+  const [{ isRecoverableError }, cockatiel, { gatewayFromClient }, { repairedClient }, { isReceiveLimitError }, { withTlsHint }] = await Promise.all([
     import("etcd3"),
     import("cockatiel"),
     import("./_etcd3.ts"),
     import("./_pool.ts"),
     import("./_pages.ts"),
+    import("./_tls-hint.ts"),
   ]);
   const memberFault = (e: Error) => isRecoverableError(e) && !isReceiveLimitError(e);
   const { handleWhen, retry, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff } = cockatiel;
@@ -81,5 +82,7 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdGateway
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }).next(),
     },
   }, opts.requestTimeoutMs);
-  return gatewayFromClient(client, close);
+  const gw = gatewayFromClient(client, close);
+  // Without TLS settings, a plain endpoint that turns out to speak TLS is named in the error.
+  return opts.tls ? gw : withTlsHint(gw, opts.endpoints);
 }

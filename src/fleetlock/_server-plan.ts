@@ -64,6 +64,7 @@ export function serverPlan(s: BackendSettings, p: ClientParams, limit: number): 
     timerPresenceSec: 0,
     rebootLoopWindowMs: 0,
     blockedThresholdMs: Number.MAX_SAFE_INTEGER,
+    unhealthyAfterBootMs: Number.MAX_SAFE_INTEGER,
     deferForUsers: false,
     maxDeferMs: 0,
     baseEnv: {},

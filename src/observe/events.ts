@@ -78,6 +78,9 @@ export const EVENTS = [
   "group_frozen", // a failed reboot froze its group (max_failed_reboots): resume --group G
   "reboot_failed_recorded", // a failed reboot counted towards max_failed_reboots, group not frozen yet
   "slot_moved_to_own_lease", // a kept preparing slot survives the end of a one-shot pass
+  "silence_created",
+  "silence_expired",
+  "silence_failed",
 ] as const;
 
 export type EventName = (typeof EVENTS)[number];

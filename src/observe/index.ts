@@ -4,5 +4,5 @@ export { errorJson, evaluationJson, reportJson, simulateJson } from "./_json.ts"
 export { escapeControl } from "./_escape.ts";
 export { ALL_METRIC_NAMES, createPromMetrics, HISTOGRAMS, noopMetrics, METRIC_PREFIX, type Metrics } from "./metrics.ts";
 export { serveMetrics, type MetricsServer } from "./serve.ts";
-export { createNotifier, type NotificationEvent, type Notifier, type WebhookSpec } from "./notify.ts";
+export { createNotifier, type NotificationEvent, type Notifier, type RebootFailure, type WebhookSpec } from "./notify.ts";
 export { EVENTS, type EventName } from "./events.ts";

@@ -39,6 +39,7 @@ export const COUNTERS = {
   config_reloads_total: ["result"],
   notifications_total: ["event", "result"],
   failed_reboots_total: ["reason"],
+  silences_total: ["action", "result"],
 } as const;
 
 export const HISTOGRAMS = {
@@ -150,4 +151,6 @@ const HELP: Record<string, string> = {
   down_nodes: "members per group that are down without a slot (no live session or a stale health record), as seen by this node",
   reboot_to_healthy_seconds: "from the reboot command to the post-boot release of the slot",
   slot_wait_seconds: "from needing a reboot to holding a slot",
+  silences_total: "Alertmanager silence requests for this node's reboots, by action (create, expire) and result (success, error)",
+  notifications_total: "webhook notifications by event and result (success, error)",
 };

@@ -5,7 +5,11 @@
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 
+/** The event list is config/_daemon.ts NOTIFICATION_EVENTS; each is described in README §Notifications. */
 export type NotificationEvent = "reboot_started" | "node_healthy" | "blocked" | "stale_slot_freed" | "reboot_failed" | "group_frozen";
+
+/** Why a reboot failed (`reboot_failed`'s `cause`): what the operator has to look at. */
+export type RebootFailure = "command_failed" | "reboot_not_happened" | "unhealthy_after_boot";
 
 export interface WebhookSpec {
   url: string;

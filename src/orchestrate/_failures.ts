@@ -22,7 +22,8 @@ export async function sweepStaleSlots(co: Coordinator, state: ClusterState | und
 export function recordFailure(co: Coordinator, f: Pick<StaleSlotFailure, "node" | "group" | "slot" | "froze" | "failures"> & { reason: string; deadline?: string }): void {
   const { log, metrics } = co.ports;
   metrics.inc("failed_reboots_total", { reason: f.reason });
-  const fields = { node: f.node, group: f.group, slot: f.slot, reason: f.reason, failures: f.failures, max_failed_reboots: co.plan.maxFailedReboots, ...(f.deadline ? { deadline: f.deadline } : {}) };
+  // `failed_node`: a notification's `node` is the sender (the node that saw the failure).
+  const fields = { failed_node: f.node, group: f.group, slot: f.slot, reason: f.reason, failures: f.failures, max_failed_reboots: co.plan.maxFailedReboots, ...(f.deadline ? { deadline: f.deadline } : {}) };
   if (!f.froze) {
     log.event("error", "reboot_failed_recorded", fields);
     return;

@@ -4,7 +4,7 @@
  * boot ids) and now. It is written in the release's own transaction (slots/transitions.ts).
  */
 import type { EtcdGateway } from "../etcd/index.ts";
-import { appendHistory, HistoryRecordSchema, parseRecord, readRequest, type HistoryEntry, type Keys, type RebootsRecord, type SlotRecord } from "../slots/index.ts";
+import { appendHistory, HistoryRecordSchema, parseRecord, type HistoryEntry, type Keys, type RebootsRecord, type SlotRecord } from "../slots/index.ts";
 
 const secs = (fromIso: string | undefined, toMs: number): number | undefined => {
   const t = fromIso ? Date.parse(fromIso) : NaN;
@@ -18,8 +18,6 @@ export function historyEntry(i: {
   bootIdAfter: string;
   rebooted: boolean;
   nowMs: number;
-  /** Who requested the reboot (`request-reboot`), when a request is pending. */
-  requestedBy?: string;
 }): HistoryEntry {
   const rebootAt = i.prev?.last_reboot_at;
   const verifyingMs = i.verifyingAt ? Date.parse(i.verifyingAt) : NaN;
@@ -31,7 +29,7 @@ export function historyEntry(i: {
     node: i.slot.node,
     ...(i.slot.machine_id ? { machine_id: i.slot.machine_id } : {}),
     group: i.slot.group,
-    why: [...(i.requestedBy ? [`request:${i.requestedBy}`] : []), ...(i.slot.reason ? [i.slot.reason] : [])],
+    why: [...(i.slot.request ? [requestWhy(i.slot.request)] : []), ...(i.slot.reason ? [i.slot.reason] : [])],
     slot_taken_at: i.slot.acquired_at,
     slot_released_at: new Date(i.nowMs).toISOString(),
     ...(wait !== undefined ? { wait_seconds: wait } : {}),
@@ -57,6 +55,13 @@ export async function historyWithThisReboot(
   const raw = (await etcd.gw.get(etcd.keys.history(i.slot.node)))?.value;
   const prev = raw === undefined ? [] : parseRecord(HistoryRecordSchema, raw);
   if (prev === undefined) return undefined;
-  const req = await readRequest(etcd.gw, etcd.keys, i.slot.node);
-  return appendHistory(prev, historyEntry({ ...i, ...(req.kind === "pending" ? { requestedBy: req.request.by } : {}) }));
+  return appendHistory(prev, historyEntry(i));
+}
+
+/**
+ * The request the fence recorded as consumed (not whatever is pending at the release: one made
+ * while the node was down is the next reboot's), with the operator's --reason.
+ */
+function requestWhy(r: NonNullable<SlotRecord["request"]>): string {
+  return `request:${r.by}${r.reason ? ` (${r.reason})` : ""}`;
 }

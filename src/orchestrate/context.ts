@@ -49,6 +49,8 @@ export interface Plan {
   rebootLoopWindowMs: number;
   /** Notify `blocked` after needing a reboot but being blocked this long. */
   blockedThresholdMs: number;
+  /** Notify `reboot_failed` (cause unhealthy_after_boot) once the post-boot checks have failed this long. */
+  unhealthyAfterBootMs: number;
   /** Defer while interactive users are logged in, for at most maxDeferMs. */
   deferForUsers: boolean;
   maxDeferMs: number;

@@ -14,4 +14,4 @@ export { describeDown, downMembers, isStale, isStarting, STARTING_PHASE, STALE_A
 export { convertStaleSlot, describeFreeze, failureEntry, failureLimit, isStaleSlot, planFailure, type FailurePlan, type StaleResult } from "./failure.ts";
 export { acknowledgeReset, clearFreeze, clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";
 export { joinQueue, leaveQueue, ordinal, queuePlace, type QueueView } from "./queue.ts";
-export { cancelRequest, putRequest, readRequest, type RequestView } from "./requests.ts";
+export { cancelRequest, putRequest, readRequest, requestAtFence, type RequestView } from "./requests.ts";

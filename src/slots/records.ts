@@ -43,6 +43,12 @@ export const SlotRecordSchema = v.object({
    * 0 or absent: the slot lease frees it at the deadline (the Go behaviour).
    */
   max_failed_reboots: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  /**
+   * The on-demand request this reboot consumes, as it was at the fence: the post-boot release
+   * deletes the request key only while it still has this mod revision (a request made while the
+   * node was down is a new one, and stays), and the history credits this one.
+   */
+  request: v.optional(v.object({ mod_revision: v.number(), by: v.string(), reason: v.optional(v.string()) })),
 });
 export type SlotRecord = v.InferOutput<typeof SlotRecordSchema>;
 

@@ -1,10 +1,11 @@
 /**
  * On-demand reboot requests (`request-reboot NODE`): one key per node. The node's daemon reads it
- * as one more detector; the post-boot release deletes it in its own transaction (transitions.ts).
+ * as one more detector; the fence records which request the reboot consumes, and the post-boot
+ * release deletes exactly that one in its own transaction (transitions.ts).
  */
-import type { EtcdGateway } from "../etcd/index.ts";
+import type { Compare, EtcdGateway, WriteOp } from "../etcd/index.ts";
 import type { Keys } from "./keys.ts";
-import { parseRecord, RebootRequestSchema, type RebootRequest } from "./records.ts";
+import { parseRecord, RebootRequestSchema, type RebootRequest, type SlotRecord } from "./records.ts";
 
 export type RequestView = { kind: "none" } | { kind: "pending"; request: RebootRequest } | { kind: "unreadable"; key: string };
 
@@ -24,4 +25,26 @@ export async function putRequest(gw: EtcdGateway, keys: Keys, request: RebootReq
 export async function cancelRequest(gw: EtcdGateway, keys: Keys, node: string): Promise<boolean> {
   const res = await gw.txn([{ key: keys.request(node), target: "version", op: ">", value: 0 }], [{ kind: "delete", key: keys.request(node) }]);
   return res.succeeded;
+}
+
+/** What the fence records of a pending request (SlotRecord.request); undefined when none parses. */
+export async function requestAtFence(gw: EtcdGateway, keys: Keys, node: string): Promise<SlotRecord["request"]> {
+  const kv = await gw.get(keys.request(node));
+  const r = kv && parseRecord(RebootRequestSchema, kv.value);
+  return kv && r ? { mod_revision: kv.modRevision, by: r.by, ...(r.reason ? { reason: r.reason } : {}) } : undefined;
+}
+
+/**
+ * The release's part for the request the reboot consumed (recorded at the fence): delete the key
+ * only while it is still that request. The compare pins what was read, so a request written in
+ * between fails the release transaction, which the caller retries with a fresh read (and keeps it).
+ * No request recorded at the fence: nothing to delete, and nothing to compare.
+ */
+export async function requestRelease(gw: EtcdGateway, keys: Keys, node: string, consumed: SlotRecord["request"]): Promise<{ compares: Compare[]; writes: WriteOp[] }> {
+  if (!consumed) return { compares: [], writes: [] };
+  const key = keys.request(node);
+  const cur = await gw.get(key);
+  // A missing key compares as mod revision 0 in etcd.
+  const compares: Compare[] = [{ key, target: "mod", op: "==", value: cur?.modRevision ?? 0 }];
+  return { compares, writes: cur?.modRevision === consumed.mod_revision ? [{ kind: "delete", key }] : [] };
 }

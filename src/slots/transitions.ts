@@ -8,6 +8,7 @@ import type { Keys } from "./keys.ts";
 import type { HistoryEntry, RebootsRecord, SlotRecord } from "./records.ts";
 import type { SlotEntry } from "./state.ts";
 import { failureLimit, type FailurePlan } from "./failure.ts";
+import { requestAtFence, requestRelease } from "./requests.ts";
 
 export type FenceResult =
   | { kind: "fenced"; slot: SlotEntry; record: SlotRecord } // slot moved to `rebooting` on the long lease: run the command
@@ -34,6 +35,8 @@ export async function enterRebooting(
   record: SlotRecord,
   opts: { slotTimeoutSec: number; bootId: string; nowMs: number; reboots?: RebootsRecord; lease?: "new" | "keep"; upCompares?: readonly Compare[] },
 ): Promise<FenceResult> {
+  // The on-demand request this reboot consumes (a daemon's; a FleetLock client has none).
+  const request = opts.lease === "keep" ? undefined : await requestAtFence(gw, keys, slot.node);
   let lease: { id: string; release(): void; revoke(): Promise<void> } | undefined;
   let leaseId = slot.lease;
   let deadlineMs = opts.nowMs + opts.slotTimeoutSec * 1000;
@@ -61,6 +64,7 @@ export async function enterRebooting(
     phase_at: nowIso,
     ...(opts.bootId ? { boot_id: opts.bootId } : {}),
     deadline: new Date(deadlineMs).toISOString(),
+    ...(request ? { request } : {}),
   };
   const writes: WriteOp[] = [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: leaseId }];
   if (opts.reboots) writes.push({ kind: "put", key: keys.reboots(slot.node), value: JSON.stringify(opts.reboots) });
@@ -174,12 +178,17 @@ export async function releaseSlot(
   if (opts.reboots) writes.push({ kind: "put", key: keys.reboots(opts.node), value: JSON.stringify(opts.reboots) });
   // The audit entry commits with the release or not at all: no reboot is recorded twice or lost.
   if (opts.history) writes.push({ kind: "put", key: keys.history(opts.node), value: JSON.stringify(opts.history) });
-  // The reboot an operator requested is done once the node is back and healthy.
-  if (opts.clearRequest) writes.push({ kind: "delete", key: keys.request(opts.node) });
-  const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }, ...(opts.failure?.compares ?? [])], writes);
-  if (res.succeeded) {
-    cooldownLease?.release();
-    return { kind: "released", cooldownSec: cooldownLease?.ttlSec ?? opts.cooldownSec };
+  // The reboot an operator requested is done once the node is back and healthy: that request,
+  // not one made while the node was down (requests.ts requestRelease). A request written between
+  // its read and the commit fails the transaction; the slot still ours, we read again (bounded).
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const req = await requestRelease(gw, keys, opts.node, opts.clearRequest ? slot.record?.request : undefined);
+    const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }, ...req.compares, ...(opts.failure?.compares ?? [])], [...writes, ...req.writes]);
+    if (res.succeeded) {
+      cooldownLease?.release();
+      return { kind: "released", cooldownSec: cooldownLease?.ttlSec ?? opts.cooldownSec };
+    }
+    if (req.compares.length === 0 || (await gw.get(slot.key))?.createRevision !== slot.createRevision) break;
   }
   await cooldownLease?.revoke().catch(() => {});
   return { kind: "not-held" };

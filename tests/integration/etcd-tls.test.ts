@@ -4,6 +4,7 @@
  * client certificate. Also the daemon's config path: `cluster --json` with an etcd_tls block, and
  * etcd_auth on top of TLS (the k3s control-plane layout plus a password): the login must use the
  * same TLS name as every other call, and a failing handshake must still name the certificate problem.
+ * A TLS server behind a plain http:// endpoint is named as such, not as "etcd unavailable".
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -86,6 +87,28 @@ test.each([
     else expect(res).toBeInstanceOf(Error);
   } finally {
     await gw.close();
+  }
+});
+
+test("a TLS etcd reached with a plain http:// endpoint: the error says the server speaks TLS and the endpoint does not", async () => {
+  const gw = await connectEtcd({ endpoints: [`http://127.0.0.1:${port()}`], requestTimeoutMs: 2000 });
+  try {
+    const err = await gw.get("/clusterrebootd/x").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(`http://127.0.0.1:${port()} answers with TLS`);
+    expect((err as Error).message).toContain("the server speaks TLS and the endpoint does not");
+    expect((err as Error).message).toContain("https://");
+  } finally {
+    await gw.close();
+  }
+  // A plain endpoint where nothing listens stays "unavailable", without a TLS hint.
+  const none = await connectEtcd({ endpoints: ["http://127.0.0.1:9"], requestTimeoutMs: 1000 });
+  try {
+    const err = await none.get("/clusterrebootd/x").catch((e: unknown) => e);
+    expect((err as Error).message).toContain("etcd unavailable");
+    expect((err as Error).message).not.toContain("speaks TLS");
+  } finally {
+    await none.close();
   }
 });
 

@@ -108,7 +108,7 @@ test("max_failed_reboots 2: the first failure frees the slot and is counted, the
   await clock.advance(130_000);
   // b frees a's slot as failure 1 of 2, then takes the slot itself in the same pass.
   expect((await runPass(b!.co, "run")).outcome.kind).toBe("rebooting");
-  expect(b!.log.records.find((x) => x.event === "reboot_failed_recorded")?.fields).toMatchObject({ node: "a", failures: 1 });
+  expect(b!.log.records.find((x) => x.event === "reboot_failed_recorded")?.fields).toMatchObject({ failed_node: "a", failures: 1 });
   await clock.advance(130_000);
   expect((await runPass(c!.co, "run")).outcome.kind).toBe("group_frozen");
   expect(await json(keys, keys.frozen("g"), FreezeRecordSchema)).toMatchObject({ node: "b", failures: 2, max_failed_reboots: 2 });

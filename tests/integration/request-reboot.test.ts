@@ -4,7 +4,7 @@
  * post-boot release clears the request; `cancel-reboot` withdraws it.
  */
 import { expect, test } from "bun:test";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { HealthRunner } from "../../src/health/index.ts";
 import { memoryLogger } from "../../src/observe/index.ts";
@@ -32,12 +32,12 @@ const health: HealthRunner = {
   },
 };
 
-async function daemon(keys: Keys, clock: FakeClock, host: FakeHost, runner: FakeRunner, allow: string[] = []) {
+async function daemon(keys: Keys, clock: FakeClock, host: FakeHost, runner: FakeRunner, allow: string[] = [], detectorFile = join(fx.dir, "no-such-file")) {
   const metrics = new RecordingMetrics();
   const plan = testPlan({
     node: "n1",
     allow,
-    detectors: [{ name: "never", type: "file", path: join(fx.dir, "no-such-file") }],
+    detectors: [{ name: "patches", type: "file", path: detectorFile }],
     killSwitchFile: join(fx.dir, "no-such-kill-switch"),
     baseEnv: { RC_NODE_NAME: "n1", RC_BOOT_ID: await host.bootId() },
   });
@@ -82,7 +82,10 @@ test("a request reboots a node whose detectors are clear; the post-boot release 
   expect((await runPass(d.co, "run")).outcome.kind).toBe("post_boot_released");
   expect((await readRequest(fx.gw, keys, "n1")).kind).toBe("none");
   const hist = parseRecord(HistoryRecordSchema, (await fx.gw.get(keys.history("n1")))?.value)!;
-  expect(hist.at(-1)!.why[0]).toStartWith("request:");
+  // Who asked and why: the --reason is part of the history, not only of status.
+  expect(hist.at(-1)!.why[0]).toMatch(/^request:.+ \(kernel CVE\)$/);
+  const h = await cli(prefix, ["history", "n1"]);
+  expect(h.out).toContain("(kernel CVE)");
   expect((await runPass(d.co, "run")).outcome.kind).toBe("no_action");
   expect(rebootCalls(runner)).toBe(1);
   await d.session.close({ revoke: true });
@@ -123,4 +126,68 @@ test("cancel-reboot withdraws a request; an unreadable request blocks the pass",
   expect(rebootCalls(runner)).toBe(0);
   expect((await cli(prefix, ["request-reboot", "bad/name"])).code).toBe(64);
   await d.session.close({ revoke: true });
+});
+
+test("a request made while the node is down survives the release, is not credited to that reboot, and reboots it again", async () => {
+  const prefix = `/req${n++}`;
+  const keys = makeKeys(prefix);
+  const clock = new FakeClock(MONDAY_10);
+  const host = new FakeHost({ bootId: "boot-1" });
+  const runner = new FakeRunner().on(["/sbin/reboot-sim"], exited(0));
+  const flag = join(fx.dir, `needs-reboot-${prefix.slice(1)}`);
+  await writeFile(flag, "");
+  const d = await daemon(keys, clock, host, runner, [], flag);
+  expect((await runPass(d.co, "run")).outcome.kind).toBe("rebooting"); // for its detector
+  // While it is down: an operator asks for another reboot (a patch that arrived late).
+  const r = await cli(prefix, ["request-reboot", "n1", "--reason", "late-patch"]);
+  expect(r.code).toBe(0);
+  // `cluster` shows the pending request and its reason, as `request-reboot --help` promises.
+  const c = await cli(prefix, ["cluster"]);
+  expect(c.out).toMatch(/REQUEST/);
+  expect(c.out).toMatch(/n1 .*@.*: late-patch/);
+  const cj = JSON.parse((await cli(prefix, ["cluster", "--json"])).out) as { members: { node: string; request: string }[]; requests: Record<string, { reason?: string }> };
+  expect(cj.members.find((m) => m.node === "n1")?.request).toEndWith(": late-patch");
+  expect(cj.requests["n1"]?.reason).toBe("late-patch");
+  host.reboot();
+  await rm(flag);
+  expect((await runPass(d.co, "run")).outcome.kind).toBe("post_boot_released");
+  const left = await readRequest(fx.gw, keys, "n1");
+  expect(left.kind === "pending" && left.request.reason).toBe("late-patch");
+  const hist = parseRecord(HistoryRecordSchema, (await fx.gw.get(keys.history("n1")))?.value)!;
+  expect(hist).toHaveLength(1);
+  expect(hist[0]!.why.join(" ")).not.toContain("request:");
+  // The late request is served by a reboot of its own, and that one is credited to it.
+  expect((await runPass(d.co, "run")).outcome.kind).toBe("rebooting");
+  host.reboot();
+  expect((await runPass(d.co, "run")).outcome.kind).toBe("post_boot_released");
+  expect((await readRequest(fx.gw, keys, "n1")).kind).toBe("none");
+  const hist2 = parseRecord(HistoryRecordSchema, (await fx.gw.get(keys.history("n1")))?.value)!;
+  expect(hist2.at(-1)!.why[0]).toMatch(/\(late-patch\)$/);
+  expect(rebootCalls(runner)).toBe(2);
+  await d.session.close({ revoke: true });
+});
+
+test("node names the config refuses are refused by every command, quoted short; an unknown node needs --force", async () => {
+  const prefix = `/req${n++}`;
+  for (const cmd of [["request-reboot"], ["cancel-reboot"], ["unlock"], ["forget"], ["history"]])
+    for (const name of [".", ".."]) {
+      const r = await cli(prefix, [...cmd, name]);
+      expect({ cmd: cmd[0], name, code: r.code }).toEqual({ cmd: cmd[0], name, code: 64 });
+      expect(r.err).toContain("must not be");
+    }
+  expect((await fx.gw.getPrefix(`${prefix}/`)).length).toBe(0);
+  const long = "x".repeat(10_000);
+  const r = await cli(prefix, ["request-reboot", long]);
+  expect(r.code).toBe(64);
+  expect(r.err.length).toBeLessThan(400);
+  expect(r.err).toContain("10000 characters");
+  // No daemon has ever registered as n9: the request would stay pending forever.
+  const unknown = await cli(prefix, ["request-reboot", "n9"]);
+  expect(unknown.code).toBe(1);
+  expect(unknown.err).toContain("n9 is not a member");
+  expect((await readRequest(fx.gw, makeKeys(prefix), "n9")).kind).toBe("none");
+  expect((await cli(prefix, ["request-reboot", "n9", "--force"])).code).toBe(0);
+  expect((await readRequest(fx.gw, makeKeys(prefix), "n9")).kind).toBe("pending");
+  const cj = JSON.parse((await cli(prefix, ["cluster", "--json"])).out) as { members: { node: string; request: string }[] };
+  expect(cj.members.find((m) => m.node === "n9")?.request).toContain("@");
 });

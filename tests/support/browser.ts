@@ -28,12 +28,13 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<Browser> {
+/** `timezoneId`: the browser's own zone (an IANA name), e.g. to show it differs from the fleet's. */
+export async function launchChromium(viewport = { width: 1280, height: 900 }, opts: { timezoneId?: string } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium with \`apt-get install -y chromium\` (or set CRD_CHROMIUM)`);
   const profile = await mkdtemp(join(tmpdir(), "crd-chromium-"));
   try {
     // A persistent context is how playwright takes a profile dir of our choosing (a fresh one).
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport, timeout: 60_000 });
+    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport, timeout: 60_000, ...opts });
     return {
       context,
       async close() {

@@ -16,7 +16,7 @@ export function testPlan(o: Partial<Plan> & { node: string; allow?: string[] }):
     healthTimeoutMs: 2000, publishIntervalMs: 1000, checkIntervalMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000,
     cooldownSec: 0, lockTtlSec: 5, slotTimeoutSec: 60, rebootGraceMs: 30_000, maxRebootsPerNode: 3, rebootLoopWindowMs: 86_400_000,
     countDownNodes: true, maxFailedReboots: 1, timerPresenceSec: 900,
-    blockedThresholdMs: 3_600_000, deferForUsers: false, maxDeferMs: 3_600_000,
+    blockedThresholdMs: 3_600_000, unhealthyAfterBootMs: 600_000, deferForUsers: false, maxDeferMs: 3_600_000,
     baseEnv: { RC_NODE_NAME: o.node },
     ...over,
   };

@@ -86,7 +86,7 @@ describe("health_checks", () => {
     expect(checks).toEqual([
       { type: "http", name: "http:http://127.0.0.1:30000/health", timeout_sec: 10, phases: all, url: "http://127.0.0.1:30000/health", expect_status: [200], body_regex: null, ca_file: null, insecure_skip_verify: false },
       { type: "prometheus", name: "prometheus:up == 0", timeout_sec: 10, phases: all, url: "http://127.0.0.1:9090", ca_file: null, insecure_skip_verify: false, mode: "query", query: "up == 0", pass_if: { op: "==", value: 0 }, on_empty: "fail" },
-      { type: "prometheus", name: "prometheus:alerts", timeout_sec: 10, phases: all, url: "http://127.0.0.1:9090", ca_file: null, insecure_skip_verify: false, mode: "alerts", alerts: { firing_only: true, match_labels: {}, ignore_alertnames: "^(Watchdog|InfoInhibitor)$" } },
+      { type: "prometheus", name: "prometheus:alerts", timeout_sec: 10, phases: all, url: "http://127.0.0.1:9090", ca_file: null, insecure_skip_verify: false, mode: "alerts", alerts: { firing_only: true, match_labels: {}, ignore_alertnames: "^(Watchdog|InfoInhibitor)$", only_alertnames: null } },
       { type: "kubernetes_nodes_ready", name: "kubernetes_nodes_ready", timeout_sec: 10, phases: all, selector: "", min_ready: null },
       { type: "kubernetes_pods", name: "kubernetes_pods", timeout_sec: 10, phases: all, selector: "app=backup", namespace: null },
       { type: "longhorn", name: "longhorn", timeout_sec: 10, phases: all, namespace: "longhorn-system", ignore_volumes: [] },

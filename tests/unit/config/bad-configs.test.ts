@@ -21,6 +21,17 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ["node_name too long", withKeys({ node_name: "n".repeat(64) }), "node_name: must be 1–63 characters"],
   ["node_name a number", withKeys({ node_name: 42 }), "node_name: expected a string, got 42"],
   ["group with ..", withKeys({ group: "../x" }), "group: must be 1–63 characters"],
+  // alertmanager silences
+  ["alertmanager without url", withKeys({ alertmanager: { matchers: [{ name: "node", value: "n1" }] } }), "alertmanager.url: is required"],
+  ["alertmanager url not http", withKeys({ alertmanager: { url: "ftp://am" } }), `alertmanager.url: must be an http:// or https:// URL, got "ftp://am"`],
+  ["alertmanager with no matchers", withKeys({ alertmanager: { url: "http://am:9093", matchers: [] } }), "alertmanager.matchers: must list at least one matcher"],
+  ["alertmanager matcher with a bad label name", withKeys({ alertmanager: { url: "http://am:9093", matchers: [{ name: "a-b", value: "x" }] } }), "alertmanager.matchers[0].name: must be a label name"],
+  ["alertmanager matcher with an empty value", withKeys({ alertmanager: { url: "http://am:9093", matchers: [{ name: "node", value: "" }] } }), "alertmanager.matchers[0].value: must not be empty"],
+  ["alertmanager matcher with an unknown placeholder", withKeys({ alertmanager: { url: "http://am:9093", matchers: [{ name: "node", value: "${HOST}" }] } }), "alertmanager.matchers[0]: unknown placeholder $HOST"],
+  ["alertmanager matcher with a bad regex", withKeys({ alertmanager: { url: "http://am:9093", matchers: [{ name: "node", value: "(", is_regex: true }] } }), "alertmanager.matchers[0]: value is not a valid regular expression"],
+  ["alertmanager timeout above 30", withKeys({ alertmanager: { url: "http://am:9093", timeout_sec: 60 } }), "alertmanager.timeout_sec: must be ≤ 30"],
+  ["alertmanager unknown key", withKeys({ alertmanager: { url: "http://am:9093", matcher: [] } }), `alertmanager.matcher: unknown key`],
+  ["notifications.unhealthy_after_boot_sec 0", withKeys({ notifications: { unhealthy_after_boot_sec: 0 } }), "notifications.unhealthy_after_boot_sec: must be > 0, got 0"],
   // unknown keys
   ["unknown top-level key", withKeys({ nodename: "x" }), `nodename: unknown key (did you mean "node_name"?)`],
   ["unknown key named like an Object method", withKeys({ toString: 1 }), "toString: unknown key"],

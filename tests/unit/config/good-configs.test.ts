@@ -227,3 +227,16 @@ function schemaKeys(schema: unknown): string[] {
   if (s.entries === undefined) return [];
   return Object.entries(s.entries).flatMap(([k, sub]) => [k, ...schemaKeys(sub)]);
 }
+
+describe("alertmanager", () => {
+  test("absent: null; with only a url: the node's own targets, created_by clusterrebootd, 3 s", async () => {
+    expect(mustLoad(await loadData(withKeys({}))).alertmanager).toBeNull();
+    expect(mustLoad(await loadData(withKeys({ alertmanager: { url: "http://am.monitoring:9093" } }))).alertmanager).toEqual({
+      url: "http://am.monitoring:9093",
+      matchers: [{ name: "instance", value: "${NODE_NAME}(:[0-9]+)?", is_regex: true, is_equal: true }],
+      created_by: "clusterrebootd",
+      timeout_sec: 3,
+      headers: {},
+    });
+  });
+});

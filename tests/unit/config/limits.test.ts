@@ -31,6 +31,8 @@ const DURATIONS: Record<string, (n: number) => Record<string, unknown>> = {
   "reboot_required_detectors[0].timeout_sec": (n) => ({ reboot_required_detectors: [{ type: "command", cmd: ["/bin/true"], timeout_sec: n }] }),
   "notifications.webhooks[0].timeout_sec": (n) => ({ notifications: { webhooks: [{ url: "https://hooks.example/x", timeout_sec: n }] } }),
   "notifications.blocked_threshold_sec": (n) => ({ notifications: { blocked_threshold_sec: n } }),
+  "notifications.unhealthy_after_boot_sec": (n) => ({ notifications: { unhealthy_after_boot_sec: n } }),
+  "alertmanager.timeout_sec": (n) => ({ alertmanager: { url: "http://127.0.0.1:9093", timeout_sec: n } }),
   "interactive_users.max_defer_sec": (n) => ({ interactive_users: { max_defer_sec: n } }),
   "fleetlock_client.timeout_sec": (n) => ({ lock_backend: "fleetlock", fleetlock_client: { url: "http://127.0.0.1:8080/", timeout_sec: n } }),
   "kubernetes.request_timeout_sec": (n) => ({ kubernetes: { request_timeout_sec: n } }),
@@ -40,7 +42,7 @@ const DURATIONS: Record<string, (n: number) => Record<string, unknown>> = {
   "dashboard.heartbeat_sec": (n) => ({ dashboard: { heartbeat_sec: n } }),
 };
 /** Keys with a bound of their own, tighter than the timer's (their message names that bound). */
-const OWN_BOUND = new Set(["dashboard.heartbeat_sec"]);
+const OWN_BOUND = new Set(["dashboard.heartbeat_sec", "alertmanager.timeout_sec"]);
 
 /** Every `*_sec` key of the schema, by walking it (array items as [0]), so a new one cannot be missed. */
 function durationKeys(schema: unknown, path = ""): string[] {
