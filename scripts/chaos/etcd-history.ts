@@ -6,7 +6,10 @@
  *   - fence and admission: no slot was created, and none entered phase `rebooting`, while the
  *     pause key or its group's cooldown existed (judged on the state before that revision: the
  *     acquiring and fencing transactions compared it there);
- *   - what is left at the end (slot keys, pause key).
+ *   - the freeze (issue 22): no slot taken (created in `preparing`) and none entered `rebooting`
+ *     while `P/frozen/<group>` existed. A slot re-created in `verifying` by a node coming back
+ *     (RECREATE) is not a new reboot and is allowed;
+ *   - what is left at the end (slot keys, pause key, frozen groups).
  * Used by the chaos test and by the demo's final safety check.
  */
 import { Etcd3 } from "etcd3";
@@ -88,6 +91,9 @@ export interface AuditResult {
   pauseLeft: boolean;
   /** Revisions at which the pause key appeared / disappeared. */
   pauseChanges: number;
+  /** Times a group's frozen key appeared, and the groups still frozen at the end. */
+  freezes: number;
+  frozenLeft: string[];
 }
 
 /**
@@ -98,14 +104,16 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
   const p = prefix.replace(/\/+$/, "");
   const slots = new Map<string, { group: string; node: string; phase: string }>();
   const cooldowns = new Set<string>();
+  const frozen = new Set<string>();
   let paused = false;
   const peaks = new Map<string, GroupPeak>();
-  const out: AuditResult = { revisions: 0, peaks, globalPeak: 0, fences: 0, acquisitions: 0, violations: [], slotsLeft: [], pauseLeft: false, pauseChanges: 0 };
+  const out: AuditResult = { revisions: 0, peaks, globalPeak: 0, fences: 0, acquisitions: 0, violations: [], slotsLeft: [], pauseLeft: false, pauseChanges: 0, freezes: 0, frozenLeft: [] };
   let i = 0;
   while (i < events.length) {
     const rev = events[i]!.rev;
     const pausedBefore = paused;
     const cooldownBefore = new Set(cooldowns);
+    const frozenBefore = new Set(frozen);
     out.revisions++;
     for (; i < events.length && events[i]!.rev === rev; i++) {
       const e = events[i]!;
@@ -117,6 +125,11 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
         const g = rest.slice("cooldown/".length);
         if (e.kind === "put") cooldowns.add(g);
         else cooldowns.delete(g);
+      } else if (rest.startsWith("frozen/")) {
+        const g = rest.slice("frozen/".length);
+        if (e.kind === "put" && !frozen.has(g)) out.freezes++;
+        if (e.kind === "put") frozen.add(g);
+        else frozen.delete(g);
       } else if (rest.startsWith("slots/")) {
         const [group = "?", node = "?"] = rest.slice("slots/".length).split("/");
         if (e.kind === "delete") {
@@ -129,11 +142,13 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
           out.acquisitions++;
           if (pausedBefore) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while the cluster was paused`);
           if (cooldownBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot during its group's cooldown`);
+          if (frozenBefore.has(group) && phase === "preparing") out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while its group was frozen`);
         }
         if (phase === "rebooting" && before?.phase !== "rebooting") {
           out.fences++;
           if (pausedBefore) out.violations.push(`rev ${rev}: ${node} (${group}) entered rebooting while the cluster was paused`);
           if (cooldownBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) entered rebooting during its group's cooldown`);
+          if (frozenBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) entered rebooting while its group was frozen`);
         }
         slots.set(e.key, { group, node, phase });
       }
@@ -150,6 +165,31 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
   }
   out.slotsLeft = [...slots.keys()];
   out.pauseLeft = paused;
+  out.frozenLeft = [...frozen].sort();
+  return out;
+}
+
+/**
+ * Slot writes (puts) whose record carries one of `ids` (a clone's boot id or hardware id): a clone
+ * must never take, fence or verify a slot of its name. Deletes carry no value; the clone's own
+ * log shows those (faults-state.ts).
+ */
+export function slotPutsCarrying(events: readonly HistoryEvent[], prefix: string, ids: ReadonlyMap<string, string>): string[] {
+  const slots = `${prefix.replace(/\/+$/, "")}/slots/`;
+  const out: string[] = [];
+  for (const e of events) {
+    if (e.kind !== "put" || !e.key.startsWith(slots)) continue;
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(e.value) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    for (const f of ["boot_id", "hardware_id"]) {
+      const who = typeof v[f] === "string" ? ids.get(v[f]) : undefined;
+      if (who) out.push(`rev ${e.rev}: ${e.key.slice(slots.length)} written in phase ${String(v["phase"])} with ${f} of ${who}`);
+    }
+  }
   return out;
 }
 
@@ -160,4 +200,23 @@ function phaseOf(value: string): string {
   } catch {
     return "unreadable";
   }
+}
+
+/** The audits of successive etcd incarnations as one: sums and peaks; what is left, from the last. */
+export function mergeAudits(all: AuditResult[]): AuditResult {
+  const last = all[all.length - 1]!;
+  const peaks = new Map(last.peaks);
+  for (const a of all) for (const [g, p] of a.peaks) if (p.max > (peaks.get(g)?.max ?? -1)) peaks.set(g, p);
+  const sum = (f: (a: AuditResult) => number) => all.reduce((n, a) => n + f(a), 0);
+  return {
+    ...last,
+    revisions: sum((a) => a.revisions),
+    fences: sum((a) => a.fences),
+    acquisitions: sum((a) => a.acquisitions),
+    pauseChanges: sum((a) => a.pauseChanges),
+    freezes: sum((a) => a.freezes),
+    globalPeak: Math.max(...all.map((a) => a.globalPeak)),
+    peaks,
+    violations: all.flatMap((a, i) => a.violations.map((v) => (all.length > 1 ? `incarnation ${i + 1}: ${v}` : v))),
+  };
 }

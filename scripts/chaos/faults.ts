@@ -88,6 +88,8 @@ export class Pauser {
 
 export class EtcdFaults {
   restarts = 0;
+  /** When a member was killed or restarted: a leader change renews every lease (ledger-budget.ts). */
+  readonly disruptions: number[] = [];
   private nextAt: number;
   private down: { member: EtcdCluster["members"][number]; until: number } | undefined;
   private busy = false;
@@ -111,6 +113,7 @@ export class EtcdFaults {
     this.busy = true;
     try {
       if (this.down && (stop || now >= this.down.until)) {
+        this.disruptions.push(Date.now());
         await this.down.member.restart();
         this.restarts++;
         this.say(`etcd member ${this.down.member.name} restarted`);
@@ -118,6 +121,7 @@ export class EtcdFaults {
       } else if (!this.down && !stop && now >= this.nextAt) {
         const member = this.rng.pick(this.cluster.members);
         const ms = this.rng.int(2000, 6000);
+        this.disruptions.push(Date.now());
         await member.kill("SIGKILL");
         this.down = { member, until: Date.now() + ms };
         this.nextAt = Date.now() + this.rng.int(...this.everyMs);
