@@ -49,7 +49,7 @@ const result = await runChaos({
     // A reboot that never comes back within the slot timeout freezes its group (issue 22).
     strandedChance: values["no-stranded"] ? 0 : 0.03,
     // Off for longer than the 3 s lease TTL, now and then for a minute or more.
-    powerOffs: { everyMs: [15_000, 30_000], offMs: [5_000, 15_000], longChance: 0.2, longMs: [40_000, 90_000], maxAtOnce: 2 },
+    powerOffs: { everyMs: [15_000, 30_000], offMs: [8_000, 20_000], longChance: 0.2, longMs: [40_000, 90_000], maxAtOnce: 2 },
     resumeFrozenAfterMs: [5_000, 20_000],
   },
   ...(values.binary ? { binary: values.binary } : {}),
