@@ -34,8 +34,13 @@ test("a node powered off without a slot counts as down: the group's only other n
     await waitFor(() => Date.now() >= countedPart(off, TIMING)!.start || undefined, { timeoutMs: 15_000, what: "the ledger to count b2 as down" });
     const since = b1.logs.length;
     b1.requireReboot();
-    // Three passes of b1 (check_interval_sec 2) with b2 still off, then b2 comes back.
-    await waitFor(() => b1.events("run_outcome", since).length >= 3 || undefined, { timeoutMs: 30_000, what: "three passes of b1" });
+    // b1 says it waits because b2 counts as down (or, with a coordinator that counts slots only,
+    // reboots: then the checker below says what went wrong); then b2 comes back.
+    const rebooted = () => fleet.ledger().some((e) => e.node === "b1" && e.kind === "reboot");
+    const refusal = await waitFor(() => b1.events("run_outcome", since).find((e) => String(e.fields["message"]).includes("b2")) ?? (rebooted() ? "rebooted" : undefined), {
+      timeoutMs: 30_000,
+      what: "b1 to wait for b2 (or to reboot)",
+    });
     b2.boot();
     const bootAt = Date.now();
     await waitFor(() => fleet.releases().some((r) => r.node === "b1" && r.rebooted) || undefined, { timeoutMs: 40_000, what: "b1 to reboot" });
@@ -43,6 +48,7 @@ test("a node powered off without a slot counts as down: the group's only other n
     const verdict = checkLedger(fleet.ledger(), { groupOf: () => "beta", limitOf: () => 1, pauses: [], denies: new Map(), pauseSlackMs: 1000, unplanned: TIMING });
     expect(verdict.violations).toEqual([]);
     expect(fleet.ledger().find((e) => e.node === "b1" && e.kind === "reboot")!.at).toBeGreaterThanOrEqual(bootAt);
+    expect(refusal === "rebooted" ? refusal : refusal.fields["message"]).toMatch(/down without a slot: b2|b2.*down/);
     expect(verdict.powerOffs).toBe(1);
     expect(verdict.downPeaks.get("beta")?.max).toBe(1);
   } finally {
