@@ -6,6 +6,14 @@
  *   - fence and admission: no slot was created, and none entered phase `rebooting`, while the
  *     pause key or its group's cooldown existed (judged on the state before that revision: the
  *     acquiring and fencing transactions compared it there);
+ *   - down means down (issue 22; `downMembers`): no slot taken while the group's slots plus its
+ *     members down without one — a member record, no slot, no health record (its session is
+ *     gone) — already filled the group's limit. Exact per group: the acquiring transaction
+ *     compares the health keys of the group's members it counted up, so etcd's state just before
+ *     the acquisition is what admitted it (a stale-but-present record the product also counts
+ *     down only makes it more careful). Not checked for the global cap: other groups' health keys
+ *     are read in the snapshot but not compared, so a session expiring between read and commit
+ *     would look like a breach here (the ledger judges the global cap with its time margins);
  *   - the freeze (issue 22): no slot taken (created in `preparing`) and none entered `rebooting`
  *     while `P/frozen/<group>` existed. A slot re-created in `verifying` by a node coming back
  *     (RECREATE) is not a new reboot and is allowed;
@@ -100,8 +108,10 @@ export interface AuditResult {
  * Checks the invariants over `events` (from {@link readHistory}). `limitOf` gives each group's
  * configured limit; `globalCap` the cluster-wide cap (null: none).
  */
-export function auditHistory(events: readonly HistoryEvent[], prefix: string, limitOf: (group: string) => number, globalCap: number | null = null): AuditResult {
+export function auditHistory(events: readonly HistoryEvent[], prefix: string, limitOf: (group: string) => number, globalCap: number | null = null, opts: { downMembers?: boolean } = {}): AuditResult {
   const p = prefix.replace(/\/+$/, "");
+  const members = new Map<string, string>();
+  const alive = new Set<string>();
   const slots = new Map<string, { group: string; node: string; phase: string }>();
   const cooldowns = new Set<string>();
   const frozen = new Set<string>();
@@ -125,6 +135,12 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
         const g = rest.slice("cooldown/".length);
         if (e.kind === "put") cooldowns.add(g);
         else cooldowns.delete(g);
+      } else if (rest.startsWith("members/")) {
+        if (e.kind === "put") members.set(rest.slice("members/".length), groupOf(e.value));
+        else members.delete(rest.slice("members/".length));
+      } else if (rest.startsWith("health/")) {
+        if (e.kind === "put") alive.add(rest.slice("health/".length));
+        else alive.delete(rest.slice("health/".length));
       } else if (rest.startsWith("frozen/")) {
         const g = rest.slice("frozen/".length);
         if (e.kind === "put" && !frozen.has(g)) out.freezes++;
@@ -143,6 +159,13 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
           if (pausedBefore) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while the cluster was paused`);
           if (cooldownBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot during its group's cooldown`);
           if (frozenBefore.has(group) && phase === "preparing") out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while its group was frozen`);
+          if (opts.downMembers && phase === "preparing") {
+            const held = [...slots.values()].filter((x) => x.group === group);
+            const holders = new Set([...slots.values()].map((x) => x.node));
+            const down = [...members].filter(([m, g]) => g === group && m !== node && !holders.has(m) && !alive.has(m)).map(([m]) => m);
+            if (held.length + down.length >= limitOf(group))
+              out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while ${held.length} slot(s) (${held.map((x) => x.node).join(", ")}) and ${down.length} member(s) without a session (${down.join(", ")}) filled its limit ${limitOf(group)}`);
+          }
         }
         if (phase === "rebooting" && before?.phase !== "rebooting") {
           out.fences++;
@@ -191,6 +214,16 @@ export function slotPutsCarrying(events: readonly HistoryEvent[], prefix: string
     }
   }
   return out;
+}
+
+/** The group of a member record; "?" when unreadable (then it never matches a group). */
+function groupOf(value: string): string {
+  try {
+    const v = JSON.parse(value) as { group?: unknown };
+    return typeof v.group === "string" ? v.group : "?";
+  } catch {
+    return "?";
+  }
 }
 
 function phaseOf(value: string): string {

@@ -152,7 +152,7 @@ export class Freezes {
       for (const group of [...this.open.keys()]) {
         if (present.has(group)) continue;
         this.close(group, Date.now());
-        this.say(`group ${group} no longer frozen without a resume (etcd lost its data?)`);
+        this.say(`group ${group} no longer frozen without its resume --group (a cluster-wide resume, or etcd lost its data)`);
       }
       for (const [group, f] of this.open) {
         if (!stop && Date.now() < f.resumeAt) continue;
@@ -171,6 +171,15 @@ export class Freezes {
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * The freeze intervals for the ledger, each cut at the first cluster-wide `resume` started inside
+   * it (the chaos pauser's): that lifts every freeze too, before this operator notices.
+   */
+  intervalsCutBy(clusterResumes: readonly number[]): Map<string, Interval[]> {
+    const cut = (f: Interval): Interval => ({ start: f.start, end: Math.min(f.end, ...clusterResumes.filter((t) => t >= f.start)) });
+    return new Map([...this.intervals].map(([g, list]) => [g, list.map(cut)]));
   }
 
   private close(group: string, end: number): void {

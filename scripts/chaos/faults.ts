@@ -20,6 +20,8 @@ const RETRY_FAILED_PAUSE_MS = 1_500;
 
 export class Pauser {
   readonly intervals: Interval[] = [];
+  /** When each `resume` was started: it lifts every group freeze too (faults-power.ts). */
+  readonly resumeCalls: number[] = [];
   /** Pause commands that failed: the key may or may not have been written (judged by etcd's history only). */
   failed = 0;
   private nextAt: number;
@@ -75,6 +77,7 @@ export class Pauser {
     const open = this.open!;
     const calledAt = Date.now();
     for (let attempt = 1; ; attempt++) {
+      this.resumeCalls.push(Date.now());
       const r = await this.fleet.nodes[attempt % this.fleet.nodes.length]!.cli(["resume"]);
       if (r.exitCode === 0) break;
       this.say(`resume failed (exit ${r.exitCode}), retrying`);

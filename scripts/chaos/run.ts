@@ -165,7 +165,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await clones.tick(Date.now(), true);
     const history = await readHistory(cluster.endpoints, PREFIX);
     // One audit per etcd incarnation: a wiped cluster's history ends where the wipe began.
-    const audit = mergeAudits([...wiper.histories, history].map((h) => auditHistory(h, PREFIX, limitOf, o.globalCap ?? null)));
+    const audit = mergeAudits([...wiper.histories, history].map((h) => auditHistory(h, PREFIX, limitOf, o.globalCap ?? null, { downMembers: true })));
     const ledger = checkLedger(fleet.ledger(), {
       groupOf,
       limitOf,
@@ -173,7 +173,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       denies: windows.denies,
       pauseSlackMs: 1000,
       globalCap: o.globalCap ?? null,
-      freezes: freezes.intervals,
+      freezes: freezes.intervalsCutBy(pauser.resumeCalls),
       // etcd's expiry check runs every 500 ms and a revoke is one raft round: 1 s, plus the post-lock lag.
       unplanned: { leaseTtlMs: LOCK_TTL_MS, marginMs: 1_000 + HEALTH_TIMEOUT_MS, etcdDisruptions: etcdFaults.disruptions, wipes: wiper.wipedAt },
     });
@@ -227,9 +227,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (!(failed && o.keepDirOnFailure)) rmSync(dir, { recursive: true, force: true });
   }
 
-  /** Nodes of the current wave not yet done: booted since the wave began, slot released, daemon up. */
+  /**
+   * Nodes of the current wave not yet done: rebooted (went down for a reboot, then booted) since
+   * the wave began, slot released, daemon up. A power cut and its boot do not count.
+   */
   async function pendingNodes(since: number): Promise<string[]> {
-    const booted = new Set(fleet.ledger().filter((e) => e.kind === "boot" && e.at > since).map((e) => e.node));
+    const wentDown = new Set<string>();
+    const booted = new Set<string>();
+    for (const e of fleet.ledger()) {
+      if (e.at <= since) continue;
+      if (e.kind === "down") wentDown.add(e.node);
+      else if (e.kind === "boot" && wentDown.has(e.node)) booted.add(e.node);
+    }
     let holders: Set<string>;
     try {
       holders = new Set((await gw.getPrefix(keys.slotsPrefix)).map((kv) => kv.key.slice(kv.key.lastIndexOf("/") + 1)));

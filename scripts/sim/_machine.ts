@@ -58,11 +58,16 @@ export class Machine extends NodeProcess implements SimNode {
     this.setFile("rebootNoop", on ? null : "");
   }
 
+  /**
+   * A planned reboot's boot clears the detector (the reboot applied what required it); a boot after
+   * a power cut does not: the simulated detector stands for a persistent sentinel (a staged update
+   * applied by the coordinated reboot only), so the node still needs its reboot under a slot.
+   */
   boot(): void {
     if (this.running) throw new Error(`node ${this.name}: cannot boot, its daemon is running`);
+    if (this.downForReboot || this.powered) this.clearRebootRequired();
     this.downForReboot = false;
     this.powered = true;
-    this.clearRebootRequired();
     this.setup.appendLedger(`${this.name} boot ${this.newBootId()}`);
     this.start();
   }

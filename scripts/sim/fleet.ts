@@ -127,7 +127,7 @@ export interface SimNode {
   setAutoBoot(on: boolean): void;
   /** false: the reboot command succeeds but the machine does not go down (same boot id). */
   setRebootEffective(on: boolean): void;
-  /** Boots a machine that is down: detector cleared, new boot id, daemon started. */
+  /** Boots a machine that is down: detector cleared (not after a power cut), new boot id, daemon started. */
   boot(): void;
   /** Runs `clusterrebootd <args> --config <this node's config>`. */
   cli(args: string[]): Promise<CliResult>;

@@ -146,3 +146,28 @@ describe("etcd audit: slots written by a clone", () => {
     expect(found[1]).toMatch(/rev 5: .*boot_id of b1~clone/);
   });
 });
+
+describe("etcd audit: members down without a session count against their group", () => {
+  const member = (rev: number, node: string, group = "beta"): HistoryEvent => ({ rev, kind: "put", key: `${P}/members/${node}`, value: JSON.stringify({ node, group }) });
+  const health = (rev: number, node: string): HistoryEvent => ({ rev, kind: "put", key: `${P}/health/${node}`, value: "{}" });
+  const gone = (rev: number, node: string) => del(rev, `${P}/health/${node}`);
+  const start = [member(2, "b1"), health(3, "b1"), member(4, "b2"), health(5, "b2"), member(6, "a1", "alpha"), health(7, "a1")];
+  const audit = (events: HistoryEvent[]) => auditHistory([...start, ...events], P, () => 1, null, { downMembers: true });
+
+  test("a slot taken while another member of the limit-1 group has no session is found", () => {
+    expect(audit([gone(8, "b2"), slot(9, "b1", "preparing")]).violations.join("\n")).toMatch(/rev 9: b1 \(beta\) took a slot while 0 slot\(s\) \(\) and 1 member\(s\) without a session \(b2\) filled its limit 1/);
+  });
+
+  test.each([
+    ["the member is back", [gone(8, "b2"), health(9, "b2"), slot(10, "b1", "preparing")]],
+    ["the member without a session is in another group", [gone(8, "a1"), slot(9, "b1", "preparing")]],
+    ["the member without a session holds a slot (counted once, by it) that the acquirer... never gets", [slot(8, "b2", "rebooting"), gone(9, "b2"), del(10, `${P}/slots/beta/b2`), health(11, "b2"), slot(12, "b1", "preparing")]],
+    ["the acquirer itself has no session yet", [gone(8, "b1"), slot(9, "b1", "preparing")]],
+  ] as const)("fine when %s", (_name, events) => {
+    expect(audit([...events]).violations).toEqual([]);
+  });
+
+  test("off unless asked (slots-only coordinators, the demo)", () => {
+    expect(auditHistory([...start, gone(8, "b2"), slot(9, "b1", "preparing")], P, () => 1).violations).toEqual([]);
+  });
+});
