@@ -64,6 +64,12 @@ export class Clones {
     private readonly sameIdChance = 0,
     /** Nodes not to clone now (powered off: nothing of theirs is live in etcd, so a clone would be a replacement). */
     private readonly unavailable: (node: string) => boolean = () => false,
+    /**
+     * Whether the node's name is live in etcd now (a health record or a slot). A name whose
+     * session is gone (e.g. its daemon cut off by a partition) is free: a second machine taking it
+     * is a replacement, which the product rightly accepts, not a clone to refuse.
+     */
+    private readonly live: (node: string) => Promise<boolean> = async () => true,
   ) {
     this.nextAt = first;
   }
@@ -78,7 +84,8 @@ export class Clones {
     return this.cur === undefined;
   }
 
-  async tick(now: number, stop: boolean): Promise<void> {
+  /** `quiet`: no partition open (a partitioned original may lose its session while the clone starts). */
+  async tick(now: number, stop: boolean, quiet = true): Promise<void> {
     const cur = this.cur;
     if (cur) {
       if (cur.clone.rebooted && !this.rebooted.includes(cur.clone.dir)) this.rebooted.push(cur.clone.dir);
@@ -102,13 +109,17 @@ export class Clones {
       this.say(`${same ? "disk clone" : "clone"} of ${cur.clone.of} gone (exit ${cur.clone.exitCode ?? "killed"}, ${conflicts} identity_conflict records)`);
       return;
     }
-    if (stop || now < this.nextAt) return;
+    if (stop || now < this.nextAt || !quiet) return;
     this.nextAt = now + this.rng.int(...this.everyMs);
     // Up or down for a reboot (its slot held): either way the name is live in etcd.
     const candidates = this.fleet.nodes.filter((n) => (n.running || n.down) && !n.off && !this.unavailable(n.name));
     if (candidates.length === 0) return;
     const of = this.rng.pick(candidates);
     const sameMachineId = this.rng.chance(this.sameIdChance);
+    if (!(await this.live(of.name).catch(() => false))) {
+      this.nextAt = now + 1_000;
+      return;
+    }
     const clone = this.fleet.clone(of.name, { sameMachineId });
     this.ids.set(clone.bootId, clone.name);
     this.ids.set(clone.hardwareId, clone.name);
@@ -182,7 +193,8 @@ export class Partitions {
     return this.open === undefined;
   }
 
-  tick(now: number, stop: boolean): void {
+  /** `quiet`: no clone running (see Clones.tick); without it no new cut starts. */
+  tick(now: number, stop: boolean, quiet = true): void {
     if (this.open) {
       if (!stop && now < this.open.until) return;
       for (const p of this.open.proxies) p.heal();
@@ -190,7 +202,7 @@ export class Partitions {
       this.say("partition healed");
       return;
     }
-    if (stop || now < this.nextAt || this.proxies.length === 0) return;
+    if (stop || !quiet || now < this.nextAt || this.proxies.length === 0) return;
     const mode: PartitionMode = this.rng.chance(0.5) ? "drop" : "blackhole";
     const all = this.rng.chance(0.5);
     const proxies = all ? [...this.proxies] : [this.rng.pick(this.proxies)];

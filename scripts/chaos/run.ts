@@ -72,7 +72,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const span = (a: number, b: number) => t0 + Math.round(Math.min(o.chaosMs, 60_000) * (a + sched.next() * (b - a)));
     const pauser = new Pauser(fleet, stream(o.seed, "pause"), say, span(0.25, 0.45), [30_000, 60_000]);
     const etcdFaults = new EtcdFaults(cluster, stream(o.seed, "etcd"), say, span(0.3, 0.6), [40_000, 80_000]);
-    const clones = new Clones(fleet, stream(o.seed, "clones"), say, st.clonesEveryMs ? span(0.2, 0.5) : Infinity, st.clonesEveryMs ?? [Infinity, Infinity], st.sameIdCloneChance ?? 0);
+    const clones = new Clones(fleet, stream(o.seed, "clones"), say, st.clonesEveryMs ? span(0.2, 0.5) : Infinity, st.clonesEveryMs ?? [Infinity, Infinity], st.sameIdCloneChance ?? 0, (n) => fleet.node(n).off, async (n) => {
+      const g = groupOf(n);
+      return (await gw.get(keys.health(n))) !== undefined || (await gw.get(keys.slot(g, n))) !== undefined;
+    });
     const po = st.powerOffs;
     const powerOffs = new PowerOffs(fleet, stream(o.seed, "power"), say, po ? span(0.1, 0.3) : Infinity, po ?? { everyMs: [Infinity, Infinity], offMs: [0, 0], longChance: 0, longMs: [0, 0], maxAtOnce: 0 }, async (n) => (await gw.get(keys.slot(n.group, n.name))) !== undefined, (n) => killer.phaseOf(n.name) === "waiting" && clones.target !== n.name);
     // The operator resumes through a node that reaches etcd directly (odd-indexed ones may be behind a cut proxy).
@@ -121,10 +124,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         void etcdFaults.tick(now, stop);
         void wiper.tick(now, stop, !pauser.paused && etcdFaults.allUp);
       }
-      await clones.tick(now, stop);
+      await clones.tick(now, stop, partitions.healed);
       void powerOffs.tick(now, stop);
       void freezes.tick(now, stop);
-      partitions.tick(now, stop);
+      partitions.tick(now, stop, clones.idle);
       for (const [name, at] of lifts)
         if (now >= at) {
           windows.lift(fleet.node(name));
