@@ -6,7 +6,18 @@
  *   - fence and admission: no slot was created, and none entered phase `rebooting`, while the
  *     pause key or its group's cooldown existed (judged on the state before that revision: the
  *     acquiring and fencing transactions compared it there);
- *   - what is left at the end (slot keys, pause key).
+ *   - down means down (issue 22; `downMembers`): no slot taken while the group's slots plus its
+ *     members down without one — a member record, no slot, no health record (its session is
+ *     gone) — already filled the group's limit. Exact per group: the acquiring transaction
+ *     compares the health keys of the group's members it counted up, so etcd's state just before
+ *     the acquisition is what admitted it (a stale-but-present record the product also counts
+ *     down only makes it more careful). Not checked for the global cap: other groups' health keys
+ *     are read in the snapshot but not compared, so a session expiring between read and commit
+ *     would look like a breach here (the ledger judges the global cap with its time margins);
+ *   - the freeze (issue 22): no slot taken (created in `preparing`) and none entered `rebooting`
+ *     while `P/frozen/<group>` existed. A slot re-created in `verifying` by a node coming back
+ *     (RECREATE) is not a new reboot and is allowed;
+ *   - what is left at the end (slot keys, pause key, frozen groups).
  * Used by the chaos test and by the demo's final safety check.
  */
 import { Etcd3 } from "etcd3";
@@ -88,24 +99,31 @@ export interface AuditResult {
   pauseLeft: boolean;
   /** Revisions at which the pause key appeared / disappeared. */
   pauseChanges: number;
+  /** Times a group's frozen key appeared, and the groups still frozen at the end. */
+  freezes: number;
+  frozenLeft: string[];
 }
 
 /**
  * Checks the invariants over `events` (from {@link readHistory}). `limitOf` gives each group's
  * configured limit; `globalCap` the cluster-wide cap (null: none).
  */
-export function auditHistory(events: readonly HistoryEvent[], prefix: string, limitOf: (group: string) => number, globalCap: number | null = null): AuditResult {
+export function auditHistory(events: readonly HistoryEvent[], prefix: string, limitOf: (group: string) => number, globalCap: number | null = null, opts: { downMembers?: boolean } = {}): AuditResult {
   const p = prefix.replace(/\/+$/, "");
+  const members = new Map<string, string>();
+  const alive = new Set<string>();
   const slots = new Map<string, { group: string; node: string; phase: string }>();
   const cooldowns = new Set<string>();
+  const frozen = new Set<string>();
   let paused = false;
   const peaks = new Map<string, GroupPeak>();
-  const out: AuditResult = { revisions: 0, peaks, globalPeak: 0, fences: 0, acquisitions: 0, violations: [], slotsLeft: [], pauseLeft: false, pauseChanges: 0 };
+  const out: AuditResult = { revisions: 0, peaks, globalPeak: 0, fences: 0, acquisitions: 0, violations: [], slotsLeft: [], pauseLeft: false, pauseChanges: 0, freezes: 0, frozenLeft: [] };
   let i = 0;
   while (i < events.length) {
     const rev = events[i]!.rev;
     const pausedBefore = paused;
     const cooldownBefore = new Set(cooldowns);
+    const frozenBefore = new Set(frozen);
     out.revisions++;
     for (; i < events.length && events[i]!.rev === rev; i++) {
       const e = events[i]!;
@@ -117,6 +135,17 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
         const g = rest.slice("cooldown/".length);
         if (e.kind === "put") cooldowns.add(g);
         else cooldowns.delete(g);
+      } else if (rest.startsWith("members/")) {
+        if (e.kind === "put") members.set(rest.slice("members/".length), groupOf(e.value));
+        else members.delete(rest.slice("members/".length));
+      } else if (rest.startsWith("health/")) {
+        if (e.kind === "put") alive.add(rest.slice("health/".length));
+        else alive.delete(rest.slice("health/".length));
+      } else if (rest.startsWith("frozen/")) {
+        const g = rest.slice("frozen/".length);
+        if (e.kind === "put" && !frozen.has(g)) out.freezes++;
+        if (e.kind === "put") frozen.add(g);
+        else frozen.delete(g);
       } else if (rest.startsWith("slots/")) {
         const [group = "?", node = "?"] = rest.slice("slots/".length).split("/");
         if (e.kind === "delete") {
@@ -129,11 +158,20 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
           out.acquisitions++;
           if (pausedBefore) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while the cluster was paused`);
           if (cooldownBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) took a slot during its group's cooldown`);
+          if (frozenBefore.has(group) && phase === "preparing") out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while its group was frozen`);
+          if (opts.downMembers && phase === "preparing") {
+            const held = [...slots.values()].filter((x) => x.group === group);
+            const holders = new Set([...slots.values()].map((x) => x.node));
+            const down = [...members].filter(([m, g]) => g === group && m !== node && !holders.has(m) && !alive.has(m)).map(([m]) => m);
+            if (held.length + down.length >= limitOf(group))
+              out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while ${held.length} slot(s) (${held.map((x) => x.node).join(", ")}) and ${down.length} member(s) without a session (${down.join(", ")}) filled its limit ${limitOf(group)}`);
+          }
         }
         if (phase === "rebooting" && before?.phase !== "rebooting") {
           out.fences++;
           if (pausedBefore) out.violations.push(`rev ${rev}: ${node} (${group}) entered rebooting while the cluster was paused`);
           if (cooldownBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) entered rebooting during its group's cooldown`);
+          if (frozenBefore.has(group)) out.violations.push(`rev ${rev}: ${node} (${group}) entered rebooting while its group was frozen`);
         }
         slots.set(e.key, { group, node, phase });
       }
@@ -150,7 +188,42 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
   }
   out.slotsLeft = [...slots.keys()];
   out.pauseLeft = paused;
+  out.frozenLeft = [...frozen].sort();
   return out;
+}
+
+/**
+ * Slot writes (puts) whose record carries one of `ids` (a clone's boot id or hardware id): a clone
+ * must never take, fence or verify a slot of its name. Deletes carry no value; the clone's own
+ * log shows those (faults-state.ts).
+ */
+export function slotPutsCarrying(events: readonly HistoryEvent[], prefix: string, ids: ReadonlyMap<string, string>): string[] {
+  const slots = `${prefix.replace(/\/+$/, "")}/slots/`;
+  const out: string[] = [];
+  for (const e of events) {
+    if (e.kind !== "put" || !e.key.startsWith(slots)) continue;
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(e.value) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    for (const f of ["boot_id", "hardware_id"]) {
+      const who = typeof v[f] === "string" ? ids.get(v[f]) : undefined;
+      if (who) out.push(`rev ${e.rev}: ${e.key.slice(slots.length)} written in phase ${String(v["phase"])} with ${f} of ${who}`);
+    }
+  }
+  return out;
+}
+
+/** The group of a member record; "?" when unreadable (then it never matches a group). */
+function groupOf(value: string): string {
+  try {
+    const v = JSON.parse(value) as { group?: unknown };
+    return typeof v.group === "string" ? v.group : "?";
+  } catch {
+    return "?";
+  }
 }
 
 function phaseOf(value: string): string {
@@ -160,4 +233,23 @@ function phaseOf(value: string): string {
   } catch {
     return "unreadable";
   }
+}
+
+/** The audits of successive etcd incarnations as one: sums and peaks; what is left, from the last. */
+export function mergeAudits(all: AuditResult[]): AuditResult {
+  const last = all[all.length - 1]!;
+  const peaks = new Map(last.peaks);
+  for (const a of all) for (const [g, p] of a.peaks) if (p.max > (peaks.get(g)?.max ?? -1)) peaks.set(g, p);
+  const sum = (f: (a: AuditResult) => number) => all.reduce((n, a) => n + f(a), 0);
+  return {
+    ...last,
+    revisions: sum((a) => a.revisions),
+    fences: sum((a) => a.fences),
+    acquisitions: sum((a) => a.acquisitions),
+    pauseChanges: sum((a) => a.pauseChanges),
+    freezes: sum((a) => a.freezes),
+    globalPeak: Math.max(...all.map((a) => a.globalPeak)),
+    peaks,
+    violations: all.flatMap((a, i) => a.violations.map((v) => (all.length > 1 ? `incarnation ${i + 1}: ${v}` : v))),
+  };
 }

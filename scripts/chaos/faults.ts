@@ -20,6 +20,8 @@ const RETRY_FAILED_PAUSE_MS = 1_500;
 
 export class Pauser {
   readonly intervals: Interval[] = [];
+  /** When each `resume` was started: it lifts every group freeze too (faults-power.ts). */
+  readonly resumeCalls: number[] = [];
   /** Pause commands that failed: the key may or may not have been written (judged by etcd's history only). */
   failed = 0;
   private nextAt: number;
@@ -75,6 +77,7 @@ export class Pauser {
     const open = this.open!;
     const calledAt = Date.now();
     for (let attempt = 1; ; attempt++) {
+      this.resumeCalls.push(Date.now());
       const r = await this.fleet.nodes[attempt % this.fleet.nodes.length]!.cli(["resume"]);
       if (r.exitCode === 0) break;
       this.say(`resume failed (exit ${r.exitCode}), retrying`);
@@ -88,6 +91,8 @@ export class Pauser {
 
 export class EtcdFaults {
   restarts = 0;
+  /** When a member was killed or restarted: a leader change renews every lease (ledger-budget.ts). */
+  readonly disruptions: number[] = [];
   private nextAt: number;
   private down: { member: EtcdCluster["members"][number]; until: number } | undefined;
   private busy = false;
@@ -111,6 +116,7 @@ export class EtcdFaults {
     this.busy = true;
     try {
       if (this.down && (stop || now >= this.down.until)) {
+        this.disruptions.push(Date.now());
         await this.down.member.restart();
         this.restarts++;
         this.say(`etcd member ${this.down.member.name} restarted`);
@@ -118,6 +124,7 @@ export class EtcdFaults {
       } else if (!this.down && !stop && now >= this.nextAt) {
         const member = this.rng.pick(this.cluster.members);
         const ms = this.rng.int(2000, 6000);
+        this.disruptions.push(Date.now());
         await member.kill("SIGKILL");
         this.down = { member, until: Date.now() + ms };
         this.nextAt = Date.now() + this.rng.int(...this.everyMs);

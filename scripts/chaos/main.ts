@@ -3,7 +3,9 @@
  * safety verdict. Prints the seed; `--seed N` replays the same random choices (timing on a busy
  * machine still varies, so a replay is close, not identical).
  *
- *   bun scripts/chaos/main.ts [--seed N] [--minutes 5] [--binary PATH]
+ *   bun scripts/chaos/main.ts [--seed N] [--minutes 5] [--binary PATH] [--no-stranded]
+ *
+ * `--no-stranded`: no reboot kept down past reboot_slot_timeout_sec (each costs its group 2+ min).
  *
  * Exit 0 when no invariant was violated and the fleet converged, 1 otherwise (the temp dir with
  * every daemon's log and the ledger is kept and printed).
@@ -13,11 +15,16 @@ import { newSeed } from "./rng.ts";
 import { runChaos } from "./run.ts";
 import { formatResult } from "./report.ts";
 
-const { values } = parseArgs({ options: { seed: { type: "string" }, minutes: { type: "string", default: "5" }, binary: { type: "string" } } });
+const USAGE = "usage: bun scripts/chaos/main.ts [--seed N] [--minutes M] [--binary PATH] [--no-stranded]";
+const { values } = parseArgs({ options: { seed: { type: "string" }, minutes: { type: "string", default: "5" }, binary: { type: "string" }, "no-stranded": { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const seed = values.seed !== undefined ? Number(values.seed) : newSeed();
 const minutes = Number(values.minutes);
 if (!Number.isInteger(seed) || seed < 0 || !(minutes > 0)) {
-  console.error("usage: bun scripts/chaos/main.ts [--seed N] [--minutes M] [--binary PATH]");
+  console.error(USAGE);
   process.exit(64);
 }
 console.log(`chaos: seed ${seed} (replay: bun scripts/chaos/main.ts --seed ${seed} --minutes ${minutes})`);
@@ -32,7 +39,19 @@ const result = await runChaos({
   ],
   // Below the groups' sum (3), so the cap binds.
   globalCap: 2,
-  state: { clonesEveryMs: [20_000, 40_000], wipeEveryMs: [150_000, 200_000], partitionEveryMs: [15_000, 30_000], longDownChance: 0.25, longDownMs: [4_000, 20_000] },
+  state: {
+    clonesEveryMs: [20_000, 40_000],
+    sameIdCloneChance: 0.5,
+    wipeEveryMs: [150_000, 200_000],
+    partitionEveryMs: [15_000, 30_000],
+    longDownChance: 0.25,
+    longDownMs: [4_000, 20_000],
+    // A reboot that never comes back within the slot timeout freezes its group (issue 22).
+    strandedChance: values["no-stranded"] ? 0 : 0.03,
+    // Off for longer than the 3 s lease TTL, now and then for a minute or more.
+    powerOffs: { everyMs: [15_000, 30_000], offMs: [8_000, 20_000], longChance: 0.2, longMs: [40_000, 90_000], maxAtOnce: 2 },
+    resumeFrozenAfterMs: [5_000, 20_000],
+  },
   ...(values.binary ? { binary: values.binary } : {}),
   keepDirOnFailure: true,
   say: (l) => console.log(l),

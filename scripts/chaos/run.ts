@@ -2,8 +2,9 @@
  * One chaos run: a 3-member etcd, a simulated fleet in groups with limits, reboots pending on every
  * node (again and again, in waves), and faults on seeded schedules — daemons SIGKILLed in every
  * phase, an etcd member killed and restarted, cluster pause and resume, deny windows lifted by
- * reload. After `chaosMs` the faults stop and the fleet must converge: every pending reboot done,
- * no slot left, no pause left. Then two checkers that do not trust the daemons judge the run:
+ * reload, and the state faults (faults-state.ts, faults-power.ts: clones, wipes, partitions, long
+ * downs, power-offs without a slot; frozen groups resumed by an operator). After `chaosMs` the
+ * faults stop and the fleet must converge: every pending reboot done, no slot, pause or freeze left. Then two checkers that do not trust the daemons judge the run:
  * the ledger (ledger-check.ts) and etcd's own history (etcd-history.ts).
  *
  * Not modelled: Kubernetes cordon/drain (the fleet simulator has no API server), so "no node left
@@ -16,70 +17,24 @@ import { connectEtcd } from "../../src/etcd/index.ts";
 import { makeKeys } from "../../src/slots/index.ts";
 import { startEtcd } from "../../tests/support/etcd.ts";
 import { createFleet, type NodeSpec } from "../sim/fleet.ts";
-import { auditHistory, readHistory, type AuditResult, type HistoryEvent } from "./etcd-history.ts";
+import { auditHistory, mergeAudits, readHistory, slotPutsCarrying } from "./etcd-history.ts";
 import { EtcdFaults, Pauser, Windows, type Say } from "./faults.ts";
+import { Freezes, PowerOffs } from "./faults-power.ts";
 import { Clones, downtime, EtcdWiper, Partitions } from "./faults-state.ts";
 import { TcpProxy } from "./proxy.ts";
 import { DEFAULT_POLICY, Killer, PHASES, type DaemonPhase } from "./killer.ts";
-import { checkLedger, type LedgerVerdict } from "./ledger-check.ts";
+import { checkLedger } from "./ledger-check.ts";
+import { NOTABLE, type ChaosOptions, type ChaosResult } from "./options.ts";
 import { stream } from "./rng.ts";
 
-export interface ChaosOptions {
-  seed: number;
-  /** How long faults are injected. */
-  chaosMs: number;
-  /** How long the fleet may take to converge afterwards. */
-  convergeMs: number;
-  groups: readonly { name: string; nodes: number; limit: number }[];
-  /** A compiled clusterrebootd; default: Bun running src/main.ts. */
-  binary?: string;
-  /** global_max_concurrent_reboots of the fleet (checked by both checkers). */
-  globalCap?: number;
-  /** The identity and state faults (faults-state.ts); each one off when absent. */
-  state?: StateFaultOptions;
-  /** Keep the temp dir (logs, ledger) when the run fails. */
-  keepDirOnFailure?: boolean;
-  say: Say;
-}
-
-export interface StateFaultOptions {
-  /** A clone of a node's name every so often (ms range). */
-  clonesEveryMs?: [number, number];
-  /** etcd wiped every so often; none later than 150 s before the faults stop (the hold is 120 s). */
-  wipeEveryMs?: [number, number];
-  /** Every node with an even index talks to etcd through proxies that partition it this often. */
-  partitionEveryMs?: [number, number];
-  /** Chance per reboot that the machine stays down `longDownMs` (above the 3 s lease TTL). */
-  longDownChance?: number;
-  longDownMs?: [number, number];
-}
-
-export interface ChaosResult {
-  seed: number;
-  ok: boolean;
-  violations: string[];
-  wavesDone: number;
-  reboots: number;
-  kills: Record<DaemonPhase, number>;
-  restarts: number;
-  etcdRestarts: number;
-  pauses: number;
-  windowLifts: number;
-  state: { clones: number; clonesRefused: number; clonesRefusedAsEtcdError: number; cloneConflictRecords: number; clonesKilled: number; cloneOtherExits: string[]; cloneSlotTouches: string[]; wipes: number; partitions: number; partitionsByMode: Record<string, number>; longDowns: number };
-  audit: AuditResult;
-  /** etcd's history under the prefix (for the model replay, scripts/model/replay.ts). */
-  history: HistoryEvent[];
-  ledger: LedgerVerdict;
-  durationMs: number;
-  /** How often the daemons logged the events that show recovery paths being taken. */
-  daemonEvents: Record<string, number>;
-  dir?: string;
-}
-
-/** Daemon log events worth counting in a chaos run (recovery paths, etcd trouble). */
-const NOTABLE = ["slot_recovered", "reboot_not_happened", "stale_slot_freed", "pass_failed", "waiting_for_etcd", "heartbeat_failed", "config_reloaded", "reboot_command_failed"];
+export type { ChaosOptions, ChaosResult, StateFaultOptions } from "./options.ts";
 
 const PREFIX = "/clusterrebootd";
+/** lock_ttl_sec of the fleet (FAST_CONFIG), and reboot_slot_timeout_sec of the chaos config. */
+const LOCK_TTL_MS = 3_000;
+const SLOT_TIMEOUT_SEC = 120;
+/** health_timeout_sec of the fleet: the longest a post-lock check can trail the slot's creation. */
+const HEALTH_TIMEOUT_MS = 2_000;
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const t0 = Date.now();
@@ -94,14 +49,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const proxies = o.state?.partitionEveryMs ? cluster.members.map((m) => new TcpProxy(Number(new URL(m.clientUrl).port))) : [];
   for (const p of proxies) p.start();
   if (proxies.length) nodes.forEach((n, i) => i % 2 === 1 && (n.config = { etcd_endpoints: proxies.map((p) => p.url) }));
-  const down = downtime(stream(o.seed, "downtime"), { shortMs: 300, longChance: o.state?.longDownChance ?? 0, longMs: o.state?.longDownMs ?? [4_000, 10_000] });
+  const st = o.state ?? {};
+  const down = downtime(stream(o.seed, "downtime"), { shortMs: 300, longChance: st.longDownChance ?? 0, longMs: st.longDownMs ?? [4_000, 10_000], strandedChance: st.strandedChance ?? 0, strandedMs: st.strandedMs ?? [SLOT_TIMEOUT_SEC * 1000 + 5_000, SLOT_TIMEOUT_SEC * 1000 + 20_000] });
   const fleet = await createFleet({
     endpoints: cluster.endpoints,
     dir,
     nodes,
     rebootDelayMs: down.next,
     ...(o.binary ? { binary: o.binary } : {}),
-    config: { etcd_namespace: PREFIX, group_limits: Object.fromEntries(limits), min_reboot_interval_sec: 1, max_reboots_per_node: 1000, reboot_slot_timeout_sec: 120, ...(o.globalCap ? { global_max_concurrent_reboots: o.globalCap } : {}) },
+    config: { etcd_namespace: PREFIX, group_limits: Object.fromEntries(limits), min_reboot_interval_sec: 1, max_reboots_per_node: 1000, reboot_slot_timeout_sec: SLOT_TIMEOUT_SEC, ...(o.globalCap ? { global_max_concurrent_reboots: o.globalCap } : {}) },
   });
   const gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 2_000 });
   const keys = makeKeys(PREFIX);
@@ -116,8 +72,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const span = (a: number, b: number) => t0 + Math.round(Math.min(o.chaosMs, 60_000) * (a + sched.next() * (b - a)));
     const pauser = new Pauser(fleet, stream(o.seed, "pause"), say, span(0.25, 0.45), [30_000, 60_000]);
     const etcdFaults = new EtcdFaults(cluster, stream(o.seed, "etcd"), say, span(0.3, 0.6), [40_000, 80_000]);
-    const st = o.state ?? {};
-    const clones = new Clones(fleet, stream(o.seed, "clones"), say, st.clonesEveryMs ? span(0.2, 0.5) : Infinity, st.clonesEveryMs ?? [Infinity, Infinity]);
+    const clones = new Clones(fleet, stream(o.seed, "clones"), say, st.clonesEveryMs ? span(0.2, 0.5) : Infinity, st.clonesEveryMs ?? [Infinity, Infinity], st.sameIdCloneChance ?? 0, (n) => fleet.node(n).off, async (n) => {
+      const g = groupOf(n);
+      return (await gw.get(keys.health(n))) !== undefined || (await gw.get(keys.slot(g, n))) !== undefined;
+    });
+    const po = st.powerOffs;
+    const powerOffs = new PowerOffs(fleet, stream(o.seed, "power"), say, po ? span(0.1, 0.3) : Infinity, po ?? { everyMs: [Infinity, Infinity], offMs: [0, 0], longChance: 0, longMs: [0, 0], maxAtOnce: 0 }, async (n) => (await gw.get(keys.slot(n.group, n.name))) !== undefined, (n) => killer.phaseOf(n.name) === "waiting" && clones.target !== n.name);
+    // The operator resumes through a node that reaches etcd directly (odd-indexed ones may be behind a cut proxy).
+    const freezes = new Freezes(gw, PREFIX, stream(o.seed, "freezes"), say, st.resumeFrozenAfterMs ?? [3_000, 10_000], fleet.nodes.filter((_, i) => i % 2 === 0));
     const wiper = new EtcdWiper(cluster, PREFIX, stream(o.seed, "wipe"), say, st.wipeEveryMs ? span(0.5, 0.9) : Infinity, st.wipeEveryMs ?? [Infinity, Infinity], t0 + o.chaosMs - 150_000);
     const partitions = new Partitions(proxies, stream(o.seed, "partitions"), say, st.partitionEveryMs ? span(0.1, 0.4) : Infinity, st.partitionEveryMs ?? [Infinity, Infinity]);
     const windows = new Windows(say);
@@ -162,8 +124,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         void etcdFaults.tick(now, stop);
         void wiper.tick(now, stop, !pauser.paused && etcdFaults.allUp);
       }
-      await clones.tick(now, stop);
-      partitions.tick(now, stop);
+      await clones.tick(now, stop, partitions.healed);
+      void powerOffs.tick(now, stop);
+      void freezes.tick(now, stop);
+      partitions.tick(now, stop, clones.idle);
       for (const [name, at] of lifts)
         if (now >= at) {
           windows.lift(fleet.node(name));
@@ -176,7 +140,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           say(`wave ${wave} complete: every node rebooted and released its slot`);
         }
         if (stop) {
-          if (!pauser.paused && etcdFaults.allUp && !wiper.busy && partitions.healed && clones.idle) break;
+          if (!pauser.paused && etcdFaults.allUp && !wiper.busy && partitions.healed && clones.idle && powerOffs.idle && freezes.idle) break;
           continue;
         }
         wave++;
@@ -204,18 +168,32 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await clones.tick(Date.now(), true);
     const history = await readHistory(cluster.endpoints, PREFIX);
     // One audit per etcd incarnation: a wiped cluster's history ends where the wipe began.
-    const audit = mergeAudits([...wiper.histories, history].map((h) => auditHistory(h, PREFIX, limitOf, o.globalCap ?? null)));
-    const ledger = checkLedger(fleet.ledger(), { groupOf, limitOf, pauses: pauser.intervals, denies: windows.denies, pauseSlackMs: 1000, globalCap: o.globalCap ?? null });
+    const audit = mergeAudits([...wiper.histories, history].map((h) => auditHistory(h, PREFIX, limitOf, o.globalCap ?? null, { downMembers: true })));
+    const ledger = checkLedger(fleet.ledger(), {
+      groupOf,
+      limitOf,
+      pauses: pauser.intervals,
+      denies: windows.denies,
+      pauseSlackMs: 1000,
+      globalCap: o.globalCap ?? null,
+      freezes: freezes.intervalsCutBy(pauser.resumeCalls),
+      // etcd's expiry check runs every 500 ms and a revoke is one raft round: 1 s, plus the post-lock lag.
+      unplanned: { leaseTtlMs: LOCK_TTL_MS, marginMs: 1_000 + HEALTH_TIMEOUT_MS, etcdDisruptions: etcdFaults.disruptions, wipes: wiper.wipedAt },
+    });
     for (const c of clones.rebooted) violations.push(`a clone ran its reboot command (${c})`);
     // A clone (a fresh process on another machine) must never free a slot of its name: that slot
     // can only be the original's (it once did: the acquire path skipped the machine-id check).
     for (const t of clones.slotTouches) violations.push(`a clone touched a slot of its name: ${t}`);
+    for (const w of [...wiper.histories, history].flatMap((h) => slotPutsCarrying(h, PREFIX, clones.ids))) violations.push(`a clone wrote a slot: ${w}`);
+    // A disk clone is told apart only by its hardware id: it must be refused as a clone (exit 2).
+    for (const x of clones.sameIdWrongExits) violations.push(`a disk clone was not refused as a clone: ${x}`);
     // ...and must refuse with exit 2 (identity_conflict), not as an etcd error.
     if (clones.refusedAsEtcdError > 0) violations.push(`${clones.refusedAsEtcdError} clone(s) refused as an etcd error instead of exit 2`);
     for (const e of fleet.ledger()) if (e.kind === "reboot" && e.node.endsWith("~clone")) violations.push(`${e.node} ran its reboot command at ${new Date(e.at).toISOString()}`);
     violations.push(...audit.violations.map((v) => `etcd: ${v}`), ...ledger.violations.map((v) => `ledger: ${v}`));
     if (audit.slotsLeft.length) violations.push(`slots left in etcd: ${audit.slotsLeft.join(", ")}`);
     if (audit.pauseLeft) violations.push("the pause key was left in etcd");
+    if (audit.frozenLeft.length) violations.push(`groups left frozen in etcd: ${audit.frozenLeft.join(", ")}`);
     violations.push(...killer.unexpectedExits.map((u) => `daemon died on its own: ${u}`));
     const kills = Object.fromEntries(PHASES.map((p) => [p, killer.kills.filter((k) => k.phase === p).length])) as Record<DaemonPhase, number>;
     failed = violations.length > 0;
@@ -234,7 +212,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       windowLifts: windows.lifts,
       state: {
         clones: clones.started, clonesRefused: clones.refused, clonesRefusedAsEtcdError: clones.refusedAsEtcdError, cloneConflictRecords: clones.conflictEvents, clonesKilled: clones.killed, cloneOtherExits: clones.otherExits, cloneSlotTouches: clones.slotTouches,
-        wipes: wiper.wipes, partitions: partitions.cuts, partitionsByMode: partitions.byMode, longDowns: down.long(),
+        sameIdClones: clones.sameIdStarted, sameIdClonesRefused: clones.sameIdRefused,
+        wipes: wiper.wipes, partitions: partitions.cuts, partitionsByMode: partitions.byMode, longDowns: down.long(), strandedDowns: down.stranded(),
+        powerOffs: powerOffs.cuts, longPowerOffs: powerOffs.long, freezes: freezes.seen.map(({ group, node, reason }) => ({ group, node, reason })), resumes: freezes.resumes,
       },
       audit,
       history,
@@ -250,9 +230,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (!(failed && o.keepDirOnFailure)) rmSync(dir, { recursive: true, force: true });
   }
 
-  /** Nodes of the current wave not yet done: booted since the wave began, slot released, daemon up. */
+  /**
+   * Nodes of the current wave not yet done: rebooted (went down for a reboot, then booted) since
+   * the wave began, slot released, daemon up. A power cut and its boot do not count.
+   */
   async function pendingNodes(since: number): Promise<string[]> {
-    const booted = new Set(fleet.ledger().filter((e) => e.kind === "boot" && e.at > since).map((e) => e.node));
+    const wentDown = new Set<string>();
+    const booted = new Set<string>();
+    for (const e of fleet.ledger()) {
+      if (e.at <= since) continue;
+      if (e.kind === "down") wentDown.add(e.node);
+      else if (e.kind === "boot" && wentDown.has(e.node)) booted.add(e.node);
+    }
     let holders: Set<string>;
     try {
       holders = new Set((await gw.getPrefix(keys.slotsPrefix)).map((kv) => kv.key.slice(kv.key.lastIndexOf("/") + 1)));
@@ -261,21 +250,4 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     return fleet.nodes.filter((n) => !booted.has(n.name) || holders.has(n.name) || !n.running).map((n) => n.name);
   }
-}
-
-/** The audits of successive etcd incarnations as one: sums and peaks; what is left, from the last. */
-function mergeAudits(all: AuditResult[]): AuditResult {
-  const last = all[all.length - 1]!;
-  const peaks = new Map(last.peaks);
-  for (const a of all) for (const [g, p] of a.peaks) if (p.max > (peaks.get(g)?.max ?? -1)) peaks.set(g, p);
-  return {
-    ...last,
-    revisions: all.reduce((n, a) => n + a.revisions, 0),
-    fences: all.reduce((n, a) => n + a.fences, 0),
-    acquisitions: all.reduce((n, a) => n + a.acquisitions, 0),
-    pauseChanges: all.reduce((n, a) => n + a.pauseChanges, 0),
-    globalPeak: Math.max(...all.map((a) => a.globalPeak)),
-    peaks,
-    violations: all.flatMap((a, i) => a.violations.map((v) => (all.length > 1 ? `incarnation ${i + 1}: ${v}` : v))),
-  };
 }

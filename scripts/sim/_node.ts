@@ -52,6 +52,11 @@ const DEFAULT_EVENT_TIMEOUT_MS = 30_000;
 /** `setpriv --pdeathsig KILL`: the kernel kills a daemon whose parent (test or demo) dies. */
 const setpriv = Bun.which("setpriv");
 
+/** A fresh hardware id, shaped like a DMI product_uuid. */
+export function newHardwareId(): string {
+  return randomUUID();
+}
+
 /** A fresh machine id as systemd writes it: 32 lowercase hex digits. */
 export function newMachineId(): string {
   return randomUUID().replaceAll("-", "");
@@ -100,6 +105,10 @@ export class NodeProcess {
 
   get machineId(): string {
     return readFileSync(this.path("machineId"), "utf8").trim();
+  }
+
+  get hardwareId(): string {
+    return readFileSync(this.path("hardwareId"), "utf8").trim();
   }
 
   /** A new boot id: what the kernel does on every boot. */

@@ -15,6 +15,11 @@ export const NODE_FILES = {
   bootId: "boot_id",
   /** The machine's /etc/machine-id (CLUSTERREBOOTD_MACHINE_ID_FILE). */
   machineId: "machine-id",
+  /**
+   * The machine's hardware id (CLUSTERREBOOTD_HARDWARE_ID_FILE; stands in for DMI product_uuid or
+   * the device-tree serial): a disk clone copies the machine id, not this.
+   */
+  hardwareId: "hardware-id",
   /** CLUSTERREBOOTD_STATE_DIR and CLUSTERREBOOTD_RUNTIME_DIR of the node. */
   stateDir: "state",
   runtimeDir: "run",

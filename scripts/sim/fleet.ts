@@ -16,9 +16,11 @@
  * machine goes down: no graceful stop, leases are not revoked), waits `rebootDelayMs`, removes the
  * detector file, writes a new boot id (the daemons read it through CLUSTERREBOOTD_BOOT_ID_FILE)
  * and starts the daemon again (the machine boots). Every node has its own machine id, state dir and
- * runtime dir (CLUSTERREBOOTD_MACHINE_ID_FILE, _STATE_DIR, _RUNTIME_DIR). `setAutoBoot(false)` keeps a node down until
- * `boot()`; `setRebootEffective(false)` makes the command succeed without the machine going down.
- * The fleet adds `<ms> <node> down` and `<ms> <node> boot <boot_id>` lines to the ledger; the
+ * runtime dir (CLUSTERREBOOTD_MACHINE_ID_FILE, _STATE_DIR, _RUNTIME_DIR) and its own hardware id
+ * (CLUSTERREBOOTD_HARDWARE_ID_FILE). `setAutoBoot(false)` keeps a node down until `boot()`;
+ * `setRebootEffective(false)` makes the command succeed without the machine going down;
+ * `powerOff()` cuts a machine that holds no slot, until `boot()`.
+ * The fleet adds `<ms> <node> down|off` and `<ms> <node> boot <boot_id>` lines to the ledger; the
  * health scripts add `<ms> <node> health <phase> ok|fail|hang` (see ledger.ts, _scripts.ts).
  *
  * Every daemon runs under `setpriv --pdeathsig KILL` where available, so none outlives the
@@ -31,7 +33,7 @@ import { stringify } from "yaml";
 import { awayWindows, maxOverlap, parseLedger, type LedgerEntry } from "./ledger.ts";
 import { makeClone, type Clone } from "./_clone.ts";
 import { Machine } from "./_machine.ts";
-import { newMachineId, type CliResult, type DaemonEvent, type WaitEventOptions } from "./_node.ts";
+import { newHardwareId, newMachineId, type CliResult, type DaemonEvent, type WaitEventOptions } from "./_node.ts";
 import { ALIVE_FILE, healthScript, LEDGER_FILE, NODE_FILES, REBOOT_SCRIPT, rebootScript } from "./_scripts.ts";
 
 export type { CliResult, DaemonEvent, WaitEventOptions } from "./_node.ts";
@@ -99,8 +101,17 @@ export interface SimNode {
   readonly logs: readonly DaemonEvent[];
   /** Daemon starts so far (1 after the first start, +1 per simulated boot). */
   readonly starts: number;
-  /** Machine is down after a simulated reboot and waits for `boot()` (auto-boot off). */
+  /** The machine's hardware id (its own per node; a same-machine-id clone has another). */
+  readonly hardwareId: string;
+  /** Machine is down: after a simulated reboot until it boots, or powered off until `boot()`. */
   readonly down: boolean;
+  /** Powered off (an unplanned down, see `powerOff`). */
+  readonly off: boolean;
+  /**
+   * Cuts the power of a machine whose daemon holds no slot (`holdsSlot` is asked while the daemon
+   * is frozen); it stays off until `boot()`. False when it did not (a slot, or not running).
+   */
+  powerOff(holdsSlot: () => Promise<boolean>): Promise<boolean>;
   start(): void;
   /** Signals the daemon (default SIGKILL) and waits until it exited; returns its exit code. */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
@@ -116,7 +127,7 @@ export interface SimNode {
   setAutoBoot(on: boolean): void;
   /** false: the reboot command succeeds but the machine does not go down (same boot id). */
   setRebootEffective(on: boolean): void;
-  /** Boots a machine that is down: detector cleared, new boot id, daemon started. */
+  /** Boots a machine that is down: detector cleared (not after a power cut), new boot id, daemon started. */
   boot(): void;
   /** Runs `clusterrebootd <args> --config <this node's config>`, with `env` added to the node's. */
   cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
@@ -151,9 +162,11 @@ export interface Fleet {
   startAll(): void;
   /**
    * A second machine claiming `name` (same node_name, another machine id, own dirs, a reboot
-   * pending): see _clone.ts. Not started; the caller starts, watches and kills it.
+   * pending): see _clone.ts. With `sameMachineId`, a disk clone: the original's machine id and a
+   * copy of its state dir, but its own hardware id. Not started; the caller starts, watches and
+   * kills it.
    */
-  clone(name: string): Clone;
+  clone(name: string, opts?: { sameMachineId?: boolean }): Clone;
   /** Kills every daemon (SIGKILL, by handle), stops the reboot watcher, ends hung health scripts. */
   stop(): Promise<void>;
 }
@@ -179,6 +192,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       // Each simulated machine is its own machine: its own /etc/machine-id, state and runtime dirs
       // (otherwise every node would share the host's id and the identity checks could not bite).
       CLUSTERREBOOTD_MACHINE_ID_FILE: join(nodeDir, NODE_FILES.machineId),
+      // ...and its own hardware: a disk clone (same machine id) is told apart by this.
+      CLUSTERREBOOTD_HARDWARE_ID_FILE: join(nodeDir, NODE_FILES.hardwareId),
       CLUSTERREBOOTD_STATE_DIR: join(nodeDir, NODE_FILES.stateDir),
       CLUSTERREBOOTD_RUNTIME_DIR: join(nodeDir, NODE_FILES.runtimeDir),
       ...opts.env,
@@ -187,6 +202,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     const m = new Machine({ name: spec.name, group: spec.group, dir: nodeDir, argv, env, appendLedger }, typeof delay === "number" ? () => delay : () => delay(spec.name));
     writeFileSync(m.path("name"), spec.name + "\n");
     writeFileSync(m.path("machineId"), newMachineId() + "\n");
+    writeFileSync(m.path("hardwareId"), newHardwareId() + "\n");
     mkdirSync(m.path("stateDir"), { recursive: true });
     mkdirSync(m.path("runtimeDir"), { recursive: true });
     m.newBootId();
@@ -253,9 +269,9 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       }
       return out;
     },
-    clone(name) {
+    clone(name, o = {}) {
       const m = fleet.node(name);
-      return makeClone({ of: m.name, group: m.group, configPath: m.configPath, dir: join(dir, "clones", `${m.name}-${++clones}`), argv, baseEnv: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...opts.env }, ledger: ledgerPath, aliveFile, rebootCmd, appendLedger });
+      return makeClone({ of: m.name, ...(o.sameMachineId ? { diskOf: m.dir } : {}), group: m.group, configPath: m.configPath, dir: join(dir, "clones", `${m.name}-${++clones}`), argv, baseEnv: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...opts.env }, ledger: ledgerPath, aliveFile, rebootCmd, appendLedger });
     },
     startAll() {
       for (const m of machines) m.start();

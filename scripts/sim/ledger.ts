@@ -1,14 +1,17 @@
 /**
- * The fleet's ledger: one line per reboot command, health-script run, machine going down and
- * machine booting, with wall-clock epoch milliseconds. Written by the sim scripts and the fleet,
- * read by tests and the demo to check the one property that matters: how many nodes of a group
- * were "away" (between their reboot command and their post-boot slot release) at the same time.
+ * The fleet's ledger: one line per reboot command, health-script run, machine going down (for a
+ * reboot, or powered off without one) and machine booting, with wall-clock epoch milliseconds.
+ * Written by the sim scripts and the fleet, read by tests and the demo to check the one property
+ * that matters: how many nodes of a group were "away" (between their reboot command and their
+ * post-boot slot release) at the same time.
  */
 
 export type LedgerEntry = { at: number; node: string } & (
   | { kind: "reboot"; bootId: string; noop: boolean }
   | { kind: "health"; phase: string; result: "ok" | "fail" | "hang" }
   | { kind: "down" }
+  /** An unplanned power-off: the daemon SIGKILLed holding no slot; the machine stays off until its next `boot`. */
+  | { kind: "off" }
   | { kind: "boot"; bootId: string }
 );
 
@@ -21,7 +24,7 @@ export function parseLedger(text: string): LedgerEntry[] {
     if (!node || !Number.isFinite(at)) continue;
     if (kind === "reboot") out.push({ at, node, kind, bootId: a, noop: b === "noop" });
     else if (kind === "health" && (b === "ok" || b === "fail" || b === "hang")) out.push({ at, node, kind, phase: a, result: b });
-    else if (kind === "down") out.push({ at, node, kind });
+    else if (kind === "down" || kind === "off") out.push({ at, node, kind });
     else if (kind === "boot") out.push({ at, node, kind, bootId: a });
   }
   return out;

@@ -2,7 +2,9 @@
  * The short chaos run (~60 s): 8 real daemons in two groups on a 3-member etcd, every node needing
  * a reboot, with daemons SIGKILLed in every phase, an etcd member killed and restarted, a cluster
  * pause and deny windows lifted by SIGHUP; since issue 12 also clones of a node's name, TCP-proxy
- * partitions, machines down longer than the lease, and a global cap across the two groups. The
+ * partitions, machines down longer than the lease, and a global cap across the two groups; since
+ * issue 22 power-offs without a slot (counted as down by the ledger), disk clones with the same
+ * machine id and another hardware id, and frozen groups resumed as an operator would. The
  * ledger and etcd's history must show no violation, the fleet must converge, and every slot-key
  * change in etcd's history must be a step of the model (scripts/model/replay.ts). The long version is `npm run chaos` (scripts/chaos/main.ts).
  *
@@ -28,7 +30,16 @@ test(`a fleet under faults never exceeds its limits and converges (seed ${seed})
     ],
     // The identity/state faults at low rates (an etcd wipe holds the fleet for 120 s: long run only).
     globalCap: 2,
-    state: { clonesEveryMs: [15_000, 25_000], partitionEveryMs: [12_000, 20_000], longDownChance: 0.15, longDownMs: [4_000, 8_000] },
+    state: {
+      clonesEveryMs: [15_000, 25_000],
+      sameIdCloneChance: 0.5,
+      partitionEveryMs: [12_000, 20_000],
+      longDownChance: 0.15,
+      longDownMs: [4_000, 8_000],
+      // Off well past the 3 s lease, so the ledger counts them (from 6 s after the cut) for a while.
+      powerOffs: { everyMs: [10_000, 15_000], offMs: [8_000, 12_000], longChance: 0, longMs: [0, 0], maxAtOnce: 1 },
+      resumeFrozenAfterMs: [2_000, 5_000],
+    },
     say: (l) => lines.push(l),
   });
   const report = [...formatResult(result), "", "run log:", ...lines].join("\n");
@@ -41,6 +52,7 @@ test(`a fleet under faults never exceeds its limits and converges (seed ${seed})
   expect(result.windowLifts, report).toBeGreaterThanOrEqual(2);
   expect(result.state.clones, report).toBeGreaterThanOrEqual(1);
   expect(result.state.partitions, report).toBeGreaterThanOrEqual(1);
+  expect(result.state.powerOffs, report).toBeGreaterThanOrEqual(1);
   expect(Object.values(result.kills).reduce((a, b) => a + b, 0), report).toBeGreaterThanOrEqual(3);
   // Every slot-key change etcd recorded must be a transition of the model (models/slots.pml).
   const replay = replayThroughModel(result.history, "/clusterrebootd", (g) => (g === "alpha" ? 2 : 1));
