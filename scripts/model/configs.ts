@@ -29,5 +29,9 @@ export const CONFIGS: readonly ModelConfig[] = [
   { name: "mutant-no-deadline-check", defines: ["N=3", "L=1", "MUTANT_NO_DEADLINE_CHECK"], expect: "fail", kind: "safety", fast: true, why: "a daemon frozen past its deadline still runs the command" },
   { name: "mutant-no-machine-id", defines: ["N=2", "L=1", "IMPOSTOR", "MUTANT_NO_MACHINE_ID"], expect: "fail", kind: "safety", fast: true, why: "slots and records matched by node name only" },
   { name: "mutant-no-etcd-id", defines: ["N=2", "L=1", "WIPE", "MUTANT_NO_ETCD_ID"], expect: "fail", kind: "safety", fast: true, why: "no hold-off after etcd lost its data" },
+  { name: "n3-l1-f3-u1", defines: ["N=3", "L=1", "BUDGET=3", "UNPLANNED=1"], expect: "pass", kind: "safety", fast: false, why: "3 nodes, limit 1, at most 3 faults and 1 power loss: down members, the freeze, resume --group" },
+  { name: "mutant-slots-only", defines: ["N=3", "L=1", "BUDGET=3", "UNPLANNED=1", "MUTANT_SLOTS_ONLY"], expect: "fail", kind: "safety", fast: true, why: "admission counts slots only (ignores members down without a slot)" },
+  { name: "mutant-no-freeze", defines: ["N=3", "L=1", "BUDGET=3", "UNPLANNED=1", "MUTANT_NO_FREEZE"], expect: "fail", kind: "safety", fast: false, why: "a slot past its deadline is freed without freezing the group (the old lease expiry)" },
+  { name: "mutant-no-up-compare", defines: ["N=3", "L=1", "BUDGET=3", "UNPLANNED=1", "MUTANT_NO_UP_COMPARE"], expect: "fail", kind: "safety", fast: true, why: "ACQUIRE does not compare the health keys of members it counted as up" },
   { name: "fault-force-unlock", defines: ["N=3", "L=1", "FORCE"], expect: "fail", kind: "safety", fast: true, why: "`unlock --force` of a rebooting slot may exceed the budget (documented)" },
 ];

@@ -5,7 +5,7 @@
  */
 export type SlotPhase = "preparing" | "rebooting" | "verifying";
 export type From = SlotPhase | "absent";
-export type LeaseRule = "session" | "changed" | "same" | "slot" | "any";
+export type LeaseRule = "session" | "changed" | "same" | "slot" | "none" | "any";
 
 export interface SlotTransition {
   step: string;
@@ -19,9 +19,13 @@ export interface SlotTransition {
 export const SLOT_TRANSITIONS: readonly SlotTransition[] = [
   { step: "ACQUIRE", from: "absent", to: "preparing", lease: "session", code: "slots/acquire.ts tryAcquireSlot" },
   { step: "FENCE", from: "preparing", to: "rebooting", lease: "changed", code: "slots/transitions.ts enterRebooting" },
+  // max_failed_reboots >= 1: the fenced slot has no lease; only CONVERT (or the node) deletes it.
+  { step: "FENCE", from: "preparing", to: "rebooting", lease: "none", code: "slots/transitions.ts enterRebooting (max_failed_reboots >= 1)" },
+  // A pass that keeps its preparing slot (uncordon failed) moves it onto its own slot lease.
+  { step: "KEEP", from: "preparing", to: "preparing", lease: "changed", code: "orchestrate: kept preparing slot onto a slot lease" },
   { step: "VERIFY", from: "rebooting", to: "verifying", lease: "same", code: "slots/transitions.ts updateSlot, from orchestrate/_postboot.ts handleOwnSlot" },
   { step: "RECREATE", from: "absent", to: "verifying", lease: "slot", code: "orchestrate/_postboot.ts (new: marker present, slot gone)" },
-  { step: "RELEASE, RECHECK_REFUSED, RECOVER_PREPARING, DEADLINE_CHECK, UNLOCK, LEASE_EXPIRY, SLOT_EXPIRY", from: "any", to: "absent", lease: "any", code: "slots/transitions.ts releaseSlot, deleteSlots; etcd lease expiry" },
+  { step: "RELEASE, RECHECK_REFUSED, RECOVER_PREPARING, DEADLINE_CHECK, UNLOCK, LEASE_EXPIRY, SLOT_EXPIRY, CONVERT", from: "any", to: "absent", lease: "any", code: "slots/transitions.ts releaseSlot, deleteSlots; etcd lease expiry" },
 ];
 
 /** The step that allows `from` → `to` with this lease change, or undefined. */
@@ -38,6 +42,8 @@ export function allowedStep(from: From, to: SlotPhase | "absent", leaseBefore: s
         return leaseAfter !== undefined && leaseAfter !== "0" && leaseAfter !== leaseBefore;
       case "same":
         return leaseAfter === leaseBefore;
+      case "none":
+        return leaseAfter === "0" && leaseBefore !== "0";
     }
   });
 }

@@ -27,10 +27,17 @@ describe("replay through the model", () => {
     expect(r.steps).toEqual({ ACQUIRE: 2, FENCE: 1, VERIFY: 1, delete: 2 });
   });
 
+  test("a fence onto no lease (max_failed_reboots >= 1) and a kept preparing slot are steps of the model", () => {
+    const r = replay([put(2, "b1", "preparing", "11"), put(3, "b1", "preparing", "14", 2), del(4, "b1"), put(5, "b2", "preparing", "13"), put(6, "b2", "rebooting", "0", 5), del(7, "b2")]);
+    expect(r.violations).toEqual([]);
+    expect(r.steps).toEqual({ ACQUIRE: 2, KEEP: 1, FENCE: 1, delete: 2 });
+  });
+
   test.each([
     ["a slot created as rebooting", [put(2, "b1", "rebooting", "12")], /absent -> rebooting/],
     ["a slot created without a lease", [put(2, "b1", "preparing", "0")], /absent -> preparing/],
     ["a fence that keeps the session lease", [put(2, "b1", "preparing", "11"), put(3, "b1", "rebooting", "11", 2)], /preparing -> rebooting/],
+    ["a preparing slot kept on the same lease", [put(2, "b1", "preparing", "11"), put(3, "b1", "preparing", "11", 2)], /preparing -> preparing/],
     ["verifying on another lease", [put(2, "b1", "preparing", "11"), put(3, "b1", "rebooting", "12", 2), put(4, "b1", "verifying", "13", 2)], /rebooting -> verifying/],
     ["back from rebooting to preparing", [put(2, "b1", "preparing", "11"), put(3, "b1", "rebooting", "12", 2), put(4, "b1", "preparing", "12", 2)], /rebooting -> preparing/],
     ["a put that changes the create revision", [put(2, "b1", "preparing", "11"), put(3, "b1", "rebooting", "12", 3)], /create revision changed/],
