@@ -116,20 +116,27 @@ export async function refreshSlotLease(
     const res = await gw.txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: "0" }]);
     return res.succeeded ? { kind: "refreshed", record: next } : { kind: "slot-lost" };
   }
-  const lease = await gw.grantLease(opts.slotTimeoutSec, { keepAlive: false });
   const next: SlotRecord = { ...record, deadline: new Date(opts.nowMs + opts.slotTimeoutSec * 1000).toISOString() };
-  const res = await gw
-    .txn([{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: lease.id }])
-    .catch(async (err: unknown) => {
-      await lease.revoke().catch(() => {});
-      throw err;
-    });
+  const put = await putOnNewLease(gw, opts.slotTimeoutSec, [{ key: slot.key, target: "create", op: "==", value: slot.createRevision }], slot.key, next);
+  return put.ok ? { kind: "refreshed", record: next } : { kind: "slot-lost" };
+}
+
+/**
+ * Puts `record` at `key` on a fresh lease of `ttlSec` nobody keeps alive, if `compares` hold; the
+ * lease is revoked when nothing was put on it (no orphan leases), or when the call fails.
+ */
+async function putOnNewLease(gw: EtcdGateway, ttlSec: number, compares: Compare[], key: string, record: SlotRecord): Promise<{ ok: true; leaseId: string; revision: number } | { ok: false }> {
+  const lease = await gw.grantLease(ttlSec, { keepAlive: false });
+  const res = await gw.txn(compares, [{ kind: "put", key, value: JSON.stringify(record), lease: lease.id }]).catch(async (err: unknown) => {
+    await lease.revoke().catch(() => {});
+    throw err;
+  });
   if (!res.succeeded) {
     await lease.revoke().catch(() => {});
-    return { kind: "slot-lost" };
+    return { ok: false };
   }
   lease.release();
-  return { kind: "refreshed", record: next };
+  return { ok: true, leaseId: lease.id, revision: res.revision };
 }
 
 /** Rewrites our slot's record (e.g. phase `verifying` after boot) keeping its lease. Model step VERIFY. */
@@ -217,24 +224,16 @@ export async function keepOnOwnLease(
   record: SlotRecord,
   opts: { slotTimeoutSec: number; nowMs: number; why: string },
 ): Promise<{ kind: "kept"; slot: SlotEntry } | { kind: "slot-lost" }> {
-  const lease = await gw.grantLease(opts.slotTimeoutSec, { keepAlive: false });
   const next: SlotRecord = { ...record, deadline: new Date(opts.nowMs + opts.slotTimeoutSec * 1000).toISOString(), reason: opts.why };
-  const res = await gw
-    .txn(
-      [
-        { key: slot.key, target: "create", op: "==", value: slot.createRevision },
-        { key: slot.key, target: "mod", op: "==", value: slot.modRevision },
-      ],
-      [{ kind: "put", key: slot.key, value: JSON.stringify(next), lease: lease.id }],
-    )
-    .catch(async (err: unknown) => {
-      await lease.revoke().catch(() => {});
-      throw err;
-    });
-  if (!res.succeeded) {
-    await lease.revoke().catch(() => {});
-    return { kind: "slot-lost" };
-  }
-  lease.release();
-  return { kind: "kept", slot: { ...slot, record: next, modRevision: res.revision, lease: lease.id } };
+  const put = await putOnNewLease(
+    gw,
+    opts.slotTimeoutSec,
+    [
+      { key: slot.key, target: "create", op: "==", value: slot.createRevision },
+      { key: slot.key, target: "mod", op: "==", value: slot.modRevision },
+    ],
+    slot.key,
+    next,
+  );
+  return put.ok ? { kind: "kept", slot: { ...slot, record: next, modRevision: put.revision, lease: put.leaseId } } : { kind: "slot-lost" };
 }
