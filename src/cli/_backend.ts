@@ -14,7 +14,7 @@ import { connect } from "./_setup.ts";
 import { waitForEtcd } from "./_daemon.ts";
 
 export type Opened =
-  | { ok: true; lock: Resources["lock"]; close(opts: { graceful: boolean }): Promise<void> }
+  | { ok: true; lock: Resources["lock"]; close(opts: { graceful: boolean; goingDown?: boolean }): Promise<void> }
   | { ok: false; reason: "stopped" | "unreachable" };
 
 export interface OpenOptions {
@@ -68,10 +68,13 @@ export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promis
   return {
     ok: true,
     lock: { kind: "etcd", etcd, session },
-    async close({ graceful }) {
+    async close({ graceful, goingDown }) {
       // Graceful stop: our health record disappears at once (peers see "missing", not a stale
       // "healthy"). A slot in `rebooting`/`verifying` lives on its own lease and is unaffected.
-      await session.close({ revoke: graceful, ...(graceful && o.presenceSec ? { presence: { ttlSec: o.presenceSec, nowMs: o.ports.clock.now() } } : {}) });
+      // A timer pass leaves its record behind — unless the machine is going down right now (it
+      // ran the reboot command): a "healthy" record must not outlive it while it is away.
+      const presence = graceful && o.presenceSec && !goingDown ? { presence: { ttlSec: o.presenceSec, nowMs: o.ports.clock.now() } } : {};
+      await session.close({ revoke: graceful, ...presence });
       await etcd.gw.close();
     },
   };

@@ -82,17 +82,20 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
     const resources = { lock: backend.lock, memory: newMemory(), log, metrics: obs.metrics, ...(obs.address ? { metricsEndpoint: obs.address } : {}) };
     const co = await buildRuntime(cfg, resources, { dryRun });
     obs.attach(co);
+    // Set once a single pass ran the reboot command: the machine is going down.
+    let goingDown = false;
     try {
       if (!single) return await runDaemon(cfg, co, { configPath: args.config, forceDryRun: args["dry-run"], signal: stop.signal, onHup: stop.onHup, obs, resources });
       const { runPass } = await import("../orchestrate/index.ts");
       const pass = () => runPass(co, args.once ? "once" : "run", stop.signal);
       // --once waits out a taken slot like Go (5 attempts with backoff); --timer's next run is the retry.
       const r = args.once ? await retryWhileSlotTaken(pass, stop.signal, onceRetryDeps(co)) : await pass();
+      goingDown = r.outcome.kind === "rebooting";
       process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
       // W13: an interrupted single pass is not a success.
       return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;
     } finally {
-      await backend.close({ graceful: true });
+      await backend.close({ graceful: true, goingDown });
     }
   } finally {
     stop.dispose();
