@@ -75,7 +75,7 @@ test("--json prints the page's state document (snake_case) once and exits 0", as
   expect(r.code).toBe(0);
   const doc = JSON.parse(r.stdout);
   expect(doc.namespace).toBe(ns);
-  expect(doc.groups).toEqual([{ name: "workers", used: 1, limit: 2, holders: ["work-1"], cooldown: null }]);
+  expect(doc.groups).toEqual([{ name: "workers", used: 1, limit: 2, holders: ["work-1"], down: [], cooldown: null, frozen: null }]);
   expect(doc.nodes).toMatchObject([{ node: "work-1", group: "workers", phase: "preparing", health: "missing", slot: { phase: "preparing", holder: "daemon" } }]);
   expect(r.stdout).not.toMatch(/"[a-z]+[A-Z][A-Za-z]*":/); // no camelCase keys
   await lease.revoke();
