@@ -4,6 +4,7 @@
  * for uniqueness at load time.
  */
 import * as v from "valibot";
+import { closed } from "./_issues.ts";
 import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";
 import { describeValue, expected, list, MAX_TIMER_SEC, problemCheck, str } from "./_fields.ts";
 
@@ -34,7 +35,7 @@ const exitCode = v.pipe(
   problemCheck((n: number) => (n >= 0 && n <= 255 ? null : `must be an exit code 0–255, got ${n}`)),
 );
 
-const DetectorObject = v.strictObject({
+const DetectorObject = closed({
   /** Default `file:<path>` / `command:<cmd[0]>`, as in Go; a blank name gets the default too, as in Go. */
   name: str(null),
   type: v.picklist(["file", "command"], expected(`"file" or "command"`)),

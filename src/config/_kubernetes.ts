@@ -7,6 +7,7 @@
  * typo in a selector must fail at load time, not as a 400 in the middle of a drain.
  */
 import * as v from "valibot";
+import { closed } from "./_issues.ts";
 import { bool, expected, optSeconds, problemCheck, seconds, str } from "./_fields.ts";
 
 /** Where k3s writes an admin kubeconfig on every server node (client certificate auth). */
@@ -100,7 +101,7 @@ export const labelSelector = (def: string) =>
 
 // --- the block ---
 
-const DrainObject = v.strictObject({
+const DrainObject = closed({
   /** false: connect (for kubernetes health checks and annotations) but never cordon or evict. */
   enabled: bool(true),
   /** Give up after this long; then `on_timeout` decides. */
@@ -117,7 +118,7 @@ const DrainObject = v.strictObject({
   on_timeout: v.nullish(v.picklist(["abort", "force"], expected(`"abort" or "force"`)), "abort"),
 });
 
-const KubernetesObject = v.strictObject({
+const KubernetesObject = closed({
   /** Path of a kubeconfig, or "in-cluster". Default: k3s's /etc/rancher/k3s/k3s.yaml. */
   kubeconfig: v.nullish(
     v.pipe(

@@ -8,6 +8,7 @@
  * environment run in `load.ts` after this schema.
  */
 import * as v from "valibot";
+import { closed, mapping } from "./_issues.ts";
 import { checkTimeZone, checkWindowExpression } from "../windows/index.ts";
 import { checkHostname, checkListen, normalizeKeyPath, parseEndpoint } from "./_addresses.ts";
 import { crossCheck } from "./_cross.ts";
@@ -67,7 +68,7 @@ const keyPath = (def: string) =>
     def,
   );
 
-const EtcdTlsObject = v.strictObject({
+const EtcdTlsObject = closed({
   enabled: bool(false),
   ca_file: str(""),
   /** Client certificate and key: both or neither (neither = server-only TLS, W26). */
@@ -124,7 +125,7 @@ const EtcdTls = v.pipe(
   ),
 );
 
-const EtcdAuthObject = v.strictObject({
+const EtcdAuthObject = closed({
   username: str(null),
   password: str(null),
   password_file: str(null),
@@ -151,7 +152,7 @@ const EtcdAuth = v.pipe(
 
 // --- the whole file ---
 
-const ConfigObject = v.strictObject({
+const ConfigObject = closed({
   node_name: nameSchema,
   reboot_required_detectors: v.pipe(
     v.array(Detector, expected("a list of detectors")),
@@ -198,7 +199,7 @@ const ConfigObject = v.strictObject({
     () => [...DEFAULT_REBOOT_COMMAND],
   ),
   cluster_policies: v.nullish(
-    v.strictObject({
+    closed({
       min_healthy_fraction: v.nullish(
         v.pipe(
           v.number(expected("a number")),
@@ -213,7 +214,7 @@ const ConfigObject = v.strictObject({
     {},
   ),
   windows: v.nullish(
-    v.strictObject({
+    closed({
       deny: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
       allow: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
       /** IANA zone name or "local" (W21: Go always used the process zone). */
@@ -233,7 +234,7 @@ const ConfigObject = v.strictObject({
     DEFAULT_KILL_SWITCH_FILE,
   ),
   metrics: v.nullish(
-    v.strictObject({
+    closed({
       enabled: bool(false),
       listen: v.nullish(v.pipe(defaultingPath(DEFAULT_METRICS_LISTEN), problemCheck(checkListen)), DEFAULT_METRICS_LISTEN),
     }),
@@ -248,7 +249,7 @@ const ConfigObject = v.strictObject({
   group_from_node_label: v.nullish(labelKeySchema, null),
   /** Slot limit of this node's group, unless group_limits overrides it. */
   max_concurrent_reboots: int(1, 1),
-  group_limits: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),
+  group_limits: v.nullish(mapping(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit"))), () => ({})),
   global_max_concurrent_reboots: optInt(1),
   reboot_slot_timeout_sec: seconds(
     MIN_SLOT_TIMEOUT_SEC,
