@@ -8,7 +8,7 @@
  */
 import * as v from "valibot";
 import { closed } from "./_issues.ts";
-import { bool, expected, optSeconds, problemCheck, seconds, str } from "./_fields.ts";
+import { bool, expected, get, optSeconds, problemCheck, seconds, str } from "./_fields.ts";
 
 /** Where k3s writes an admin kubeconfig on every server node (client certificate auth). */
 export const DEFAULT_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
@@ -149,8 +149,6 @@ export type DrainConfig = KubernetesConfig["drain"];
  * k3s has started, and until they do every drain and check fails closed (no reboot), which is safe.
  */
 export async function kubernetesFileWarnings(cfg: unknown, readFile: (path: string) => Promise<string>): Promise<string[]> {
-  const get = (x: unknown, key: string): unknown =>
-    x !== null && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined;
   const wanted: { path: string; where: string }[] = [];
   const kubeconfig = get(get(cfg, "kubernetes"), "kubeconfig");
   if (typeof kubeconfig === "string" && kubeconfig !== IN_CLUSTER) wanted.push({ path: kubeconfig, where: "kubernetes.kubeconfig" });
