@@ -9,7 +9,7 @@
  */
 import * as v from "valibot";
 import { closed, mapping } from "./_issues.ts";
-import { checkTimeZone, checkWindowExpression } from "../windows/index.ts";
+import { checkTimeZone, parseWindowExpression, windowSet } from "../windows/index.ts";
 import { checkHostname, checkListen, normalizeKeyPath, parseEndpoint } from "./_addresses.ts";
 import { crossCheck } from "./_cross.ts";
 import { DEFAULT_DETECTOR_TIMEOUT_SEC, Detector, detectorName, detectorsRules } from "./_detector.ts";
@@ -150,6 +150,30 @@ const EtcdAuth = v.pipe(
   v.transform((a) => ({ username: a.username ?? "", password: a.password || null, password_file: a.password_file || null })),
 );
 
+/** One endpoint, parsed here once: as written (RC_ETCD_ENDPOINTS) and its parts. */
+const endpoint = v.pipe(
+  v.string(expected("a string")),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const r = parseEndpoint(dataset.value);
+    if (r.ok) return { text: dataset.value, ...r.value };
+    addIssue({ message: r.error });
+    return NEVER;
+  }),
+);
+
+// --- windows ---
+
+/** One window expression, parsed here once: its text as written and the parsed window. */
+const windowExpression = v.pipe(
+  v.string(expected("a window expression")),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const r = parseWindowExpression(dataset.value);
+    if (r.ok) return { text: dataset.value, window: r.window };
+    addIssue({ message: r.error });
+    return NEVER;
+  }),
+);
+
 // --- the whole file ---
 
 const ConfigObject = closed({
@@ -176,16 +200,7 @@ const ConfigObject = closed({
   lock_key: keyPath(DEFAULT_LOCK_KEY),
   lock_ttl_sec: seconds(1, 90),
   // Required unless lock_backend is fleetlock (rule in _rules.ts).
-  etcd_endpoints: v.nullish(v.array(
-      v.pipe(
-        v.string(expected("a string")),
-        problemCheck((s: string) => {
-          const r = parseEndpoint(s);
-          return r.ok ? null : r.error;
-        }),
-      ),
-      expected("a list of endpoints"),
-    ), () => []),
+  etcd_endpoints: v.nullish(v.array(endpoint, expected("a list of endpoints")), () => []),
   etcd_namespace: keyPath(DEFAULT_NAMESPACE),
   etcd_request_timeout_sec: seconds(1, 5),
   etcd_tls: v.nullish(EtcdTls, {}),
@@ -214,12 +229,21 @@ const ConfigObject = closed({
     {},
   ),
   windows: v.nullish(
-    closed({
-      deny: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
-      allow: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
-      /** IANA zone name or "local" (W21: Go always used the process zone). */
-      timezone: v.nullish(v.pipe(v.string(expected("a time zone name")), problemCheck(checkTimeZone)), "local"),
-    }),
+    v.pipe(
+      closed({
+        deny: list(windowExpression, []),
+        allow: list(windowExpression, []),
+        /** IANA zone name or "local" (W21: Go always used the process zone). */
+        timezone: v.nullish(v.pipe(v.string(expected("a time zone name")), problemCheck(checkTimeZone)), "local"),
+      }),
+      // The expressions as written (RC_WINDOWS_*, status), and the set the gates evaluate.
+      v.transform((w) => ({
+        deny: w.deny.map((x) => x.text),
+        allow: w.allow.map((x) => x.text),
+        timezone: w.timezone,
+        set: windowSet(w.timezone, w.deny.map((x) => x.window), w.allow.map((x) => x.window)),
+      })),
+    ),
     {},
   ),
   kill_switch_file: v.nullish(
