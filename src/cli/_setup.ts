@@ -23,8 +23,8 @@ export async function loadOrFail(path: string): Promise<{ ok: true; config: Conf
 export function detectorSpecs(cfg: Config): DetectorSpec[] {
   return cfg.reboot_required_detectors.map((d): DetectorSpec =>
     d.type === "file"
-      ? { name: d.name, type: "file", path: d.path ?? "" }
-      : { name: d.name, type: "command", cmd: d.cmd ?? [], successExitCodes: d.success_exit_codes ?? [], timeoutMs: (d.timeout_sec ?? 30) * 1000 },
+      ? { name: d.name, type: "file", path: d.path }
+      : { name: d.name, type: "command", cmd: d.cmd, successExitCodes: d.success_exit_codes, timeoutMs: d.timeout_sec * 1000 },
   );
 }
 
