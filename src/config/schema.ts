@@ -9,8 +9,9 @@
  */
 import * as v from "valibot";
 import { closed, mapping } from "./_issues.ts";
-import { checkTimeZone, parseWindowExpression, windowSet } from "../windows/index.ts";
-import { checkHostname, checkListen, normalizeKeyPath, parseEndpoint } from "./_addresses.ts";
+import { checkTimeZone, windowSet } from "../windows/index.ts";
+import { endpoint, windowExpression } from "./_parsed.ts";
+import { checkHostname, checkListen, normalizeKeyPath } from "./_addresses.ts";
 import { crossCheck } from "./_cross.ts";
 import { DEFAULT_DETECTOR_TIMEOUT_SEC, Detector, detectorName, detectorsRules } from "./_detector.ts";
 import {
@@ -148,30 +149,6 @@ const EtcdAuth = v.pipe(
   }),
   // Consumers test `!== null`; "" was "not set" above too.
   v.transform((a) => ({ username: a.username ?? "", password: a.password || null, password_file: a.password_file || null })),
-);
-
-/** One endpoint, parsed here once: as written (RC_ETCD_ENDPOINTS) and its parts. */
-const endpoint = v.pipe(
-  v.string(expected("a string")),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const r = parseEndpoint(dataset.value);
-    if (r.ok) return { text: dataset.value, ...r.value };
-    addIssue({ message: r.error });
-    return NEVER;
-  }),
-);
-
-// --- windows ---
-
-/** One window expression, parsed here once: its text as written and the parsed window. */
-const windowExpression = v.pipe(
-  v.string(expected("a window expression")),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const r = parseWindowExpression(dataset.value);
-    if (r.ok) return { text: dataset.value, window: r.window };
-    addIssue({ message: r.error });
-    return NEVER;
-  }),
 );
 
 // --- the whole file ---
