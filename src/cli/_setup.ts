@@ -11,7 +11,6 @@ import type { Plan } from "../orchestrate/context.ts";
 import { makeKeys, type Keys } from "../slots/index.ts";
 import type { Host } from "../platform/index.ts";
 import type { Logger } from "../observe/index.ts";
-import { parseWindows } from "../windows/index.ts";
 
 /** Loads and validates; prints every problem to stderr and returns a config_error outcome. */
 export async function loadOrFail(path: string): Promise<{ ok: true; config: Config; warnings: string[] } | { ok: false; outcome: Outcome }> {
@@ -24,15 +23,12 @@ export async function loadOrFail(path: string): Promise<{ ok: true; config: Conf
 export function detectorSpecs(cfg: Config): DetectorSpec[] {
   return cfg.reboot_required_detectors.map((d): DetectorSpec =>
     d.type === "file"
-      ? { name: d.name, type: "file", path: d.path ?? "" }
-      : { name: d.name, type: "command", cmd: d.cmd ?? [], successExitCodes: d.success_exit_codes ?? [], timeoutMs: (d.timeout_sec ?? 30) * 1000 },
+      ? { name: d.name, type: "file", path: d.path }
+      : { name: d.name, type: "command", cmd: d.cmd, successExitCodes: d.success_exit_codes, timeoutMs: d.timeout_sec * 1000 },
   );
 }
 
 export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootId: string; machineId?: string; hardwareId?: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
-  const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
-  // The loader already validated windows; a failure here is a bug, not an operator error.
-  if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
   const cp = cfg.cluster_policies;
   const env = baseEnvironment(cfg, {
     dryRun: rt.dryRun,
@@ -48,7 +44,7 @@ export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootI
     globalCap: cfg.global_max_concurrent_reboots,
     detectors: detectorSpecs(cfg),
     policy: policyConfig(cfg),
-    windows: w.windows,
+    windows: cfg.window_set,
     killSwitchFile: cfg.kill_switch_file,
     rebootCommand: cfg.reboot_command,
     dryRun: rt.dryRun,

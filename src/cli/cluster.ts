@@ -3,7 +3,7 @@ import { classifyPeers } from "../cluster/index.ts";
 import { escapeControl } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
 import { describeFreeze, lastSegment, ordinal, parseRecord, readClusterState, RebootRequestSchema } from "../slots/index.ts";
-import { evaluateWindows, hasWindows, nextWindowChange, parseWindows } from "../windows/index.ts";
+import { evaluateWindows, hasWindows, nextWindowChange } from "../windows/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
 import { age, withEtcd } from "./_etcd-cmd.ts";
 import { lastPerNode, readHistory } from "./_history-view.ts";
@@ -76,9 +76,9 @@ export default defineCommand({
         if (row) row.queue = `${ordinal(n)} in line`;
       }
       const cooldowns = [...state.cooldowns].map(([group, c]) => ({ group, node: c.record?.node, released_at: c.record?.released_at, duration_sec: c.record?.duration_sec }));
-      const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
-      const windows = w.ok && hasWindows(w.windows)
-        ? { timezone: w.windows.timeZone, now: evaluateWindows(w.windows, now).kind, next_change: ((n) => (n ? new Date(n).toISOString() : null))(nextWindowChange(w.windows, now)) }
+      const w = cfg.window_set;
+      const windows = hasWindows(w)
+        ? { timezone: w.timeZone, now: evaluateWindows(w, now).kind, next_change: ((n) => (n ? new Date(n).toISOString() : null))(nextWindowChange(w, now)) }
         : null;
       const frozen = [...state.frozen].map(([group, f]) => ({ ...(f.record ?? { reason: "(unreadable freeze record)" }), group }));
       const doc = { namespace: keys.prefix, revision: state.revision, paused: state.pausePresent ? state.pause ?? { reason: "(unreadable pause record)", by: "?", at: "?" } : null, frozen, members: rows, cooldowns, windows, last_reboots: Object.fromEntries(lastReboot), history_unreadable: hist.unreadable, requests: Object.fromEntries([...requests].map(([node, q]) => [node, q ?? null])) };

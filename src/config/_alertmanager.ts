@@ -5,6 +5,7 @@
  * Alertmanager being down never blocks or delays a reboot (src/silences/).
  */
 import * as v from "valibot";
+import { closed, mapping } from "./_issues.ts";
 import { expected, problemCheck, secondsSchema } from "./_fields.ts";
 import { placeholdersOf } from "./placeholders.ts";
 
@@ -32,7 +33,7 @@ function valueProblem(m: { value: string; is_regex: boolean }): string | null {
 }
 
 const Matcher = v.pipe(
-  v.strictObject({
+  closed({
     name: v.pipe(v.string(expected("a label name")), problemCheck((s: string) => (LABEL_NAME.test(s) ? null : `must be a label name ([a-zA-Z_][a-zA-Z0-9_]*), got ${JSON.stringify(s)}`))),
     value: v.pipe(v.string(expected("a string")), problemCheck((s: string) => (s === "" ? "must not be empty (an empty matcher silences alerts without the label)" : null))),
     /** `value` is a regular expression (Alertmanager's =~ / !~). */
@@ -56,7 +57,7 @@ const httpUrl = v.pipe(
 );
 
 export const AlertmanagerSchema = v.nullish(
-  v.strictObject({
+  closed({
     /** Alertmanager's base URL, e.g. http://alertmanager.monitoring:9093 (the API is /api/v2). */
     url: httpUrl,
     /** Which alerts to silence; all must match. At least one: an empty list would silence everything. */
@@ -68,7 +69,7 @@ export const AlertmanagerSchema = v.nullish(
     /** Each request's deadline; a slow Alertmanager never holds up the reboot longer than this. */
     timeout_sec: v.nullish(v.pipe(secondsSchema(1, { default: 3 }), v.maxValue(30, (i) => `must be ≤ 30 (a silence request must not hold up a reboot), got ${String(i.input)}`)), 3),
     /** Extra request headers, e.g. Authorization for an Alertmanager behind a proxy. */
-    headers: v.nullish(v.record(v.string(), v.string(expected("a string")), expected("a mapping of header name to value")), () => ({})),
+    headers: v.nullish(mapping(v.record(v.string(), v.string(expected("a string")), expected("a mapping of header name to value"))), () => ({})),
   }),
   null,
 );

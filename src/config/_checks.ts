@@ -8,6 +8,7 @@
  * tagged union with each type's defaults filled in.
  */
 import * as v from "valibot";
+import { closed, mapping } from "./_issues.ts";
 import { checkHostname } from "./_addresses.ts";
 import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";
 import { describeValue, expected, intSchema, problemCheck, seconds } from "./_fields.ts";
@@ -69,7 +70,7 @@ const absPath = v.pipe(
 const selector = v.pipe(v.string(expected("a label selector")), problemCheck(labelSelectorProblem));
 const opt = <T extends v.GenericSchema>(s: T) => v.nullish(s, null);
 
-const CheckObject = v.strictObject({
+const CheckObject = closed({
   type: v.picklist(CHECK_TYPES, expected(CHECK_TYPES.map((t) => JSON.stringify(t)).join(", "))),
   /** Labels results, logs and metrics; unique. Default derived from the type (see checkName). */
   name: opt(v.pipe(v.string(expected("a string")), problemCheck((s: string) => (s.trim() === "" ? "must not be blank" : null)))),
@@ -88,11 +89,11 @@ const CheckObject = v.strictObject({
   pass_if: opt(v.pipe(v.string(expected(`a comparison such as "< 0.05"`)), problemCheck((s: string) => { const r = parsePassIf(s); return typeof r === "string" ? r : null; }))),
   on_empty: opt(v.picklist(["pass", "fail"], expected(`"pass" or "fail"`))),
   alerts: opt(
-    v.strictObject({
+    closed({
       /** true (default): only firing alerts block; pending ones do not (kured's --alert-firing-only). */
       firing_only: v.nullish(v.boolean(expected("true or false")), true),
       /** Only alerts carrying all these labels block; {} = every alert. */
-      match_labels: v.nullish(v.record(v.string(), v.string(expected("a string")), expected("a mapping of label to value")), () => ({})),
+      match_labels: v.nullish(mapping(v.record(v.string(), v.string(expected("a string")), expected("a mapping of label to value"))), () => ({})),
       /** Alerts whose alertname matches this regex never block (kured's --alert-filter-regexp). */
       ignore_alertnames: v.nullish(regex, "^(Watchdog|InfoInhibitor)$"),
       /**

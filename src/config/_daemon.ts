@@ -3,6 +3,7 @@
  * deferral while interactive users are logged in.
  */
 import * as v from "valibot";
+import { closed, mapping } from "./_issues.ts";
 import { bool, expected, list, nameSchema, problemCheck, seconds, str } from "./_fields.ts";
 import { checkBaseUrl } from "./_addresses.ts";
 
@@ -12,7 +13,7 @@ import { checkBaseUrl } from "./_addresses.ts";
  */
 export const NOTIFICATION_EVENTS = ["reboot_started", "node_healthy", "blocked", "stale_slot_freed", "reboot_failed", "group_frozen"] as const;
 
-const Webhook = v.strictObject({
+const Webhook = closed({
   url: v.pipe(
     v.string(expected("a URL")),
     problemCheck((s: string) => {
@@ -29,11 +30,11 @@ const Webhook = v.strictObject({
   timeout_sec: seconds(1, 5),
   /** Extra attempts after the first, with backoff; a notification never blocks a reboot. */
   retries: v.nullish(v.pipe(v.number(expected("an integer")), v.integer(), v.minValue(0, "must be ≥ 0"), v.maxValue(10, "must be ≤ 10")), 3),
-  headers: v.nullish(v.record(v.string(), v.string(expected("a string")), expected("a mapping of header name to value")), () => ({})),
+  headers: v.nullish(mapping(v.record(v.string(), v.string(expected("a string")), expected("a mapping of header name to value"))), () => ({})),
 });
 
 export const NotificationsSchema = v.nullish(
-  v.strictObject({
+  closed({
     webhooks: list(Webhook, []),
     /** Send `blocked` once a node has needed a reboot but been blocked this long. */
     blocked_threshold_sec: seconds(1, 3600),
@@ -47,7 +48,7 @@ export const NotificationsSchema = v.nullish(
 );
 
 export const InteractiveUsersSchema = v.nullish(
-  v.strictObject({
+  closed({
     /** Wait while someone is logged in (utmp USER_PROCESS entries), like locksmith and Zincati. */
     defer: bool(false),
     /** Give up waiting after this long and reboot anyway (bounded deferral). */
@@ -60,7 +61,7 @@ export const InteractiveUsersSchema = v.nullish(
 export const LockBackendSchema = v.nullish(v.picklist(["etcd", "fleetlock"], expected("etcd or fleetlock")), "etcd");
 
 export const FleetLockClientSchema = v.nullish(
-  v.strictObject({
+  closed({
     /** Base URL of the FleetLock server, e.g. http://10.0.0.10:8080/ */
     url: v.pipe(v.string(expected("a URL")), problemCheck(checkBaseUrl)),
     /** FleetLock group; default: this node's `group`. */

@@ -18,6 +18,7 @@
  * says in so many words that the network is trusted.
  */
 import * as v from "valibot";
+import { closed } from "./_issues.ts";
 import { checkListen } from "./_addresses.ts";
 import { crossCheck } from "./_cross.ts";
 import { bool, defaultingPath, intSchema, problemCheck, str } from "./_fields.ts";
@@ -64,15 +65,15 @@ const pair = <T extends Record<string, string>>(block: string, a: keyof T & stri
       .map(([f, other]) => ({ path: [f!], message: `is required when ${block} is set (${what} go together with ${other})` })),
   );
 
-const BasicAuthObject = v.strictObject({ username: str(""), password_file: str("") });
-const TlsObject = v.strictObject({ cert_file: str(""), key_file: str("") });
+const BasicAuthObject = closed({ username: str(""), password_file: str("") });
+const TlsObject = closed({ cert_file: str(""), key_file: str("") });
 const BasicAuth = v.pipe(BasicAuthObject, pair<v.InferOutput<typeof BasicAuthObject>>("dashboard.basic_auth", "username", "password_file", "the user name and the password file"));
 const Tls = v.pipe(TlsObject, pair<v.InferOutput<typeof TlsObject>>("dashboard.tls", "cert_file", "key_file", "the server certificate and key"));
 
 const boundedInt = (min: number, max: number, def: number) =>
   v.nullish(v.pipe(intSchema(min, { default: def }), v.maxValue(max, (i) => `must be ≤ ${max}, got ${String(i.input)}`)), def);
 
-const DashboardObject = v.strictObject({
+const DashboardObject = closed({
   listen: v.nullish(v.pipe(defaultingPath(DEFAULT_DASHBOARD_LISTEN), problemCheck(checkListen)), DEFAULT_DASHBOARD_LISTEN),
   basic_auth: v.nullish(BasicAuth, null),
   tls: v.nullish(Tls, null),

@@ -4,7 +4,8 @@
  * for uniqueness at load time.
  */
 import * as v from "valibot";
-import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";
+import { closedObject, fallbackMessage, mapping } from "./_issues.ts";
+import { crossChecks, type CrossProblem } from "./_cross.ts";
 import { describeValue, expected, list, MAX_TIMER_SEC, problemCheck, str } from "./_fields.ts";
 
 /** W8: a hung `needs-restarting` must not stall the coordinator forever. */
@@ -34,34 +35,40 @@ const exitCode = v.pipe(
   problemCheck((n: number) => (n >= 0 && n <= 255 ? null : `must be an exit code 0–255, got ${n}`)),
 );
 
-const DetectorObject = v.strictObject({
-  /** Default `file:<path>` / `command:<cmd[0]>`, as in Go; a blank name gets the default too, as in Go. */
-  name: str(null),
-  type: v.picklist(["file", "command"], expected(`"file" or "command"`)),
-  path: str(""),
-  cmd: list(v.string(expected("a string")), []),
-  /** Empty: any non-zero exit means "reboot required"; else exit code in the list does. */
-  success_exit_codes: list(exitCode, []),
-  timeout_sec: detectorTimeout,
-});
-export type DetectorObjectOutput = v.InferOutput<typeof DetectorObject>;
+const name = str(null);
+/** Blank: refused below; a pipe on nullish keeps the default, so an absent key is checked too. */
+const path = v.pipe(v.nullish(v.string(expected("a string")), ""), v.check((p: string) => p.trim() !== "", "is required for a file detector (e.g. /var/run/reboot-required)"));
+const cmd = list(v.string(expected("a string")), []);
+/** Empty: any non-zero exit means "reboot required"; else exit code in the list does. */
+const successExitCodes = list(exitCode, []);
 
-export const Detector = v.pipe(
-  DetectorObject,
-  crossCheck<DetectorObjectOutput>([["type"], ["path"], ["cmd"]], (d) => {
-    if (d.type === "file" && d.path.trim() === "") {
-      return [{ path: ["path"], message: "is required for a file detector (e.g. /var/run/reboot-required)" }];
-    }
-    if (d.type === "command" && d.cmd.length === 0) {
-      return [{ path: ["cmd"], message: "is required for a command detector: the argv to run, e.g. [/usr/sbin/needs-restarting, -r]" }];
-    }
-    if (d.type === "command" && (d.cmd[0] ?? "").trim() === "") {
-      return [{ path: ["cmd", 0], message: "must name the program to run, got a blank string" }];
-    }
-    return [];
-  }),
+/**
+ * Go read every key on every detector and ignored the other type's, so configs carry them: each
+ * type still takes and checks them (the output keeps Go's full shape).
+ */
+const FileDetector = v.pipe(
+  closedObject({ name, type: v.literal("file"), path, cmd, success_exit_codes: successExitCodes, timeout_sec: detectorTimeout }),
   v.transform((d) => ({ ...d, name: detectorName(d) })),
 );
+
+const CommandDetector = v.pipe(
+  closedObject({ name, type: v.literal("command"), path: str(""), cmd, success_exit_codes: successExitCodes, timeout_sec: detectorTimeout }),
+  v.forward(
+    v.partialCheck([["cmd"]], (d) => d.cmd.length > 0, "is required for a command detector: the argv to run, e.g. [/usr/sbin/needs-restarting, -r]"),
+    ["cmd"],
+  ),
+  v.forward(v.partialCheck([["cmd"]], (d) => (d.cmd[0] ?? "x").trim() !== "", "must name the program to run, got a blank string"), ["cmd", 0]),
+  v.transform((d) => ({ ...d, name: detectorName(d) })),
+);
+
+/** One `reboot_required_detectors[i]`: a tagged union by `type`, every default filled in. */
+export const Detector = mapping(
+  v.variant("type", [FileDetector, CommandDetector], (issue) =>
+    // The variant words both its own problems: not a mapping (no path), or a bad `type`.
+    issue.path === undefined ? fallbackMessage(issue) : issue.input === undefined ? "is required" : expected(`"file" or "command"`)(issue),
+  ),
+);
+export type DetectorConfig = v.InferOutput<typeof Detector>;
 
 /** The detector's effective name: trimmed `name`, else Go's `file:<path>` / `command:<cmd[0]>`. */
 export function detectorName(d: { name?: unknown; type?: unknown; path?: unknown; cmd?: unknown }): string {
@@ -72,7 +79,7 @@ export function detectorName(d: { name?: unknown; type?: unknown; path?: unknown
 }
 
 /** Names must be unique: they label results, logs and metrics (Go checked this only at run time). */
-export const detectorsRules = crossChecks<v.InferOutput<typeof Detector>[]>([
+export const detectorsRules = crossChecks<DetectorConfig[]>([
   {
     reads: [], // works on whatever parsed; guards its own types
     check: (list) => {

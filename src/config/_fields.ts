@@ -19,6 +19,14 @@ export function describeValue(x: unknown): string {
   return typeof x;
 }
 
+/**
+ * `x[key]` when `x` is a mapping, else undefined. For the checks that run on a partially parsed
+ * config (files, trust, Kubernetes warnings), where any field may still be raw input.
+ */
+export function get(x: unknown, key: string): unknown {
+  return x !== null && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined;
+}
+
 /** Message for a wrong type: `expected an integer, got "30" (a string)`. */
 export const expected =
   (what: string) =>

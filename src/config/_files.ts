@@ -8,6 +8,7 @@ import { kubernetesFileWarnings } from "./_kubernetes.ts";
 import { constants } from "node:fs";
 import { open, stat as nodeStat } from "node:fs/promises";
 import type { FileStat } from "../platform/ports.ts";
+import { get } from "./_fields.ts";
 
 /** The two file-system calls the loader makes. Overridable for tests. */
 export interface FileAccess {
@@ -173,10 +174,6 @@ function transportWarnings(cfg: unknown): string[] {
     out.push("etcd_auth: the etcd password travels in clear text because etcd_tls.enabled is false");
   }
   return out;
-}
-
-function get(x: unknown, key: string): unknown {
-  return x !== null && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined;
 }
 
 function errorCode(e: unknown): string | undefined {

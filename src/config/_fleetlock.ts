@@ -24,6 +24,7 @@
  * already sends `default` — our default group name — unless told otherwise.
  */
 import * as v from "valibot";
+import { closed, mapping } from "./_issues.ts";
 import { checkListen } from "./_addresses.ts";
 import { crossCheck } from "./_cross.ts";
 import { bool, defaultingPath, expected, intSchema, nameSchema, problemCheck, str } from "./_fields.ts";
@@ -34,7 +35,7 @@ export const DEFAULT_FLEETLOCK_MAX_BODY_BYTES = 4096;
 /** Upper bound: the body is two short strings; anything near this size is hostile. */
 export const MAX_FLEETLOCK_BODY_BYTES = 65_536;
 
-const TlsObject = v.strictObject({
+const TlsObject = closed({
   cert_file: str(""),
   key_file: str(""),
 });
@@ -54,7 +55,7 @@ const Tls = v.pipe(
   }),
 );
 
-export const FleetLockObject = v.strictObject({
+export const FleetLockObject = closed({
   enabled: bool(false),
   listen: v.nullish(v.pipe(defaultingPath(DEFAULT_FLEETLOCK_LISTEN), problemCheck(checkListen)), DEFAULT_FLEETLOCK_LISTEN),
   /** Server TLS; null = plain HTTP (put it behind a TLS proxy or keep it on a private network). */
@@ -66,7 +67,7 @@ export const FleetLockObject = v.strictObject({
     ),
     DEFAULT_FLEETLOCK_MAX_BODY_BYTES,
   ),
-  groups: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),
+  groups: v.nullish(mapping(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit"))), () => ({})),
   allow_unknown_groups: bool(false),
   /**
    * A secret path prefix: clients use base_url = "http://host:port/<secret>/" and requests without

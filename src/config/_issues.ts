@@ -1,13 +1,68 @@
 /**
- * Turn valibot issues into the problem strings we print: `dotted.path[1].key: message`.
+ * Mappings with a closed set of keys, and valibot issues turned into the problem strings we
+ * print: `dotted.path[1].key: message`.
  *
- * Unknown keys are found by walking the schema next to the input rather than taken from
- * valibot, because `strictObject` stops at the first unknown key of an object and we report
- * every problem in one go (W14).
+ * Unknown keys are valibot's own issues: `objectWithRest(entries, never())` reports every one
+ * (`strictObject` stops at the first of each mapping, and we report every problem at once, W14).
  */
 import * as v from "valibot";
 import { describeValue } from "./_fields.ts";
-import type { PathKey } from "./_cross.ts";
+
+export type PathKey = string | number;
+
+/**
+ * A mapping with exactly these keys. Output typed without valibot's `[key: string]: never` rest
+ * signature: every unknown key is an issue, so the parsed value never has one.
+ */
+export function closed<const E extends v.ObjectEntries>(entries: E) {
+  return mapping(closedObject(entries));
+}
+
+/** The object schema of `closed`, for `variant` options (which must be object schemas). */
+export function closedObject<const E extends v.ObjectEntries>(entries: E) {
+  const known = Object.keys(entries);
+  const rest = v.never((issue: v.NeverIssue) => {
+    STRUCTURE.set(issue, known);
+    return "unknown key";
+  });
+  return v.objectWithRest(entries, rest) as unknown as v.StrictObjectSchema<E, undefined>;
+}
+
+/**
+ * `schema` behind the check valibot's object and record schemas leave out: a list is not a
+ * mapping (they take one, and its indices would pass as keys).
+ */
+export function mapping<S extends v.GenericSchema>(schema: S) {
+  return v.pipe(
+    v.unknown(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!Array.isArray(dataset.value)) return;
+      addIssue({ message: "expected a mapping, got a list" });
+      // Structural like an unknown key: printed in file order with them (no hint).
+      STRUCTURE.set(dataset.issues!.at(-1)!, []);
+    }),
+    schema,
+  );
+}
+
+/**
+ * Removes the keys valibot's object schemas skip on purpose (`__proto__`, `prototype`,
+ * `constructor`: prototype pollution) from the parsed YAML, at any depth, and returns them as
+ * problems: no mapping of ours has such a key, and one skipped silently would hide a typo. Done
+ * before the schema runs so every other problem of that mapping is still found.
+ */
+export function dropSkippedKeys(data: unknown, path: PathKey[] = []): string[] {
+  if (data === null || typeof data !== "object") return [];
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const at = [...path, Array.isArray(data) ? Number(key) : key];
+    if (!Array.isArray(data) && (SKIPPED_KEYS as readonly string[]).includes(key)) {
+      out.push(`${formatPath(at)}: unknown key`);
+      delete (data as Record<string, unknown>)[key];
+    } else out.push(...dropSkippedKeys(value, at));
+  }
+  return out;
+}
 
 /** `reboot_required_detectors[1].timeout_sec`; "config" for the document root. */
 export function formatPath(path: readonly PathKey[]): string {
@@ -20,26 +75,14 @@ export function formatPath(path: readonly PathKey[]): string {
   return out === "" ? "config" : out;
 }
 
-/** Problems from valibot issues, minus its unknown-key issues (see `structureProblems`). */
-export function issueProblems(issues: readonly v.BaseIssue<unknown>[]): string[] {
-  const out: string[] = [];
-  for (const issue of issues) {
-    if (isUnknownKeyIssue(issue)) continue;
-    const path = (issue.path ?? []).map((item) => item.key as PathKey);
-    out.push(`${formatPath(path)}: ${issue.message}`);
-  }
-  return out;
-}
-
 /**
- * Structural problems valibot does not report: every key of `input` the schema does not know,
- * at every level (with a spelling hint), and lists where a mapping belongs (valibot's object
- * schemas accept arrays, whose indices would then pass as keys).
+ * Problems from valibot issues, in valibot's order, then the structural ones (unknown keys, lists
+ * where a mapping belongs) in the order they appear in the file.
  */
-export function structureProblems(schema: v.GenericSchema, input: unknown): string[] {
-  const out: string[] = [];
-  walk(schema, input, [], out);
-  return out;
+export function issueProblems(issues: readonly v.BaseIssue<unknown>[]): string[] {
+  const line = (issue: v.BaseIssue<unknown>) => `${formatPath(keysOf(issue))}: ${issue.message}${hint(issue)}`;
+  const structural = issues.filter(isStructural).sort((a, b) => inputOrder(a.path ?? [], b.path ?? []));
+  return [...issues.filter((i) => !isStructural(i)).map(line), ...structural.map(line)];
 }
 
 /**
@@ -57,8 +100,34 @@ export function fallbackMessage(issue: v.BaseIssue<unknown>): string {
 
 // --- internal ---
 
-function isUnknownKeyIssue(issue: v.BaseIssue<unknown>): boolean {
-  return issue.type === "strict_object" && issue.expected === "never";
+const SKIPPED_KEYS = ["__proto__", "prototype", "constructor"] as const;
+
+/** Structural issues → the keys their mapping knows, for the hint (the rest schema never sees its key). */
+const STRUCTURE = new WeakMap<object, readonly string[]>();
+
+const isStructural = (issue: v.BaseIssue<unknown>): boolean => STRUCTURE.has(issue);
+
+const keysOf = (issue: v.BaseIssue<unknown>): PathKey[] => (issue.path ?? []).map((item) => item.key as PathKey);
+
+/** ` (did you mean "node_name"?)` for an unknown key close to a known one. */
+function hint(issue: v.BaseIssue<unknown>): string {
+  const known = STRUCTURE.get(issue);
+  const key = keysOf(issue).at(-1);
+  if (known === undefined || typeof key !== "string") return "";
+  const best = closest(key, known);
+  return best === null ? "" : ` (did you mean "${best}"?)`;
+}
+
+/** Depth first, in the order keys and items appear in the input. */
+function inputOrder(a: readonly v.IssuePathItem[], b: readonly v.IssuePathItem[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.key === y.key) continue;
+    const keys = x.input !== null && typeof x.input === "object" ? Object.keys(x.input) : [];
+    return keys.indexOf(String(x.key)) - keys.indexOf(String(y.key));
+  }
+  return a.length - b.length;
 }
 
 function friendlyType(expected: string | null): string {
@@ -75,42 +144,6 @@ function friendlyType(expected: string | null): string {
       return "true or false";
     default:
       return expected ?? "something else";
-  }
-}
-
-/** The schema's structural parts; valibot exposes them as plain properties. */
-interface SchemaParts {
-  type: string;
-  entries?: Record<string, v.GenericSchema>;
-  wrapped?: v.GenericSchema;
-  item?: v.GenericSchema;
-  value?: v.GenericSchema;
-}
-
-function walk(schema: v.GenericSchema, input: unknown, path: PathKey[], out: string[]): void {
-  let s = schema as unknown as SchemaParts;
-  while ((s.type === "nullish" || s.type === "optional") && s.wrapped !== undefined) {
-    s = s.wrapped as unknown as SchemaParts;
-  }
-  if (Array.isArray(input)) {
-    if (s.type === "array" && s.item !== undefined) input.forEach((x, i) => walk(s.item!, x, [...path, i], out));
-    else if (s.type === "strict_object" || s.type === "record") out.push(`${formatPath(path)}: expected a mapping, got a list`);
-    return;
-  }
-  if (input === null || typeof input !== "object") return;
-  const obj = input as Record<string, unknown>;
-  if (s.type === "strict_object" && s.entries !== undefined) {
-    const known = Object.keys(s.entries);
-    for (const key of Object.keys(obj)) {
-      // hasOwn: a key named like an Object method (`toString`) is unknown too, not a "schema".
-      const entry = Object.hasOwn(s.entries, key) ? s.entries[key] : undefined;
-      if (entry === undefined) {
-        const hint = closest(key, known);
-        out.push(`${formatPath([...path, key])}: unknown key${hint === null ? "" : ` (did you mean "${hint}"?)`}`);
-      } else walk(entry, obj[key], [...path, key], out);
-    }
-  } else if (s.type === "record" && s.value !== undefined) {
-    for (const key of Object.keys(obj)) walk(s.value, obj[key], [...path, key], out);
   }
 }
 

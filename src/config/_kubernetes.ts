@@ -7,7 +7,8 @@
  * typo in a selector must fail at load time, not as a 400 in the middle of a drain.
  */
 import * as v from "valibot";
-import { bool, expected, optSeconds, problemCheck, seconds, str } from "./_fields.ts";
+import { closed } from "./_issues.ts";
+import { bool, expected, get, optSeconds, problemCheck, seconds, str } from "./_fields.ts";
 
 /** Where k3s writes an admin kubeconfig on every server node (client certificate auth). */
 export const DEFAULT_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
@@ -100,7 +101,7 @@ export const labelSelector = (def: string) =>
 
 // --- the block ---
 
-const DrainObject = v.strictObject({
+const DrainObject = closed({
   /** false: connect (for kubernetes health checks and annotations) but never cordon or evict. */
   enabled: bool(true),
   /** Give up after this long; then `on_timeout` decides. */
@@ -117,7 +118,7 @@ const DrainObject = v.strictObject({
   on_timeout: v.nullish(v.picklist(["abort", "force"], expected(`"abort" or "force"`)), "abort"),
 });
 
-const KubernetesObject = v.strictObject({
+const KubernetesObject = closed({
   /** Path of a kubeconfig, or "in-cluster". Default: k3s's /etc/rancher/k3s/k3s.yaml. */
   kubeconfig: v.nullish(
     v.pipe(
@@ -148,8 +149,6 @@ export type DrainConfig = KubernetesConfig["drain"];
  * k3s has started, and until they do every drain and check fails closed (no reboot), which is safe.
  */
 export async function kubernetesFileWarnings(cfg: unknown, readFile: (path: string) => Promise<string>): Promise<string[]> {
-  const get = (x: unknown, key: string): unknown =>
-    x !== null && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined;
   const wanted: { path: string; where: string }[] = [];
   const kubeconfig = get(get(cfg, "kubernetes"), "kubeconfig");
   if (typeof kubeconfig === "string" && kubeconfig !== IN_CLUSTER) wanted.push({ path: kubeconfig, where: "kubernetes.kubeconfig" });

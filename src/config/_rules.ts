@@ -3,7 +3,7 @@
  * the rule exists, because the fix is usually "raise one of two numbers" and the operator has to
  * know which.
  */
-import { endpointUrl, parseEndpoint } from "./_addresses.ts";
+import { endpointUrl } from "./_addresses.ts";
 import { crossChecks, type CrossProblem } from "./_cross.ts";
 import type { ConfigObjectOutput } from "./schema.ts";
 import { kubernetesChecksProblems } from "./_checks.ts";
@@ -108,20 +108,20 @@ function endpointProblems(c: C): CrossProblem[] {
   const seen = new Map<string, number>();
   const endpoints: unknown = c.etcd_endpoints;
   if (!Array.isArray(endpoints)) return [];
-  endpoints.forEach((raw: unknown, i) => {
-    if (typeof raw !== "string") return;
-    const r = parseEndpoint(raw);
-    if (!r.ok) return;
+  // Items that did not parse are still raw input here (and have their own problem).
+  endpoints.forEach((e: unknown, i) => {
+    if (!isParsedEndpoint(e)) return;
     const path = ["etcd_endpoints", i];
-    if (r.value.scheme === "http" && tls) {
+    const raw = e.text;
+    if (e.scheme === "http" && tls) {
       problems.push({ path, message: `${JSON.stringify(raw)} is plain text but etcd_tls.enabled is true; use https:// or host:port` });
-    } else if (r.value.scheme === "https" && !tls) {
+    } else if (e.scheme === "https" && !tls) {
       problems.push({
         path,
         message: `${JSON.stringify(raw)} needs etcd_tls.enabled: true (with ca_file)`,
       });
     }
-    const url = endpointUrl(r.value, tls);
+    const url = endpointUrl(e, tls);
     const first = seen.get(url);
     if (first === undefined) seen.set(url, i);
     else problems.push({ path, message: `duplicate endpoint ${url} (also etcd_endpoints[${first}])` });
@@ -129,22 +129,26 @@ function endpointProblems(c: C): CrossProblem[] {
   return problems;
 }
 
+function isParsedEndpoint(e: unknown): e is C["etcd_endpoints"][number] {
+  const x = e as Partial<C["etcd_endpoints"][number]> | null;
+  return typeof x === "object" && x !== null && typeof x.text === "string" && typeof x.host === "string" && typeof x.port === "number";
+}
+
 /**
  * Final shape: endpoints as URLs with a scheme, which is what the etcd client needs, and the list
  * exactly as written, which is what scripts see in RC_ETCD_ENDPOINTS (as in the Go daemon).
  */
 export function finalizeConfig(c: C) {
+  const { set, ...windows } = c.windows;
   return {
     ...c,
+    windows,
+    /** The parsed windows: the gates evaluate these, nothing parses them again. */
+    window_set: set,
     // With group_from_node_label the group is unknown until the label is read (cli/_group.ts):
     // null, so no code path can mistake it for "default" and count this node in the wrong budget.
     group: c.group_from_node_label === null ? (c.group ?? "default") : null,
-    etcd_endpoints_configured: [...c.etcd_endpoints],
-    etcd_endpoints: c.etcd_endpoints.map((raw) => {
-      const r = parseEndpoint(raw);
-      // Unreachable: the schema rejected unparsable endpoints before this transform runs.
-      if (!r.ok) throw new Error(`bug: unparsable endpoint reached finalizeConfig: ${raw}`);
-      return endpointUrl(r.value, c.etcd_tls.enabled);
-    }),
+    etcd_endpoints_configured: c.etcd_endpoints.map((e) => e.text),
+    etcd_endpoints: c.etcd_endpoints.map((e) => endpointUrl(e, c.etcd_tls.enabled)),
   };
 }

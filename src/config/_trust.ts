@@ -6,6 +6,7 @@
 import type { TrustTarget } from "../trust/index.ts";
 import { DEFAULT_REBOOT_COMMAND } from "./schema.ts";
 import { IN_CLUSTER } from "./_kubernetes.ts";
+import { get } from "./_fields.ts";
 
 export function trustTargets(cfg: unknown): TrustTarget[] {
   const out: TrustTarget[] = [];
@@ -47,8 +48,4 @@ export function trustTargets(cfg: unknown): TrustTarget[] {
     });
   }
   return out;
-}
-
-function get(x: unknown, key: string): unknown {
-  return x !== null && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined;
 }

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import type { FileStat } from "../platform/ports.ts";
 import { RC_VARIABLE_NAMES } from "./env.ts";
 import { errorReason, fileChecks, realFileAccess, type FileAccess } from "./_files.ts";
-import { fallbackMessage, issueProblems, structureProblems } from "./_issues.ts";
+import { dropSkippedKeys, fallbackMessage, issueProblems } from "./_issues.ts";
 import { placeholdersOf } from "./placeholders.ts";
 import { parseYamlMapping } from "./_yaml.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
@@ -62,6 +62,7 @@ export async function parseConfigText(text: string, opts: LoadOptions = {}): Pro
   const yaml = parseYamlMapping(text);
   if (!yaml.ok) return { ok: false, problems: yaml.problems.map(shorten) };
 
+  const skipped = dropSkippedKeys(yaml.data);
   const parsed = v.safeParse(ConfigSchema, yaml.data, { message: fallbackMessage });
   // On failure `output` is the partially parsed value; the checks below guard every field.
   const partial: unknown = parsed.output;
@@ -72,7 +73,7 @@ export async function parseConfigText(text: string, opts: LoadOptions = {}): Pro
   const [files, trust] = await Promise.all([fileChecks(partial, fs), trustProblems(trustTargets(partial), opts.trust ?? realTrustDeps)]);
   const problems = unique([
     ...(parsed.success ? [] : issueProblems(parsed.issues)),
-    ...structureProblems(ConfigSchema, yaml.data),
+    ...skipped,
     ...placeholderProblems(partial, opts.env ?? process.env),
     ...files.problems,
     ...trust,

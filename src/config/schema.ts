@@ -8,8 +8,10 @@
  * environment run in `load.ts` after this schema.
  */
 import * as v from "valibot";
-import { checkTimeZone, checkWindowExpression } from "../windows/index.ts";
-import { checkHostname, checkListen, normalizeKeyPath, parseEndpoint } from "./_addresses.ts";
+import { closed, mapping } from "./_issues.ts";
+import { checkTimeZone, windowSet } from "../windows/index.ts";
+import { endpoint, windowExpression } from "./_parsed.ts";
+import { checkHostname, checkListen, normalizeKeyPath } from "./_addresses.ts";
 import { crossCheck } from "./_cross.ts";
 import { DEFAULT_DETECTOR_TIMEOUT_SEC, Detector, detectorName, detectorsRules } from "./_detector.ts";
 import {
@@ -67,7 +69,7 @@ const keyPath = (def: string) =>
     def,
   );
 
-const EtcdTlsObject = v.strictObject({
+const EtcdTlsObject = closed({
   enabled: bool(false),
   ca_file: str(""),
   /** Client certificate and key: both or neither (neither = server-only TLS, W26). */
@@ -124,7 +126,7 @@ const EtcdTls = v.pipe(
   ),
 );
 
-const EtcdAuthObject = v.strictObject({
+const EtcdAuthObject = closed({
   username: str(null),
   password: str(null),
   password_file: str(null),
@@ -151,7 +153,7 @@ const EtcdAuth = v.pipe(
 
 // --- the whole file ---
 
-const ConfigObject = v.strictObject({
+const ConfigObject = closed({
   node_name: nameSchema,
   reboot_required_detectors: v.pipe(
     v.array(Detector, expected("a list of detectors")),
@@ -175,16 +177,7 @@ const ConfigObject = v.strictObject({
   lock_key: keyPath(DEFAULT_LOCK_KEY),
   lock_ttl_sec: seconds(1, 90),
   // Required unless lock_backend is fleetlock (rule in _rules.ts).
-  etcd_endpoints: v.nullish(v.array(
-      v.pipe(
-        v.string(expected("a string")),
-        problemCheck((s: string) => {
-          const r = parseEndpoint(s);
-          return r.ok ? null : r.error;
-        }),
-      ),
-      expected("a list of endpoints"),
-    ), () => []),
+  etcd_endpoints: v.nullish(v.array(endpoint, expected("a list of endpoints")), () => []),
   etcd_namespace: keyPath(DEFAULT_NAMESPACE),
   etcd_request_timeout_sec: seconds(1, 5),
   etcd_tls: v.nullish(EtcdTls, {}),
@@ -198,7 +191,7 @@ const ConfigObject = v.strictObject({
     () => [...DEFAULT_REBOOT_COMMAND],
   ),
   cluster_policies: v.nullish(
-    v.strictObject({
+    closed({
       min_healthy_fraction: v.nullish(
         v.pipe(
           v.number(expected("a number")),
@@ -213,12 +206,21 @@ const ConfigObject = v.strictObject({
     {},
   ),
   windows: v.nullish(
-    v.strictObject({
-      deny: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
-      allow: list(v.pipe(v.string(expected("a window expression")), problemCheck(checkWindowExpression)), []),
-      /** IANA zone name or "local" (W21: Go always used the process zone). */
-      timezone: v.nullish(v.pipe(v.string(expected("a time zone name")), problemCheck(checkTimeZone)), "local"),
-    }),
+    v.pipe(
+      closed({
+        deny: list(windowExpression, []),
+        allow: list(windowExpression, []),
+        /** IANA zone name or "local" (W21: Go always used the process zone). */
+        timezone: v.nullish(v.pipe(v.string(expected("a time zone name")), problemCheck(checkTimeZone)), "local"),
+      }),
+      // The expressions as written (RC_WINDOWS_*, status), and the set the gates evaluate.
+      v.transform((w) => ({
+        deny: w.deny.map((x) => x.text),
+        allow: w.allow.map((x) => x.text),
+        timezone: w.timezone,
+        set: windowSet(w.timezone, w.deny.map((x) => x.window), w.allow.map((x) => x.window)),
+      })),
+    ),
     {},
   ),
   kill_switch_file: v.nullish(
@@ -233,7 +235,7 @@ const ConfigObject = v.strictObject({
     DEFAULT_KILL_SWITCH_FILE,
   ),
   metrics: v.nullish(
-    v.strictObject({
+    closed({
       enabled: bool(false),
       listen: v.nullish(v.pipe(defaultingPath(DEFAULT_METRICS_LISTEN), problemCheck(checkListen)), DEFAULT_METRICS_LISTEN),
     }),
@@ -248,7 +250,7 @@ const ConfigObject = v.strictObject({
   group_from_node_label: v.nullish(labelKeySchema, null),
   /** Slot limit of this node's group, unless group_limits overrides it. */
   max_concurrent_reboots: int(1, 1),
-  group_limits: v.nullish(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit")), () => ({})),
+  group_limits: v.nullish(mapping(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit"))), () => ({})),
   global_max_concurrent_reboots: optInt(1),
   reboot_slot_timeout_sec: seconds(
     MIN_SLOT_TIMEOUT_SEC,

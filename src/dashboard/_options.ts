@@ -6,7 +6,6 @@
  */
 import { readFile } from "node:fs/promises";
 import { checkListen, exposureProblem, groupLimit, isLoopbackHost, listenHost, type Config, type DashboardConfig } from "../config/index.ts";
-import { parseWindows } from "../windows/index.ts";
 import type { BasicAuth } from "./_auth.ts";
 import type { ViewOptions } from "./_view.ts";
 
@@ -92,14 +91,13 @@ export async function resolveSettings(block: DashboardConfig, flags: DashboardFl
 
 /** What the view needs from the node's config: the same limits, windows and staleness as `cluster`. */
 export function viewOptionsFromConfig(cfg: Config): ViewOptions {
-  const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
   return {
     namespace: cfg.etcd_namespace,
     limitOf: (g) => groupLimit(cfg, g),
     globalCap: cfg.global_max_concurrent_reboots,
     // Not cfg.group: the viewer's own (often default) group shows once a node of it is known.
     configuredGroups: Object.keys(cfg.group_limits),
-    windows: w.ok ? w.windows : undefined,
+    windows: cfg.window_set,
     publishIntervalMs: cfg.health_publish_interval_sec * 1000,
     healthTimeoutMs: cfg.health_timeout_sec * 1000,
   };

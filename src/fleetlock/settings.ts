@@ -3,7 +3,6 @@
  * (cli/_setup.ts planFromConfig), so a FleetLock client meets the same limits and gates as a node.
  */
 import { policyConfig, type Config } from "../config/index.ts";
-import { parseWindows } from "../windows/index.ts";
 import type { BackendSettings } from "./backend.ts";
 
 /** The part of the `fleetlock:` block the backend needs (config/_fleetlock.ts). */
@@ -13,15 +12,12 @@ export interface FleetLockGroupsConfig {
 }
 
 export function backendSettingsFromConfig(cfg: Config, fl: FleetLockGroupsConfig, who: { serverName: string; pid: number }): BackendSettings {
-  const w = parseWindows({ deny: cfg.windows.deny, allow: cfg.windows.allow, timezone: cfg.windows.timezone });
-  // The loader already validated windows; a failure here is a bug, not an operator error.
-  if (!w.ok) throw new Error(`bug: windows passed validation but do not parse: ${w.errors.join("; ")}`);
   return {
     limitFor: (group) => groupLimitFor(cfg, fl, group),
     globalCap: cfg.global_max_concurrent_reboots,
     slotTimeoutSec: cfg.reboot_slot_timeout_sec,
     cooldownSec: cfg.min_reboot_interval_sec,
-    windows: w.windows,
+    windows: cfg.window_set,
     policy: policyConfig(cfg),
     publishIntervalMs: cfg.health_publish_interval_sec * 1000,
     healthTimeoutMs: cfg.health_timeout_sec * 1000,

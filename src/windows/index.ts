@@ -119,6 +119,20 @@ export function hasWindows(w: WindowSet): boolean {
   return w.deny.length > 0 || w.allow.length > 0;
 }
 
+/**
+ * Parse one expression for the config schema, which reports the error at the entry's own path;
+ * `warnings` are accepted but non-canonical spellings.
+ */
+export function parseWindowExpression(expr: string): { ok: true; window: ParsedWindow; warnings: string[] } | { ok: false; error: string } {
+  const r = parseExpression(expr);
+  return r.ok ? { ok: true, window: { expr: expr.trim(), rule: r.rule }, warnings: r.warnings } : { ok: false, error: r.error };
+}
+
+/** The set from expressions parsed one by one (parseWindowExpression) and a checked zone name. */
+export function windowSet(timezone: string, deny: readonly ParsedWindow[], allow: readonly ParsedWindow[]): WindowSet {
+  return { timeZone: resolveZone(timezone), deny, allow };
+}
+
 /** Syntax check of one expression: the error message (without a config-path prefix) or null. */
 export function checkWindowExpression(expr: string): string | null {
   const r = parseExpression(expr);

@@ -5,16 +5,15 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { CHECK_PHASES, HealthChecksSchema, kubernetesChecksProblems, parsePassIf } from "../../../src/config/_checks.ts";
-import { fallbackMessage, issueProblems, structureProblems } from "../../../src/config/_issues.ts";
+import { closed, fallbackMessage, issueProblems } from "../../../src/config/_issues.ts";
 import { DEFAULT_KUBECONFIG, kubernetesFileWarnings, KubernetesSchema, labelSelectorProblem } from "../../../src/config/_kubernetes.ts";
 
 /** What the loader would do with these two top-level keys. */
-const Schema = v.strictObject({ kubernetes: KubernetesSchema, health_checks: HealthChecksSchema });
+const Schema = closed({ kubernetes: KubernetesSchema, health_checks: HealthChecksSchema });
 
 function load(input: Record<string, unknown>): { ok: true; value: v.InferOutput<typeof Schema> } | { ok: false; problems: string[] } {
   const r = v.safeParse(Schema, input, { message: fallbackMessage });
-  const problems = [...(r.success ? [] : issueProblems(r.issues)), ...structureProblems(Schema, input)];
-  return r.success && problems.length === 0 ? { ok: true, value: r.output } : { ok: false, problems };
+  return r.success ? { ok: true, value: r.output } : { ok: false, problems: issueProblems(r.issues) };
 }
 const mustLoad = (input: Record<string, unknown>) => {
   const r = load(input);

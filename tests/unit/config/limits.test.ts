@@ -46,14 +46,17 @@ const OWN_BOUND = new Set(["dashboard.heartbeat_sec", "alertmanager.timeout_sec"
 
 /** Every `*_sec` key of the schema, by walking it (array items as [0]), so a new one cannot be missed. */
 function durationKeys(schema: unknown, path = ""): string[] {
-  let s = schema as { type: string; entries?: Record<string, unknown>; wrapped?: unknown; item?: unknown; pipe?: unknown[] };
+  type S = { type: string; kind?: string; entries?: Record<string, unknown>; wrapped?: unknown; item?: unknown; pipe?: S[]; options?: S[] };
+  let s = schema as S;
   for (;;) {
-    if ((s.type === "nullish" || s.type === "optional") && s.wrapped) s = s.wrapped as typeof s;
-    else if (s.pipe && s.pipe[0] !== s && (s.pipe[0] as { kind?: string })?.kind === "schema" && s.type !== "strict_object" && s.type !== "array") s = s.pipe[0] as typeof s;
+    if ((s.type === "nullish" || s.type === "optional") && s.wrapped) s = s.wrapped as S;
+    // A pipe carries its first schema's parts; a mapping guard (`unknown` first) wraps the real one last.
+    else if (s.type === "unknown" && s.pipe) s = s.pipe.filter((x) => x.kind === "schema").at(-1)!;
     else break;
   }
   if (s.type === "array" && s.item) return durationKeys(s.item, `${path}[0]`);
-  if (s.type !== "strict_object" || !s.entries) return [];
+  if (s.type === "variant" && s.options) return [...new Set(s.options.flatMap((o) => durationKeys(o, path)))];
+  if (s.type !== "object_with_rest" || !s.entries) return [];
   return Object.entries(s.entries).flatMap(([k, sub]) => {
     const p = path === "" ? k : `${path}.${k}`;
     return k.endsWith("_sec") ? [p] : durationKeys(sub, p);
