@@ -7,7 +7,12 @@
  * hand-off latency (release → the next node holding the slot); for the rollout: total requests
  * and wall time over the ideal (N / limit × HOLD_MS).
  *
- *   ./node_modules/.bin/bun scripts/bench/scale.ts [--sizes 10,100,1000] [--limits 1,10] [--hold-ms 100] [--mode both|queue|noqueue]
+ * With `--down on|both`, every node is a registered member with a healthy health record (as in a
+ * real fleet: the full view reads them either way), and the "down counted" runs count members
+ * down without a slot (count_down_nodes): the transaction then compares the health key of every
+ * member counted up (≤ 100). `both` runs each size without and with counting, on the same records.
+ *
+ *   ./node_modules/.bin/bun scripts/bench/scale.ts [--sizes 10,100,1000] [--limits 1,10] [--hold-ms 100] [--mode both|queue|noqueue] [--down off|on|both]
  */
 import { connectEtcd, type EtcdGateway, type KeyValue } from "../../src/etcd/index.ts";
 import { etcdLock, type LockBackend } from "../../src/orchestrate/index.ts";
@@ -25,6 +30,8 @@ const SIZES = arg("sizes", "10,100,1000").split(",").map(Number);
 const LIMITS = arg("limits", "1,10").split(",").map(Number);
 const HOLD_MS = numArg("hold-ms", 100);
 const MODES = arg("mode", "both") === "both" ? [false, true] : [arg("mode", "both") === "queue"];
+const DOWN = arg("down", "off") === "both" ? [false, true] : [arg("down", "off") === "on"];
+const MEMBERS = arg("down", "off") !== "off";
 
 interface Counts {
   requests: number;
@@ -69,8 +76,19 @@ function counting(gw: EtcdGateway, c: Counts): EtcdGateway {
   };
 }
 
-async function rollout(gw: EtcdGateway, n: number, limit: number, queue: boolean, run: number) {
+async function rollout(gw: EtcdGateway, n: number, limit: number, queue: boolean, down: boolean, run: number) {
   const keys = makeKeys(`/scale-${run}`);
+  if (MEMBERS) {
+    // Every node a member with a healthy record (no lease: they stay "up" through the rollout).
+    const at = new Date().toISOString();
+    for (let i = 0; i < n; i++) {
+      const node = `n${i}`;
+      await gw.txn([], [
+        { kind: "put", key: keys.member(node), value: JSON.stringify({ node, group: "g", fallback: false, first_seen: at }) },
+        { kind: "put", key: keys.health(node), value: JSON.stringify({ node, group: "g", healthy: true, phase: "heartbeat", checked_at: at, boot_id: "b", pid: i, seq: 1 }) },
+      ]);
+    }
+  }
   const counts: Counts = { requests: 0, bytes: 0, records: 0 };
   const cgw = counting(gw, counts);
   const lease = await gw.grantLease(60, { keepAlive: true });
@@ -91,7 +109,7 @@ async function rollout(gw: EtcdGateway, n: number, limit: number, queue: boolean
     const name = `n${i}`;
     const lock: LockBackend = etcdLock({
       gw: cgw, keys, clock: systemClock, metrics: noopMetrics,
-      subject: { node: name, group: "g", limit, globalCap: null, holder: "daemon", pid: i, bootId: "b" },
+      subject: { node: name, group: "g", limit, globalCap: null, holder: "daemon", pid: i, bootId: "b", ...(down ? { countDown: { staleAfterMs: 3_600_000 } } : {}) },
       lease: { kind: "session", id: () => lease.id }, slotTimeoutSec: 600, cooldownSec: 0, nameHolders: true, queue, deadlineSkewMs: 5000,
     });
     for (;;) {
@@ -122,7 +140,7 @@ async function rollout(gw: EtcdGateway, n: number, limit: number, queue: boolean
   perHandoff = perHandoff.length ? perHandoff : [{ requests: 0, bytes: 0, records: 0 }];
   const avg = (f: (c: Counts) => number) => perHandoff.reduce((s, c) => s + f(c), 0) / perHandoff.length;
   return {
-    mode: queue ? "queue" : "no queue",
+    mode: `${queue ? "queue" : "no queue"}${down ? ", down counted" : ""}`,
     n,
     limit,
     reqPerHandoff: avg((c) => c.requests),
@@ -143,9 +161,10 @@ try {
   const rows: (string | number)[][] = [];
   let run = 0;
   for (const queue of MODES)
+    for (const down of DOWN)
     for (const limit of LIMITS)
       for (const n of SIZES) {
-        const r = await rollout(gw, n, limit, queue, run++);
+        const r = await rollout(gw, n, limit, queue, down, run++);
         rows.push([r.mode, r.n, r.limit, r.reqPerHandoff.toFixed(1), r.kibPerHandoff.toFixed(1), r.recordsPerHandoff.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), r.totalRequests, r.overIdeal.toFixed(2)]);
         console.log(`  done: ${r.mode} n=${n} limit=${limit}`);
       }
