@@ -23,16 +23,24 @@ interface JournalEntry {
 /**
  * The unit's journal: every line the daemon wrote must be a JSON object (log shippers rely on it);
  * systemd's own lines about the unit (started, stopped, failed) are returned as `systemd`.
+ * `report: true` (timer mode): `run --timer` also prints its human pass report on stdout, which
+ * lands in the same journal; those lines are returned as `text`, and only lines that look like
+ * JSON must parse.
  */
-export async function journal(vm: Vm, unit: string): Promise<{ events: LogEvent[]; systemd: string[] }> {
+export async function journal(vm: Vm, unit: string, opts: { report?: boolean } = {}): Promise<{ events: LogEvent[]; systemd: string[]; text: string[] }> {
   const out = await vm.sshOk(`journalctl -u ${unit} -o json --no-pager`);
   const events: LogEvent[] = [];
   const systemd: string[] = [];
+  const text: string[] = [];
   for (const line of out.split("\n").filter(Boolean)) {
     const e = JSON.parse(line) as JournalEntry;
     const msg = Array.isArray(e.MESSAGE) ? Buffer.from(e.MESSAGE).toString() : (e.MESSAGE ?? "");
     if (e.SYSLOG_IDENTIFIER === "systemd") {
       systemd.push(msg);
+      continue;
+    }
+    if (opts.report && !msg.startsWith("{")) {
+      text.push(msg);
       continue;
     }
     let parsed: unknown;
@@ -43,7 +51,7 @@ export async function journal(vm: Vm, unit: string): Promise<{ events: LogEvent[
     }
     events.push(parsed as LogEvent);
   }
-  return { events, systemd };
+  return { events, systemd, text };
 }
 
 export interface HistoryEntry {

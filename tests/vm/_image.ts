@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { requireTool } from "../support/tools.ts";
@@ -138,6 +138,10 @@ export async function ensureImage(arch: Arch, log: (line: string) => void): Prom
     await writeFile(join(tmp, "done"), `${new Date().toISOString()} ${secs(started)} s\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
+    // Images of older recipes for this arch are dead weight (~0.5 GiB each).
+    for (const old of await readdir(cacheRoot())) {
+      if (old.startsWith(`${arch}-`) && !old.includes(".tmp-") && join(cacheRoot(), old) !== dir) await rm(join(cacheRoot(), old), { recursive: true, force: true });
+    }
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
     throw error;

@@ -34,10 +34,13 @@ export async function installScpTimer(vm: Vm, binary: string, config: string): P
   await vm.sshOk("clusterrebootd validate-config && systemctl daemon-reload && systemctl enable --now clusterrebootd.timer");
 }
 
+/**
+ * One empty assignment only: in a [Timer] section it clears every timer of the unit, not just the
+ * one named, so a second reset would wipe the OnBootSec= set before it.
+ */
 export const TIMER_DROP_IN = `[Timer]
 OnBootSec=
 OnBootSec=5s
-OnUnitInactiveSec=
 OnUnitInactiveSec=10s
 RandomizedDelaySec=0
 AccuracySec=1s
