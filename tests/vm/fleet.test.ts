@@ -7,7 +7,7 @@
  *   vm1  .deb with apt, service mode        vm2  scp + `install --timer`, timer mode
  *   vm3  configs/cloud-init.yaml run by cloud-init (service mode)
  *
- * Run alone: `npm run test:vm`. Takes ~N min warm on 2 cores (README, "VM tier").
+ * Run alone: `npm run test:vm`. ~10 min warm on 2 busy cores (README, "The VM tier").
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
