@@ -117,7 +117,7 @@ const IMAGE_SIZE = "3G";
 /** The cached image for `arch`, built first if needed; `log` gets progress lines. */
 export async function ensureImage(arch: Arch, log: (line: string) => void): Promise<Image> {
   for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["mkfs.ext4", "e2fsprogs"], ["ssh-keygen", "openssh-client"], ["qemu-img", "qemu-utils"]] as const) requireTool(tool, pkg);
-  if (arch === "arm64") requireTool("/proc/sys/fs/binfmt_misc/qemu-aarch64", "qemu-user-static (binfmt for arm64 maintainer scripts)");
+  if (arch === "arm64") await ensureBinfmt();
   const dir = join(cacheRoot(), imageKey(arch));
   const image = (builtInSec: number): Image => ({
     arch, dir, rootfs: join(dir, "rootfs.img"), kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.img"), sshKey: join(dir, "id_ed25519"), builtInSec,
@@ -138,16 +138,49 @@ export async function ensureImage(arch: Arch, log: (line: string) => void): Prom
     await writeFile(join(tmp, "done"), `${new Date().toISOString()} ${secs(started)} s\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
-    // Images of older recipes for this arch are dead weight (~0.5 GiB each).
-    for (const old of await readdir(cacheRoot())) {
-      if (old.startsWith(`${arch}-`) && !old.includes(".tmp-") && join(cacheRoot(), old) !== dir) await rm(join(cacheRoot(), old), { recursive: true, force: true });
-    }
+    await prune(arch, dir);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
     throw error;
   }
   log(`image: ${arch} built in ${secs(started)} s: ${dir}`);
   return image(Number(secs(started)));
+}
+
+/** Images of older recipes for this arch, and builds whose process died, are dead weight (~0.5 GiB each). */
+async function prune(arch: Arch, keep: string): Promise<void> {
+  for (const name of await readdir(cacheRoot())) {
+    if (!name.startsWith(`${arch}-`) || join(cacheRoot(), name) === keep) continue;
+    const pid = Number(/\.tmp-(\d+)$/.exec(name)?.[1] ?? 0);
+    if (pid > 0 && alive(pid)) continue;
+    await rm(join(cacheRoot(), name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * mmdebstrap runs the arm64 maintainer scripts through qemu-user, which needs the kernel's
+ * binfmt_misc entry. systemd-binfmt registers it when qemu-user-static is installed on a host
+ * that runs systemd; containers often do not, so as root we register Debian's own entry here.
+ */
+async function ensureBinfmt(): Promise<void> {
+  const entry = "/proc/sys/fs/binfmt_misc/qemu-aarch64";
+  const conf = "/usr/lib/binfmt.d/qemu-aarch64.conf";
+  if (existsSync(entry)) return;
+  requireTool(conf, "qemu-user-static");
+  const how = `mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; cat ${conf} > /proc/sys/fs/binfmt_misc/register`;
+  if (process.getuid?.() !== 0) throw new Error(`arm64 binaries cannot run here (no binfmt_misc entry ${entry}); as root: ${how}`);
+  if (!existsSync("/proc/sys/fs/binfmt_misc/register")) await run(["mount", "-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
+  await writeFile("/proc/sys/fs/binfmt_misc/register", await Bun.file(conf).text());
+  if (!existsSync(entry)) throw new Error(`registering ${conf} did not create ${entry}; try: ${how}`);
 }
 
 async function run(argv: string[], env?: Record<string, string | undefined>): Promise<void> {
