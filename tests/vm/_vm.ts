@@ -6,6 +6,7 @@
  * process is killed by its own handle (its PID), never by name.
  */
 import type { Subprocess } from "bun";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { CONSOLE, type Image } from "./_image.ts";
 import { parentDeathPrefix, trackChild } from "../support/reaper.ts";
@@ -70,6 +71,8 @@ export class Vm {
   /** Every console line since the first start, with the host time it arrived. */
   readonly console: { at: number; text: string }[] = [];
   private proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  /** SMBIOS system UUID: each VM its own, the same across its restarts, as real hardware. */
+  private readonly uuid = randomUUID();
 
   constructor(private readonly o: VmOptions) {
     this.name = o.name;
@@ -103,7 +106,7 @@ export class Vm {
     const append = [`console=${CONSOLE[arch]}`, "root=/dev/vda", "rw", "quiet", `systemd.hostname=${this.name}`, "net.ifnames=0", this.o.append ?? ""].join(" ").trim();
     const argv = [
       arch === "amd64" ? "qemu-system-x86_64" : "qemu-system-aarch64",
-      ...(arch === "arm64" ? ["-M", "virt"] : []), ...accelArgs(this.o.accel, arch), "-m", String(this.o.memMb ?? 512), "-smp", "1",
+      ...(arch === "arm64" ? ["-M", "virt"] : []), ...accelArgs(this.o.accel, arch), "-m", String(this.o.memMb ?? 512), "-smp", "1", "-uuid", this.uuid,
       "-nodefaults", "-no-user-config", "-display", "none",
       "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
       "-kernel", this.o.image.kernel, "-initrd", this.o.image.initrd, "-append", append,
