@@ -91,6 +91,9 @@ async function runCommand(args: { config: string; "dry-run": boolean; once: bool
       // --once waits out a taken slot like Go (5 attempts with backoff); --timer's next run is the retry.
       const r = args.once ? await retryWhileSlotTaken(pass, stop.signal, onceRetryDeps(co)) : await pass();
       goingDown = r.outcome.kind === "rebooting";
+      // The journal of a --timer unit gets the same JSON line a daemon logs (log shippers read it).
+      const { logOutcome } = await import("../orchestrate/index.ts");
+      logOutcome(co, r);
       process.stdout.write(args.json ? JSON.stringify(reportJson(r), null, 2) + "\n" : formatReport(r) + "\n");
       // W13: an interrupted single pass is not a success.
       return stop.signal.aborted ? outcome("runtime_error", "interrupted") : r.outcome;

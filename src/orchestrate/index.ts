@@ -3,7 +3,7 @@
  * the lock backend port, the outcome table, and the capabilities a coordinator is built from.
  */
 export { runPass } from "./pass.ts";
-export { runLoop, backoffDelay, type LoopHooks } from "./loop.ts";
+export { runLoop, backoffDelay, logOutcome, type LoopHooks } from "./loop.ts";
 export { EXIT_CODE, OUTCOMES, isBlocked, outcome, type Outcome, type OutcomeKind } from "./outcome.ts";
 export { newMemory, noChecks, type Checks, type Coordinator, type CoordinatorMode, type EtcdCoordinator, type LocalCoordinator, type LoopMemory, type Plan, type PassMode, type Ports, type RemoteCoordinator, type ServerCoordinator } from "./context.ts";
 export type { PassReport } from "./report.ts";

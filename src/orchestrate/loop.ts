@@ -74,7 +74,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
       for (const g of seenGroups) m.set("slots_in_use", report.slotsInUse?.[g] ?? 0, { group: g });
       const key = `${report.outcome.kind}|${report.outcome.message}`;
       if (key !== lastKey) {
-        ports.log.event(OUTCOMES[report.outcome.kind].level, "run_outcome", { status: report.outcome.kind, message: report.outcome.message, dry_run: report.dryRun, ...(report.slot ? { slot: report.slot.key, phase: report.slot.phase } : {}) });
+        logOutcome(co, report);
         lastKey = key;
       }
       afterPass(co, report, blocked);
@@ -263,4 +263,9 @@ function startHeartbeat(ref: { co: Coordinator & { health: HealthRunner & { last
     }
   })();
   return { stop: () => stop.abort() };
+}
+
+/** The `run_outcome` log line of a pass (the daemon logs it on change; a single pass always). */
+export function logOutcome(co: Coordinator, report: PassReport): void {
+  co.ports.log.event(OUTCOMES[report.outcome.kind].level, "run_outcome", { status: report.outcome.kind, message: report.outcome.message, dry_run: report.dryRun, ...(report.slot ? { slot: report.slot.key, phase: report.slot.phase } : {}) });
 }
