@@ -32,7 +32,7 @@
  *   BUDGET=k           at most k fault moves in a run: crash, freeze, a gate refusing, pause,
  *                      unlock, a deadline passing, a reboot that does not happen, the data loss
  *   UNPLANNED=k        at most k power losses (POWER_OFF) in a run (default 0); not in BUDGET
- *   MUTANT_NO_FENCE, MUTANT_EARLY_RELEASE, MUTANT_NO_MACHINE_ID, MUTANT_NO_ETCD_ID,
+ *   MUTANT_NO_FENCE, MUTANT_NO_MACHINE_ID, MUTANT_NO_ETCD_ID,
  *   MUTANT_NO_DEADLINE_CHECK, MUTANT_SLOTS_ONLY (admission ignores down members),
  *   MUTANT_NO_FREEZE (a stale slot is freed without freezing: the old lease expiry),
  *   MUTANT_NO_UP_COMPARE (ACQUIRE does not compare the health keys it counted as up),
@@ -40,6 +40,11 @@
  *   MUTANT_FENCE_NO_UP_COMPARE (the fence re-checks the budget but compares no health key)
  *                      each must produce a counter-example (a violated assertion)
  *   MUTANT_NO_QUEUE    every waiter ignores the queue: must stay safe
+ *   MUTANT_EARLY_RELEASE  release before the post-boot health check: must stay safe now (a node is
+ *                      up only with a healthy record, so it still counts as down)
+ *   FENCE_GUARD        proposed, not in the code yet: the fence also compares the group guard's mod
+ *                      revision as the view under the slot read it (no slot taken in the group
+ *                      since that view); without it a limit >= 2 with a power loss fails (docs)
  */
 #ifndef N
 #define N 3
@@ -145,6 +150,16 @@ byte hup[MAXM];    /* names m's snapshot counted as up (bit per name): ACQUIRE c
 byte fup[MAXM];    /* names the view under m's slot counted as up: the FENCE compares their health
                       keys' create revision, so a deletion of one fails m's fence */
 bool fok[MAXM];    /* those fence compares still hold */
+#ifdef FENCE_GUARD
+bool fgok[MAXM];   /* FENCE_GUARD: the group guard is still what the view under m's slot read */
+#define FENCE_GUARD_BUMP fgok[0] = 0; fgok[1] = 0; fgok[2] = 0; fgok[3] = 0; fgok[4] = 0
+#define FENCE_GUARD_READ fgok[m] = 1
+#define FENCE_GUARD_OK fgok[m]
+#else
+#define FENCE_GUARD_BUMP skip
+#define FENCE_GUARD_READ skip
+#define FENCE_GUARD_OK true
+#endif
 
 /* ---- machines and daemons ---- */
 byte pc[MAXM];
@@ -180,10 +195,12 @@ hidden byte i, j, lim, use, ch, sm;
 #define ALLDONE (!need[0] && !need[1] && (N < 3 || !need[2]) && (N < 4 || !need[3]))
 /* a member is up only with a live, healthy health record */
 #define UP(k) (hL[k] != K_NONE && hOk[k])
-/* etcd can know that name k's machine is down: it holds a slot, or its session is gone (no health
-   record). (A `starting` or unhealthy record of a machine that has just lost power tells nothing
-   of the power loss; the chaos ledger counts an unplanned down from its lease expiry, too.) */
-#define VISIBLE_DOWN(k) (sPh[k] != S_NONE || (MEMBER(k) && hL[k] == K_NONE))
+/* etcd can know that name k's machine lost power: a member whose session is gone (no health
+   record). Like the chaos ledger, an unplanned down counts from its session lease's expiry: before
+   it, a record (`starting`, unhealthy, or a slot it held, which an `unlock` may delete) tells
+   nothing of the power loss. While the machine stays off this stays true (its record only comes
+   back with its daemon), until etcd loses its data. */
+#define VISIBLE_DOWN(k) (MEMBER(k) && hL[k] == K_NONE)
 /* in a Machine (own name n): name k is a member down without a slot, as etcd shows it now */
 #define DOWNX(k) ((k) < N && (k) != n && sPh[k] == S_NONE && MEMBER(k) && !UP(k))
 #define DOWNS (DOWNX(0) + DOWNX(1) + DOWNX(2) + DOWNX(3))
@@ -200,18 +217,17 @@ hidden byte i, j, lim, use, ch, sm;
 #define SEEN(k) ((ud[k] && NAME(k) != n && VISIBLE_DOWN(NAME(k))) -> (1 << (k)) : 0)
 
 /* (The sums below are unrolled over MAXM / MAXN: loops inside these d_steps were mis-compiled.) */
-/* unplanned downs that etcd showed when some planned-down machine's FENCE committed */
-#define SAWU(k) (COUNTED(k) -> saw[k] : 0)
-#define SAWN (SAWU(0) | SAWU(1) | SAWU(2) | SAWU(3) | SAWU(4))
+/* in machine m, at its EXEC: the unplanned downs etcd could know of when m's FENCE committed and
+   still down (not counted as planned too) */
 #define CHG(k) (ud[k] && !COUNTED(k) && ((sm >> (k)) & 1))
-#define charged() sm = SAWN; ch = CHG(0) + CHG(1) + CHG(2) + CHG(3) + CHG(4)
+#define charged() sm = saw[m]; ch = CHG(0) + CHG(1) + CHG(2) + CHG(3) + CHG(4)
 
-/* P1, the budget. Planned downs (between the reboot command and a passed health check) plus the
-   unplanned downs (powered off, not on again) that etcd showed as down when the FENCE of one of
-   those planned-down machines committed never exceed L. Only EXEC raises it (a machine becomes
-   planned-down; saw[] is set at its FENCE, before its EXEC), so it is asserted right there; every
-   other move leaves it equal or lower. An unplanned down etcd could not show at that fence (its
-   session lease still alive, or it happened later) is the world's doing and not counted. */
+/* P1, the budget. When a machine's reboot command runs (EXEC), the planned downs (itself included:
+   between the reboot command and a passed health check) plus the unplanned downs (powered off, not
+   on again) that etcd could know of when its FENCE committed (their session gone, or a slot held)
+   number at most L. This is the chaos ledger's rule, judged at the fence: an unplanned down etcd
+   could not know of then (its session lease still alive, or it happened later) is the world's
+   doing. Planned downs only start at EXEC, so asserting it there covers every pair. */
 #define CHECK_BUDGET charged(); assert(PLANNED + ch <= L)
 /* P2, admission (what the etcd audit checks): when a slot is created, the slots plus the members
    down without a slot, as etcd shows them at that revision, are below L */
@@ -383,7 +399,8 @@ proctype Machine(byte m) {
        :: gok[m] && !pause && !fz && !cool && sPh[n] == S_NONE ->
           CHECK_FREEZE; CHECK_ADMISSION;
           sPh[n] = S_PREP; sOwn[n] = m; sL[n] = K_SESS; sLim[n] = rlim[m]; ref[m] = m;
-          for (j : 0 .. M-1) { gok[j] = 0 };                    /* both guards bumped */
+          gok[0] = 0; gok[1] = 0; gok[2] = 0; gok[3] = 0; gok[4] = 0;   /* both guards bumped */
+          FENCE_GUARD_BUMP;
           dequeue(n);
           hup[m] = 0; pc[m] = PREP
        :: else -> hup[m] = 0; pc[m] = QUEUED
@@ -394,7 +411,7 @@ proctype Machine(byte m) {
        effLimit(m);
        use = HELD + DOWNM(0) + DOWNM(1) + DOWNM(2) + DOWNM(3);
        if
-       :: use <= lim -> fup[m] = UPS; fok[m] = 1; pc[m] = FENCE
+       :: use <= lim -> fup[m] = UPS; fok[m] = 1; FENCE_GUARD_READ; pc[m] = FENCE
        :: else ->                                             /* refused: give the slot back */
           if :: sPh[n] == S_PREP && sOwn[n] == ref[m] -> delSlot(n) :: else fi;
           pc[m] = IDLE
@@ -411,7 +428,7 @@ proctype Machine(byte m) {
        /* FENCE: create revision ours, still preparing, pause, freeze and cooldown absent, the
           health keys of the members the view counted as up not re-created (fok) */
        if
-       :: sPh[n] == S_PREP && sOwn[n] == ref[m] && !pause && !fz && !cool && fok[m] ->
+       :: sPh[n] == S_PREP && sOwn[n] == ref[m] && !pause && !fz && !cool && fok[m] && FENCE_GUARD_OK ->
 #else
        if
        :: true ->   /* mutant: the slot is just put as rebooting, nothing compared */
