@@ -150,6 +150,7 @@ byte hup[MAXM];    /* names m's snapshot counted as up (bit per name): ACQUIRE c
 byte fup[MAXM];    /* names the view under m's slot counted as up: the FENCE compares their health
                       keys' create revision, so a deletion of one fails m's fence */
 bool fok[MAXM];    /* those fence compares still hold */
+byte memr[MAXM];   /* ghost: the members m's READ saw (P2 judges those; one registered since is up) */
 #ifdef FENCE_GUARD
 bool fgok[MAXM];   /* FENCE_GUARD: the group guard is still what the view under m's slot read */
 #define FENCE_GUARD_BUMP fgok[0] = 0; fgok[1] = 0; fgok[2] = 0; fgok[3] = 0; fgok[4] = 0
@@ -230,8 +231,10 @@ hidden byte i, j, lim, use, ch, sm;
    doing. Planned downs only start at EXEC, so asserting it there covers every pair. */
 #define CHECK_BUDGET charged(); assert(PLANNED + ch <= L)
 /* P2, admission (what the etcd audit checks): when a slot is created, the slots plus the members
-   down without a slot, as etcd shows them at that revision, are below L */
-#define CHECK_ADMISSION assert(HELD + DOWNS + 1 <= L)
+   without a slot and without a health record (session gone), as etcd shows them at that
+   revision, are below L */
+#define GONE(k) ((k) < N && (k) != n && sPh[k] == S_NONE && MEMBER(k) && hL[k] == K_NONE && ((memr[m] >> (k)) & 1))
+#define CHECK_ADMISSION assert(HELD + GONE(0) + GONE(1) + GONE(2) + GONE(3) + 1 <= L)
 /* P3, the freeze: no slot is created (ACQUIRE) or fenced (FENCE) between a failed reboot and the
    operator's `resume --group` (or the loss of etcd's data, which loses the freeze too) */
 #define CHECK_FREEZE assert(gfail <= 0)
@@ -383,6 +386,7 @@ proctype Machine(byte m) {
        effLimit(m);
        use = HELD + DOWNM(0) + DOWNM(1) + DOWNM(2) + DOWNM(3);
        hup[m] = UPS;
+       memr[m] = (MEMBER(0) -> 1 : 0) | (MEMBER(1) -> 2 : 0) | (MEMBER(2) -> 4 : 0) | (MEMBER(3) -> 8 : 0);
        i = 0;
        do :: i < qn && q[i] != n+1 -> i++ :: else -> break od;
 #ifdef MUTANT_NO_QUEUE
