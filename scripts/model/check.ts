@@ -78,9 +78,10 @@ export function checkConfig(c: ModelConfig): RunResult {
       res.ok = res.complete && res.errors === 0;
       res.note = res.ok ? "no error, exhaustive" : truncated ? "search incomplete" : `${res.errors} error(s)`;
     } else {
-      // Only a violated budget assertion counts: a mutant failing for another reason proves nothing.
+      // Only a violated property (every assert in the model is one of P1-P3) counts: a mutant
+      // failing for another reason (a bad array index, a deadlock) proves nothing.
       res.ok = res.errors > 0 && res.trailSteps > 0 && /assertion violated .*<= ?\d/.test(o);
-      res.note = res.ok ? `counter-example, ${res.trailSteps} steps` : res.errors > 0 ? "error, but not the budget assertion" : "no counter-example found";
+      res.note = res.ok ? `counter-example, ${res.trailSteps} steps` : res.errors > 0 ? "error, but not a property assertion" : "no counter-example found";
     }
     return res;
   } finally {
