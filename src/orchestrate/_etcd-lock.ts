@@ -18,8 +18,8 @@ import {
   isStaleSlot,
   keepOnOwnLease,
   planFailure,
+  fenceBudget,
   staleAfterMs,
-  upCompares,
   effectiveLimits,
   joinQueue,
   leaveQueue,
@@ -63,6 +63,9 @@ export interface EtcdLockOptions {
    */
   deadlineSkewMs: number;
 }
+
+/** Fences decided on a view that another acquisition or a lost session outdated, before giving up. */
+const FENCE_ATTEMPTS = 4;
 
 export function etcdLock(o: EtcdLockOptions): LockBackend {
   const { gw, keys, clock, metrics, subject } = o;
@@ -138,27 +141,27 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
     async fence(slot, info): Promise<FenceResult> {
       const entry = slot.entry;
       if (!entry?.record) return { kind: "lost", outcome: outcome("runtime_error", `slot ${slot.key} has no readable record; not rebooting`) };
-      // Nodes may have gone down while we prepared (a drain takes minutes): the budget again, on
-      // the view under the slot, and the fence commits only if those counted up still are.
+      // Nodes may have gone down, and slots been taken, while we prepared (a drain takes
+      // minutes): the budget again on the view under the slot, then on fresh ones while another
+      // acquisition or a lost session outdates the view (slots/acquire.ts fenceBudget).
       const req = request();
-      let up: ReturnType<typeof upCompares> = [];
-      if (info.state && req.countDown) {
-        const lim = effectiveLimits(info.state, req);
-        const use = budgetUse(info.state, req);
-        if (use.group > lim.group || (lim.global !== null && use.global > lim.global)) {
-          const text = budgetText(lim.group, use.inGroup.map((s) => s.node), use.downInGroup, o.nameHolders);
+      let f: Awaited<ReturnType<typeof enterRebooting>> = { kind: "peers-changed" };
+      for (let attempt = 0; attempt < FENCE_ATTEMPTS && f.kind === "peers-changed"; attempt++) {
+        const state = attempt === 0 && info.state ? info.state : req.countDown ? await readClusterState(gw, keys) : undefined;
+        const b = state && req.countDown ? fenceBudget(state, req, keys) : undefined;
+        if (b?.kind === "over") {
+          const text = budgetText(b.limit, b.use.inGroup.map((s) => s.node), b.use.downInGroup, o.nameHolders);
           return { kind: "refused", outcome: outcome("lock_unavailable", `a node went down while this one prepared, so it does not reboot now: ${text}`, { retry: true }) };
         }
-        up = upCompares(info.state, req, keys, "create");
+        f = await enterRebooting(gw, keys, entry, entry.record, {
+          ...(b ? { upCompares: b.compares } : {}),
+          slotTimeoutSec: o.slotTimeoutSec,
+          bootId: info.bootId,
+          nowMs: info.nowMs,
+          ...(info.reboots ? { reboots: info.reboots } : {}),
+          lease: o.lease.kind === "slot" ? "keep" : "new",
+        });
       }
-      const f = await enterRebooting(gw, keys, entry, entry.record, {
-        upCompares: up,
-        slotTimeoutSec: o.slotTimeoutSec,
-        bootId: info.bootId,
-        nowMs: info.nowMs,
-        ...(info.reboots ? { reboots: info.reboots } : {}),
-        lease: o.lease.kind === "slot" ? "keep" : "new",
-      });
       switch (f.kind) {
         case "fenced":
           return { kind: "fenced", slot: held(f.slot) };
@@ -169,7 +172,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
         case "frozen":
           return { kind: "refused", outcome: outcome("group_frozen", `group ${entry.group} was frozen (a failed reboot) right before the reboot; not rebooting`) };
         case "peers-changed":
-          return { kind: "refused", outcome: outcome("lock_unavailable", "a node of the group went down right before the reboot; not rebooting now", { retry: true }) };
+          return { kind: "refused", outcome: outcome("lock_unavailable", `the group kept changing right before the reboot (${FENCE_ATTEMPTS} fences outdated); not rebooting now`, { retry: true }) };
         case "cooldown":
           return { kind: "refused", outcome: outcome("cooldown_active", "group cooldown started right before the reboot; not rebooting") };
       }

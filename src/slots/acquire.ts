@@ -197,3 +197,24 @@ export async function acquireOnNewLease(gw: EtcdGateway, keys: Keys, req: Omit<S
   else await lease.revoke().catch(() => {});
   return res;
 }
+
+/**
+ * The budget again at the fence, on a view read under the slot (a drain takes minutes: nodes may
+ * have gone down, other slots may have been taken). Over the limit: refuse. Otherwise the fence's
+ * transaction compares what this view saw — the sessions of the group's members counted up, and
+ * both guards (any acquisition since bumps them), so a fence decided on a view another slot has
+ * outdated fails and is decided again on a fresh one. Model step FENCE.
+ */
+export function fenceBudget(state: ClusterState, req: SlotRequest, keys: Keys): { kind: "over"; limit: number; use: ReturnType<typeof budgetUse> } | { kind: "ok"; compares: Compare[] } {
+  const lim = effectiveLimits(state, req);
+  const use = budgetUse(state, req);
+  if (use.group > lim.group || (lim.global !== null && use.global > lim.global)) return { kind: "over", limit: lim.group, use };
+  return {
+    kind: "ok",
+    compares: [
+      { key: keys.guardGroup(req.group), target: "mod", op: "==", value: state.guardGroupRev.get(req.group) ?? 0 },
+      { key: keys.guardGlobal, target: "mod", op: "==", value: state.guardGlobalRev },
+      ...upCompares(state, req, keys, "create"),
+    ],
+  };
+}

@@ -7,7 +7,7 @@ export { makeKeys, lastSegment, type Keys } from "./keys.ts";
 export * from "./records.ts";
 export { describeMachine, foreignMachine, identityFields, identityFix, type MachineIdentity } from "./identity.ts";
 export { emptyClusterState, readClusterState, ownSlot, slotFromKV, type ClusterState, type SlotEntry } from "./state.ts";
-export { tryAcquireSlot, acquireOnNewLease, admission, budgetUse, effectiveLimits, upCompares, type AcquireResult, type SlotRequest } from "./acquire.ts";
+export { tryAcquireSlot, acquireOnNewLease, admission, budgetUse, effectiveLimits, fenceBudget, upCompares, type AcquireResult, type SlotRequest } from "./acquire.ts";
 export { enterRebooting, keepOnOwnLease, refreshSlotLease, updateSlot, releaseSlot, deleteSlots, type FenceResult, type ReleaseResult } from "./transitions.ts";
 export { checkIdentity, IdentityConflictError, openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
 export { describeDown, downMembers, isStale, isStarting, STARTING_PHASE, STALE_AFTER_INTERVALS, staleAfterMs, type DownNode, type Liveness } from "./down.ts";

@@ -7,6 +7,10 @@ import { expect, test } from "bun:test";
 import type { EtcdGateway } from "../../src/etcd/index.ts";
 import { makeKeys, readClusterState, tryAcquireSlot, type SlotRequest } from "../../src/slots/index.ts";
 import { etcdFixture } from "../support/etcd-fixture.ts";
+import { daemonLock } from "../../src/orchestrate/index.ts";
+import { noopMetrics } from "../../src/observe/index.ts";
+import { systemClock } from "../../src/platform/index.ts";
+import { testPlan } from "../support/plan.ts";
 import { openHealthySession } from "../support/session.ts";
 
 const fx = etcdFixture("budget-down");
@@ -46,4 +50,31 @@ test("count_down_nodes off: slots only, as the Go daemon counted", async () => {
   expect((await tryAcquireSlot(fx.gw, keys, req("n1"))).kind).toBe("full");
   const { countDown: _, ...slotsOnly } = req("n1");
   expect((await tryAcquireSlot(fx.gw, keys, slotsOnly)).kind).toBe("acquired");
+});
+
+test("the fence re-decides on a fresh view when a slot was taken since its own (limit 2, a power loss between)", async () => {
+  const keys = makeKeys("/budget-down-3");
+  const plan = (node: string) => testPlan({ node, limit: 2 });
+  const lock = (node: string, leaseId: () => string) =>
+    daemonLock(plan(node), { gw: fx.gw, keys, clock: systemClock, metrics: noopMetrics, pid: 1, leaseId, queue: false });
+  // a is a member without a session yet: down in c's view.
+  await fx.gw.txn([], [{ kind: "put", key: keys.member("a"), value: JSON.stringify({ node: "a", group: "g", fallback: false, first_seen: new Date().toISOString() }) }]);
+  const id = (node: string) => ({ node, group: "g", fallback: false, pid: 1, bootId: "b" });
+  const sb = await openHealthySession(fx.gw, keys, id("b"), { ttlSec: 5, nowMs: Date.now() });
+  const sc = await openHealthySession(fx.gw, keys, id("c"), { ttlSec: 5, nowMs: Date.now() });
+  const lc = lock("c", () => sc.lease().id);
+  const got = await lc.acquire();
+  if (got.kind !== "acquired") throw new Error(`c: ${got.kind}`);
+  const viewUnderSlot = await readClusterState(fx.gw, keys); // c + a down = 2 of 2: c may go
+  // While c drains: a comes up (so b may take the second slot), then a loses power.
+  const sa = await openHealthySession(fx.gw, keys, id("a"), { ttlSec: 5, nowMs: Date.now() });
+  const gb = await lock("b", () => sb.lease().id).acquire();
+  expect(gb.kind).toBe("acquired");
+  await sa.close({ revoke: true });
+  // On its old view c would fence (c + a down = 2, b's session unchanged): 3 down with limit 2.
+  const f = await lc.fence(got.slot, { bootId: "b", nowMs: Date.now(), state: viewUnderSlot });
+  expect(f.kind).toBe("refused");
+  if (f.kind === "refused") expect(f.outcome.message).toContain("a is down");
+  expect((await readClusterState(fx.gw, keys)).slots.map((s) => s.record?.phase).sort()).toEqual(["preparing", "preparing"]);
+  for (const s of [sb, sc]) await s.close({ revoke: true });
 });
