@@ -139,7 +139,8 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       const entry = slot.entry;
       if (!entry?.record) return { kind: "lost", outcome: outcome("runtime_error", `slot ${slot.key} has no readable record; not rebooting`) };
       // Nodes may have gone down while we prepared (a drain takes minutes): the budget again, on
-      // the view under the slot, and the fence commits only if those counted up still are.
+      // the view under the slot, and the fence commits only if those counted up still are — the
+      // group's members, and under a global cap every group's (slots/acquire.ts upCompares).
       const req = request();
       let up: ReturnType<typeof upCompares> = [];
       if (info.state && req.countDown) {
@@ -169,7 +170,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
         case "frozen":
           return { kind: "refused", outcome: outcome("group_frozen", `group ${entry.group} was frozen (a failed reboot) right before the reboot; not rebooting`) };
         case "peers-changed":
-          return { kind: "refused", outcome: outcome("lock_unavailable", "a node of the group went down right before the reboot; not rebooting now", { retry: true }) };
+          return { kind: "refused", outcome: outcome("lock_unavailable", "a node counted as up (of the group, or of any group under the global cap) went down right before the reboot; not rebooting now", { retry: true }) };
         case "cooldown":
           return { kind: "refused", outcome: outcome("cooldown_active", "group cooldown started right before the reboot; not rebooting") };
       }
