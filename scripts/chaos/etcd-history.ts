@@ -11,9 +11,9 @@
  *     gone) — already filled the group's limit. Exact per group: the acquiring transaction
  *     compares the health keys of the group's members it counted up, so etcd's state just before
  *     the acquisition is what admitted it (a stale-but-present record the product also counts
- *     down only makes it more careful). Not checked for the global cap: other groups' health keys
- *     are read in the snapshot but not compared, so a session expiring between read and commit
- *     would look like a breach here (the ledger judges the global cap with its time margins);
+ *     down only makes it more careful). The same for the global cap over every group: under a
+ *     global cap the transaction also compares the create revision of every other group's member
+ *     it counted up (up to 100 compares in all; the chaos fleet has 8 nodes);
  *   - the freeze (issue 22): no slot taken (created in `preparing`) and none entered `rebooting`
  *     while `P/frozen/<group>` existed. A slot re-created in `verifying` by a node coming back
  *     (RECREATE) is not a new reboot and is allowed;
@@ -165,6 +165,12 @@ export function auditHistory(events: readonly HistoryEvent[], prefix: string, li
             const down = [...members].filter(([m, g]) => g === group && m !== node && !holders.has(m) && !alive.has(m)).map(([m]) => m);
             if (held.length + down.length >= limitOf(group))
               out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while ${held.length} slot(s) (${held.map((x) => x.node).join(", ")}) and ${down.length} member(s) without a session (${down.join(", ")}) filled its limit ${limitOf(group)}`);
+            if (globalCap !== null) {
+              const all = [...slots.values()];
+              const gone = [...members.keys()].filter((m) => m !== node && !holders.has(m) && !alive.has(m));
+              if (all.length + gone.length >= globalCap)
+                out.violations.push(`rev ${rev}: ${node} (${group}) took a slot while ${all.length} slot(s) (${all.map((x) => x.node).join(", ")}) and ${gone.length} member(s) without a session (${gone.join(", ")}) filled the global cap ${globalCap}`);
+            }
           }
         }
         if (phase === "rebooting" && before?.phase !== "rebooting") {
@@ -252,4 +258,68 @@ export function mergeAudits(all: AuditResult[]): AuditResult {
     peaks,
     violations: all.flatMap((a, i) => a.violations.map((v) => (all.length > 1 ? `incarnation ${i + 1}: ${v}` : v))),
   };
+}
+
+/**
+ * What etcd held around the creation of `node`'s slot: the last slot of that node created (in
+ * `preparing`) with `acquired_at` at or before `atMs` (the ledger's planned start, its post-lock
+ * check). Lines for a failure report: the revision, then members, health records (with their
+ * lease and `checked_at`) and slots just before that revision (what admitted it) and after it.
+ * Used to tell a product fault from a checker's timing assumption (docs/SLOTS.md §What the
+ * checkers see).
+ */
+export function explainSlotCreation(events: readonly HistoryEvent[], prefix: string, node: string, atMs: number): string[] {
+  const p = prefix.replace(/\/+$/, "");
+  const members = new Map<string, string>();
+  const health = new Map<string, { rev: number; createRev: number; lease: string; checkedAt: string; healthy: string; phase: string }>();
+  const slots = new Map<string, { node: string; phase: string; rev: number; createRev: number; lease: string; acquiredAt: string }>();
+  let found: { rev: number; acquiredAt: string; before: string[]; after?: string[] } | undefined;
+  const dump = (): string[] => [
+    `    members: ${[...members].map(([m, g]) => `${m}(${g})`).join(" ")}`,
+    `    health: ${[...members.keys()].map((m) => { const h = health.get(m); return h ? `${m}=rev ${h.rev} create ${h.createRev} lease ${h.lease} ${h.phase}/${h.healthy} checked ${h.checkedAt.slice(11, 23)}` : `${m}=NONE`; }).join("; ")}`,
+    `    slots: ${[...slots.values()].map((s) => `${s.node} ${s.phase} create ${s.createRev} acquired ${s.acquiredAt.slice(11, 23)}`).join("; ") || "none"}`,
+  ];
+  let i = 0;
+  while (i < events.length) {
+    const rev = events[i]!.rev;
+    let created: { acquiredAt: string; before: string[] } | undefined;
+    const before = dump();
+    for (; i < events.length && events[i]!.rev === rev; i++) {
+      const e = events[i]!;
+      const rest = e.key.slice(p.length + 1);
+      const rec = parse(e.value);
+      if (rest.startsWith("members/")) {
+        if (e.kind === "put") members.set(rest.slice(8), String(rec["group"] ?? "?"));
+        else members.delete(rest.slice(8));
+      } else if (rest.startsWith("health/")) {
+        const n = rest.slice(7);
+        if (e.kind === "put") health.set(n, { rev, createRev: e.createRev ?? 0, lease: e.lease ?? "?", checkedAt: String(rec["checked_at"] ?? ""), healthy: String(rec["healthy"]), phase: String(rec["phase"] ?? "") });
+        else health.delete(n);
+      } else if (rest.startsWith("slots/")) {
+        if (e.kind === "delete") {
+          slots.delete(e.key);
+          continue;
+        }
+        const n = rest.split("/")[2] ?? "?";
+        const isNew = !slots.has(e.key);
+        slots.set(e.key, { node: n, phase: String(rec["phase"] ?? "?"), rev, createRev: e.createRev ?? 0, lease: e.lease ?? "?", acquiredAt: String(rec["acquired_at"] ?? "") });
+        if (isNew && n === node && rec["phase"] === "preparing" && Date.parse(String(rec["acquired_at"])) <= atMs) created = { acquiredAt: String(rec["acquired_at"]), before };
+      }
+    }
+    if (created) {
+      found = { rev, ...created };
+      found.after = dump();
+    }
+  }
+  if (!found) return [`  etcd: no slot of ${node} created at or before ${new Date(atMs).toISOString()}`];
+  return [`  etcd: ${node}'s slot created at rev ${found.rev} (acquired_at ${found.acquiredAt}); just before it:`, ...found.before, `  after it:`, ...(found.after ?? [])];
+}
+
+function parse(value: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(value) as unknown;
+    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Issue 22's faults and the operator around them, each on its own seeded schedule:
- *   - unplanned power-offs: a machine whose daemon holds no slot is SIGKILLed (no graceful close)
+ *   - unplanned power-offs: a machine whose daemon holds no slot, and that etcd knows (its member
+ *     record is there), is SIGKILLed (no graceful close)
  *     and kept off longer than the lease TTL (sometimes much longer), then boots with a new boot
  *     id. The ledger counts it as down the whole time (`off` → `boot`, ledger-budget.ts);
  *   - freezes: a failed reboot freezes its group (`P/frozen/<group>`). Nothing here causes one on
@@ -48,7 +49,11 @@ export class PowerOffs {
     private readonly say: Say,
     first: number,
     private readonly o: PowerOffOptions,
-    /** Asked while the candidate's daemon is frozen: does it hold a slot (or is etcd unreadable)? */
+    /**
+     * Asked while the candidate's daemon is frozen: spare it? Yes when it holds a slot, when etcd
+     * has no member record of it yet (a machine the coordinator cannot know of), or when etcd is
+     * unreadable.
+     */
     private readonly holdsSlot: (n: SimNode) => Promise<boolean>,
     /** Nodes that may be cut now (e.g. daemon waiting, not cloned right now). */
     private readonly eligible: (n: SimNode) => boolean,

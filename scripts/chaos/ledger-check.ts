@@ -51,6 +51,8 @@ export interface LedgerVerdict {
   powerOffs: number;
   /** Most machines away at once across every group (planned). */
   globalPeak: Peak;
+  /** The budget violations as data (node, planned start), to look them up in etcd's history. */
+  breaches: BudgetBreach[];
 }
 
 /** Away windows per node, as described in the file header. Open windows end at `undefined`. */
@@ -94,14 +96,21 @@ export function checkLedger(entries: readonly LedgerEntry[], facts: LedgerFacts)
   const counted = offs.map((w) => countedPart(w, timing)).filter((w): w is Window => w !== undefined);
   const peaks = new Map<string, Peak>();
   const downPeaks = new Map<string, Peak>();
+  const breaches: BudgetBreach[] = [];
   const inGroup = (g: string) => (w: { node: string }) => facts.groupOf(w.node) === g;
   for (const g of [...new Set([...windows, ...offs].map((w) => facts.groupOf(w.node)))].sort()) {
     peaks.set(g, maxOverlap(windows.filter(inGroup(g))));
     downPeaks.set(g, maxOverlap([...windows, ...offs].filter(inGroup(g))));
-    for (const b of budgetBreaches(windows.filter(inGroup(g)), counted.filter(inGroup(g)), facts.limitOf(g)))
+    for (const b of budgetBreaches(windows.filter(inGroup(g)), counted.filter(inGroup(g)), facts.limitOf(g))) {
+      breaches.push(b);
       violations.push(`group ${g}: ${breach(b, `limit ${facts.limitOf(g)}`, offs)}`);
+    }
   }
-  if (facts.globalCap != null) for (const b of budgetBreaches(windows, counted, facts.globalCap)) violations.push(`fleet: ${breach(b, `global cap ${facts.globalCap}`, offs)}`);
+  if (facts.globalCap != null)
+    for (const b of budgetBreaches(windows, counted, facts.globalCap)) {
+      breaches.push(b);
+      violations.push(`fleet: ${breach(b, `global cap ${facts.globalCap}`, offs)}`);
+    }
   const reboots = entries.filter((e) => e.kind === "reboot" && !e.noop);
   for (const r of reboots) {
     for (const p of facts.pauses)
@@ -112,7 +121,7 @@ export function checkLedger(entries: readonly LedgerEntry[], facts: LedgerFacts)
     for (const f of facts.freezes?.get(g) ?? [])
       if (r.at > f.start + facts.pauseSlackMs && r.at < f.end) violations.push(`${r.node} ran its reboot command at ${iso(r.at)} while group ${g} was frozen (${iso(f.start)}–${iso(f.end)})`);
   }
-  return { violations, windows, peaks, downPeaks, reboots: reboots.length, powerOffs: offs.length, globalPeak: maxOverlap(windows) };
+  return { violations, windows, peaks, downPeaks, reboots: reboots.length, powerOffs: offs.length, globalPeak: maxOverlap(windows), breaches };
 }
 
 /** "3 nodes away at once (limit 2) at …: a3 took a slot while a1 (reboot), a2 (off since …) were down". */

@@ -86,6 +86,8 @@ export interface ChaosResult {
   /** How often the daemons logged the events that show recovery paths being taken. */
   daemonEvents: Record<string, number>;
   dir?: string;
+  /** For every ledger budget violation: etcd's members, health records and slots at the slot's creation. */
+  explanations: string[];
 }
 
 /** Daemon log events worth counting in a chaos run (recovery paths, etcd trouble, freezes). */

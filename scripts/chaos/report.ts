@@ -17,6 +17,7 @@ export function formatResult(r: ChaosResult): string[] {
   ];
   for (const t of r.state.cloneSlotTouches) lines.push(`  clone touched a slot of its name (a violation): ${t}`);
   for (const v of r.violations) lines.push(`  VIOLATION: ${v}`);
+  lines.push(...r.explanations);
   if (r.dir) lines.push(`  logs and ledger kept in ${r.dir}`);
   return lines;
 }

@@ -10,14 +10,14 @@
  * Not modelled: Kubernetes cordon/drain (the fleet simulator has no API server), so "no node left
  * cordoned" is not checked here.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectEtcd } from "../../src/etcd/index.ts";
 import { makeKeys } from "../../src/slots/index.ts";
 import { startEtcd } from "../../tests/support/etcd.ts";
-import { createFleet, type NodeSpec } from "../sim/fleet.ts";
-import { auditHistory, mergeAudits, readHistory, slotPutsCarrying } from "./etcd-history.ts";
+import { createFleet, type NodeSpec, type SimNode } from "../sim/fleet.ts";
+import { auditHistory, explainSlotCreation, mergeAudits, readHistory, slotPutsCarrying } from "./etcd-history.ts";
 import { EtcdFaults, Pauser, Windows, type Say } from "./faults.ts";
 import { Freezes, PowerOffs } from "./faults-power.ts";
 import { Clones, downtime, EtcdWiper, Partitions } from "./faults-state.ts";
@@ -77,7 +77,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       return (await gw.get(keys.health(n))) !== undefined || (await gw.get(keys.slot(g, n))) !== undefined;
     });
     const po = st.powerOffs;
-    const powerOffs = new PowerOffs(fleet, stream(o.seed, "power"), say, po ? span(0.1, 0.3) : Infinity, po ?? { everyMs: [Infinity, Infinity], offMs: [0, 0], longChance: 0, longMs: [0, 0], maxAtOnce: 0 }, async (n) => (await gw.get(keys.slot(n.group, n.name))) !== undefined, (n) => killer.phaseOf(n.name) === "waiting" && clones.target !== n.name);
+    // Spared (not cut): a machine holding a slot, and one etcd has never heard of — its daemon was
+    // frozen before it wrote its member record (the first start, under load, takes seconds): no
+    // coordinator can count a machine it does not know, so such a cut would only test the ledger.
+    const spare = async (n: SimNode) => (await gw.get(keys.slot(n.group, n.name))) !== undefined || (await gw.get(keys.member(n.name))) === undefined;
+    const powerOffs = new PowerOffs(fleet, stream(o.seed, "power"), say, po ? span(0.1, 0.3) : Infinity, po ?? { everyMs: [Infinity, Infinity], offMs: [0, 0], longChance: 0, longMs: [0, 0], maxAtOnce: 0 }, spare, (n) => killer.phaseOf(n.name) === "waiting" && clones.target !== n.name);
     // The operator resumes through a node that reaches etcd directly (odd-indexed ones may be behind a cut proxy).
     const freezes = new Freezes(gw, PREFIX, stream(o.seed, "freezes"), say, st.resumeFrozenAfterMs ?? [3_000, 10_000], fleet.nodes.filter((_, i) => i % 2 === 0));
     const wiper = new EtcdWiper(cluster, PREFIX, stream(o.seed, "wipe"), say, st.wipeEveryMs ? span(0.5, 0.9) : Infinity, st.wipeEveryMs ?? [Infinity, Infinity], t0 + o.chaosMs - 150_000);
@@ -197,6 +201,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     violations.push(...killer.unexpectedExits.map((u) => `daemon died on its own: ${u}`));
     const kills = Object.fromEntries(PHASES.map((p) => [p, killer.kills.filter((k) => k.phase === p).length])) as Record<DaemonPhase, number>;
     failed = violations.length > 0;
+    // A budget breach in the ledger: what etcd showed when that slot was taken (the last incarnation only).
+    const explanations = ledger.breaches.flatMap((b) => explainSlotCreation(history, PREFIX, b.node, b.at));
+    if (failed && o.keepDirOnFailure) {
+      writeFileSync(join(dir, "etcd-history.json"), JSON.stringify(history));
+      for (const [i, h] of wiper.histories.entries()) writeFileSync(join(dir, `etcd-history-${i + 1}.json`), JSON.stringify(h));
+      writeFileSync(join(dir, "explanations.txt"), explanations.join("\n") + "\n");
+    }
     const daemonEvents = Object.fromEntries(NOTABLE.map((ev) => [ev, fleet.nodes.reduce((sum, n) => sum + n.events(ev).length, 0)]));
     return {
       daemonEvents,
@@ -220,6 +231,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       history,
       ledger,
       durationMs: Date.now() - t0,
+      explanations,
       ...(failed && o.keepDirOnFailure ? { dir } : {}),
     };
   } finally {

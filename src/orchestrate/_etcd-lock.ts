@@ -143,7 +143,8 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       if (!entry?.record) return { kind: "lost", outcome: outcome("runtime_error", `slot ${slot.key} has no readable record; not rebooting`) };
       // Nodes may have gone down, and slots been taken, while we prepared (a drain takes
       // minutes): the budget again on the view under the slot, then on fresh ones while another
-      // acquisition or a lost session outdates the view (slots/acquire.ts fenceBudget).
+      // acquisition or a lost session — of the group, or of any group under the global cap —
+      // outdates the view (slots/acquire.ts fenceBudget, upCompares).
       const req = request();
       let f: Awaited<ReturnType<typeof enterRebooting>> = { kind: "peers-changed" };
       for (let attempt = 0; attempt < FENCE_ATTEMPTS && f.kind === "peers-changed"; attempt++) {
@@ -172,7 +173,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
         case "frozen":
           return { kind: "refused", outcome: outcome("group_frozen", `group ${entry.group} was frozen (a failed reboot) right before the reboot; not rebooting`) };
         case "peers-changed":
-          return { kind: "refused", outcome: outcome("lock_unavailable", `the group kept changing right before the reboot (${FENCE_ATTEMPTS} fences outdated); not rebooting now`, { retry: true }) };
+          return { kind: "refused", outcome: outcome("lock_unavailable", `the budget kept changing right before the reboot (${FENCE_ATTEMPTS} fences outdated by other slots or lost sessions); not rebooting now`, { retry: true }) };
         case "cooldown":
           return { kind: "refused", outcome: outcome("cooldown_active", "group cooldown started right before the reboot; not rebooting") };
       }

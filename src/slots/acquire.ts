@@ -97,27 +97,46 @@ export function admission(state: ClusterState, req: SlotRequest): Exclude<Acquir
 }
 
 /**
- * Members of the group counted as up must still be up when the slot is created: their health
- * records are exactly as we read them (`mod`: a session that died deletes its key, an unhealthy
- * verdict rewrites it; either makes the transaction fail and we read again — a routine heartbeat
- * too, which costs one more read). The fence checks the same members' sessions with `create`
- * (a drain takes minutes of heartbeats). etcd caps a transaction's compares (--max-txn-ops, 128
- * by default): beyond UP_COMPARES_MAX members only the snapshot decides.
+ * Members counted as up must still be up when the slot is created (model step ACQUIRE) or fenced.
+ *
+ * The group's own members: their health records exactly as read (`target`: `mod` at acquisition —
+ * a session that died deletes its key, an unhealthy verdict rewrites it; either fails the
+ * transaction and we read again, a routine heartbeat too, which costs one more read; `create` at
+ * the fence, where a drain takes minutes of heartbeats).
+ *
+ * Under a global cap, the other groups' members counted as up too, by the health key's create
+ * revision only: a session that ends (power lost, crash) deletes the key and one that restarts
+ * re-creates it, and either fails the transaction, but their heartbeats do not — no added
+ * conflicts in a healthy fleet. Without these compares a member of another group whose session
+ * expired between the read and the commit (at the fence: between the view under the slot and the
+ * command, a health check and a drain apart) was still counted up against the global cap.
+ *
+ * etcd caps a transaction's compares (--max-txn-ops, 128 by default): at most UP_COMPARES_MAX in
+ * all, the own group first; beyond that only the snapshot decides.
  */
-const UP_COMPARES_MAX = 100;
-export function upCompares(state: ClusterState, req: Pick<SlotRequest, "node" | "group" | "nowIso" | "countDown">, keys: Keys, target: "mod" | "create"): Compare[] {
+export const UP_COMPARES_MAX = 100;
+export function upCompares(
+  state: ClusterState,
+  req: Pick<SlotRequest, "node" | "group" | "nowIso" | "countDown" | "limit" | "globalCap">,
+  keys: Keys,
+  target: "mod" | "create",
+): Compare[] {
   if (!req.countDown) return [];
   const down = new Set(budgetUse(state, req).down.map((d) => d.node));
   const held = new Set(state.slots.map((s) => s.node));
-  const out: Compare[] = [];
+  const global = effectiveLimits(state, req).global !== null;
+  const own: Compare[] = [];
+  const others: Compare[] = [];
   for (const [node, m] of state.members) {
-    if (node === req.node || m.group !== req.group || down.has(node) || held.has(node)) continue;
-    const rev = target === "mod" ? state.healthModRev.get(node) : state.healthCreateRev.get(node);
+    if (node === req.node || down.has(node) || held.has(node)) continue;
+    const mine = m.group === req.group;
+    if (!mine && !global) continue;
+    const t = mine ? target : "create";
+    const rev = t === "mod" ? state.healthModRev.get(node) : state.healthCreateRev.get(node);
     if (rev === undefined) continue;
-    out.push({ key: keys.health(node), target, op: "==", value: rev });
-    if (out.length >= UP_COMPARES_MAX) break;
+    (mine ? own : others).push({ key: keys.health(node), target: t, op: "==", value: rev });
   }
-  return out;
+  return [...own, ...others].slice(0, UP_COMPARES_MAX);
 }
 
 /** Tries to take a slot now. Never waits: callers watch the slots prefix and call again. Model step ACQUIRE. */

@@ -8,7 +8,8 @@
  * ledger and etcd's history must show no violation, the fleet must converge, and every slot-key
  * change in etcd's history must be a step of the model (scripts/model/replay.ts). The long version is `npm run chaos` (scripts/chaos/main.ts).
  *
- * The seed is random per run and printed on failure; CRD_CHAOS_SEED=N replays one.
+ * The seed is random per run and printed on failure; CRD_CHAOS_SEED=N replays one. CRD_CHAOS_KEEP=1
+ * keeps a failed run's directory (daemon logs, ledger, etcd's history as JSON, the run log).
  */
 import { expect, test } from "bun:test";
 import { newSeed } from "../../scripts/chaos/rng.ts";
@@ -40,9 +41,11 @@ test(`a fleet under faults never exceeds its limits and converges (seed ${seed})
       powerOffs: { everyMs: [10_000, 15_000], offMs: [8_000, 12_000], longChance: 0, longMs: [0, 0], maxAtOnce: 1 },
       resumeFrozenAfterMs: [2_000, 5_000],
     },
+    keepDirOnFailure: process.env.CRD_CHAOS_KEEP === "1",
     say: (l) => lines.push(l),
   });
   const report = [...formatResult(result), "", "run log:", ...lines].join("\n");
+  if (result.dir) await Bun.write(`${result.dir}/report.txt`, report + "\n");
   expect(result.violations, report).toEqual([]);
   expect(result.ok, report).toBe(true);
   expect(result.wavesDone, report).toBeGreaterThanOrEqual(1);

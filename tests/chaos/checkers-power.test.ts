@@ -170,4 +170,10 @@ describe("etcd audit: members down without a session count against their group",
   test("off unless asked (slots-only coordinators, the demo)", () => {
     expect(auditHistory([...start, gone(8, "b2"), slot(9, "b1", "preparing")], P, () => 1).violations).toEqual([]);
   });
+  test("with a global cap, members of every group without a session count against it", () => {
+    const capped = (events: HistoryEvent[]) => auditHistory([...start, ...events], P, () => 2, 2, { downMembers: true });
+    // b2 reboots under a slot, a1 (alpha) lost its session: a1 + b2 fill the cap of 2 when b1 takes a slot.
+    expect(capped([slot(8, "b2", "rebooting"), gone(9, "a1"), slot(10, "b1", "preparing")]).violations.join("\n")).toMatch(/rev 10: b1 \(beta\) took a slot while 1 slot\(s\) \(b2\) and 1 member\(s\) without a session \(a1\) filled the global cap 2/);
+    expect(capped([slot(8, "b2", "rebooting"), gone(9, "a1"), health(10, "a1"), slot(11, "b1", "preparing")]).violations).toEqual([]);
+  });
 });

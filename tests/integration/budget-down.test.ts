@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import type { EtcdGateway } from "../../src/etcd/index.ts";
 import { makeKeys, readClusterState, tryAcquireSlot, type SlotRequest } from "../../src/slots/index.ts";
 import { etcdFixture } from "../support/etcd-fixture.ts";
-import { daemonLock } from "../../src/orchestrate/index.ts";
+import { daemonLock, etcdLock } from "../../src/orchestrate/index.ts";
 import { noopMetrics } from "../../src/observe/index.ts";
 import { systemClock } from "../../src/platform/index.ts";
 import { testPlan } from "../support/plan.ts";
@@ -53,7 +53,7 @@ test("count_down_nodes off: slots only, as the Go daemon counted", async () => {
 });
 
 test("the fence re-decides on a fresh view when a slot was taken since its own (limit 2, a power loss between)", async () => {
-  const keys = makeKeys("/budget-down-3");
+  const keys = makeKeys("/budget-down-fence");
   const plan = (node: string) => testPlan({ node, limit: 2 });
   const lock = (node: string, leaseId: () => string) =>
     daemonLock(plan(node), { gw: fx.gw, keys, clock: systemClock, metrics: noopMetrics, pid: 1, leaseId, queue: false });
@@ -77,4 +77,64 @@ test("the fence re-decides on a fresh view when a slot was taken since its own (
   if (f.kind === "refused") expect(f.outcome.message).toContain("a is down");
   expect((await readClusterState(fx.gw, keys)).slots.map((s) => s.record?.phase).sort()).toEqual(["preparing", "preparing"]);
   for (const s of [sb, sc]) await s.close({ revoke: true });
+});
+
+/*
+ * The global cap across groups. The acquire transaction compared only the acquirer's own group's
+ * health keys, and so did the fence: a member of another group whose session ended after the
+ * snapshot (at the fence: after the view under the slot, a health check or a drain earlier) was
+ * still counted up against the global cap. Now, under a global cap, every group's members counted
+ * up are compared by the health key's create revision.
+ */
+const member = (gw: EtcdGateway, keys: ReturnType<typeof makeKeys>, node: string, group: string) =>
+  openHealthySession(gw, keys, { node, group, fallback: false, pid: 1, bootId: `b-${node}` }, { ttlSec: 5, nowMs: Date.now() });
+
+test("global cap: another group's member whose session dies between the read and the commit fails the acquisition", async () => {
+  const keys = makeKeys("/budget-down-3");
+  const a1 = await member(fx.gw, keys, "a1", "alpha");
+  const a2 = await member(fx.gw, keys, "a2", "alpha");
+  const b1 = await member(fx.gw, keys, "b1", "beta");
+  const b2 = await member(fx.gw, keys, "b2", "beta");
+  const alpha = (node: string, lease: string): SlotRequest => ({ ...req(node, { group: "alpha", limit: 2, globalCap: 2 }), leaseId: lease });
+  // b1 reboots under a slot: 1 of the global cap 2 is used.
+  expect((await tryAcquireSlot(fx.gw, keys, { ...req("b1", { group: "beta", limit: 1, globalCap: 2 }), leaseId: b1.lease().id })).kind).toBe("acquired");
+  // b2 (the other group) loses power between a1's snapshot and its commit.
+  let died = false;
+  const gw: EtcdGateway = Object.assign(Object.create(fx.gw) as EtcdGateway, {
+    txn: async (...args: Parameters<EtcdGateway["txn"]>) => {
+      if (!died && args[1].some((w) => w.kind === "put" && w.key === keys.slot("alpha", "a1"))) {
+        died = true;
+        await fx.gw.txn([], [{ kind: "delete", key: keys.health("b2") }]);
+      }
+      return fx.gw.txn(...args);
+    },
+  });
+  const res = await tryAcquireSlot(gw, keys, alpha("a1", a1.lease().id));
+  expect(died).toBe(true);
+  expect(res).toMatchObject({ kind: "full", scope: "global", limit: 2, down: [{ node: "b2", why: "no_session" }] });
+  expect((await readClusterState(fx.gw, keys)).slots.map((s) => s.node)).toEqual(["b1"]);
+  for (const s of [a1, a2, b1, b2]) await s.close({ revoke: true });
+});
+
+test("global cap: the fence refuses when another group's member went down after the view under the slot", async () => {
+  const keys = makeKeys("/budget-down-4");
+  const a1 = await member(fx.gw, keys, "a1", "alpha");
+  const a2 = await member(fx.gw, keys, "a2", "alpha");
+  const b1 = await member(fx.gw, keys, "b1", "beta");
+  const b2 = await member(fx.gw, keys, "b2", "beta");
+  const subject = { node: "a1", group: "alpha", limit: 2, globalCap: 2, holder: "daemon" as const, pid: 1, bootId: "b-a1", countDown: { staleAfterMs: 60_000 }, maxFailedReboots: 1 };
+  const lock = etcdLock({ gw: fx.gw, keys, clock: systemClock, metrics: noopMetrics, subject, lease: { kind: "session", id: () => a1.lease().id }, slotTimeoutSec: 60, cooldownSec: 0, nameHolders: true, deadlineSkewMs: 5_000 });
+  expect((await tryAcquireSlot(fx.gw, keys, { ...req("b1", { group: "beta", limit: 1, globalCap: 2 }), leaseId: b1.lease().id })).kind).toBe("acquired");
+  const got = await lock.acquire();
+  expect(got.kind).toBe("acquired");
+  if (got.kind !== "acquired") return;
+  // The view under the slot (read before the post-lock checks): b1's slot, a1's, nobody down.
+  const state = await lock.view("all");
+  // Then b2 loses power: its session ends. a1 + b1 + b2 would be 3 machines down, over the cap of 2.
+  await b2.close({ revoke: true });
+  const f = await lock.fence(got.slot, { bootId: "b-a1", nowMs: Date.now(), state });
+  expect(f.kind).toBe("refused");
+  const after = await readClusterState(fx.gw, keys);
+  expect(after.slots.find((s) => s.node === "a1")?.record?.phase).toBe("preparing");
+  for (const s of [a1, a2, b1]) await s.close({ revoke: true });
 });
