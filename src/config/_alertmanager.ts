@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import { closed, mapping } from "./_issues.ts";
-import { expected, problemCheck, secondsSchema } from "./_fields.ts";
+import { expected, httpUrl, problemCheck, secondsSchema } from "./_fields.ts";
 import { placeholdersOf } from "./placeholders.ts";
 
 /** Placeholders a matcher value may use: this node's name (one config file for the whole fleet). */
@@ -44,17 +44,6 @@ const Matcher = v.pipe(
   problemCheck((m: { name: string; value: string; is_regex: boolean; is_equal: boolean }) => valueProblem(m)),
 );
 
-const httpUrl = v.pipe(
-  v.string(expected("an http:// or https:// URL")),
-  problemCheck((s: string) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === "http:" || u.protocol === "https:" ? null : `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
-    } catch {
-      return `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
-    }
-  }),
-);
 
 export const AlertmanagerSchema = v.nullish(
   closed({

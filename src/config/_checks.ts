@@ -11,7 +11,7 @@ import * as v from "valibot";
 import { closed, mapping } from "./_issues.ts";
 import { checkHostname } from "./_addresses.ts";
 import { crossCheck, crossChecks, type CrossProblem } from "./_cross.ts";
-import { describeValue, expected, intSchema, problemCheck, seconds } from "./_fields.ts";
+import { describeValue, expected, httpUrl, intSchema, problemCheck, seconds } from "./_fields.ts";
 import { labelSelectorProblem } from "./_kubernetes.ts";
 
 export const CHECK_TYPES = ["http", "prometheus", "kubernetes_nodes_ready", "kubernetes_pods", "longhorn", "etcd_quorum"] as const;
@@ -41,17 +41,6 @@ export function parsePassIf(s: string): { op: Comparator; value: number } | stri
   return { op: m[1] as Comparator, value: Number(m[2]) };
 }
 
-const httpUrl = v.pipe(
-  v.string(expected("an http:// or https:// URL")),
-  problemCheck((s: string) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === "http:" || u.protocol === "https:" ? null : `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
-    } catch {
-      return `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
-    }
-  }),
-);
 const regex = v.pipe(
   v.string(expected("a regular expression")),
   problemCheck((s: string) => {

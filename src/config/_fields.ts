@@ -122,3 +122,16 @@ export const defaultingPath = (def: string) =>
     ),
     def,
   );
+
+/** An http:// or https:// URL (webhooks of the checks, Alertmanager). */
+export const httpUrl = v.pipe(
+  v.string(expected("an http:// or https:// URL")),
+  problemCheck((s: string) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === "http:" || u.protocol === "https:" ? null : `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
+    } catch {
+      return `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
+    }
+  }),
+);

@@ -83,7 +83,7 @@ export function sweepStaleDirs(kind: string): void {
 }
 
 /** Signal 0 only asks whether the PID exists; it sends nothing. */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

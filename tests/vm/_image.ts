@@ -11,6 +11,7 @@ import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { requireTool } from "../support/tools.ts";
+import { alive } from "../support/reaper.ts";
 
 export type Arch = "amd64" | "arm64";
 
@@ -157,14 +158,6 @@ async function prune(arch: Arch, keep: string): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * mmdebstrap runs the arm64 maintainer scripts through qemu-user, which needs the kernel's
