@@ -20,6 +20,8 @@ export const CONFIGS: readonly ModelConfig[] = [
   { name: "n3-l1-f3", defines: ["N=3", "L=1", "BUDGET=3"], expect: "pass", kind: "safety", fast: true, why: "3 nodes, limit 1, at most 3 faults" },
   { name: "n3-l1-f2-u1", defines: ["N=3", "L=1", "BUDGET=2", "UNPLANNED=1"], expect: "pass", kind: "safety", fast: true, why: "3 nodes, limit 1, at most 2 faults and 1 power loss: down members, the freeze" },
   { name: "n3-l2-f2", defines: ["N=3", "L=2", "BUDGET=2"], expect: "pass", kind: "safety", fast: false, why: "3 nodes, limit 2, at most 2 faults" },
+  { name: "n3-l2-u1", defines: ["N=3", "L=2", "BUDGET=0", "UNPLANNED=1"], expect: "pass", kind: "safety", fast: true, why: "3 nodes, limit 2, one power loss: the fence's guard compare keeps it (mutant-fence-no-guard fails here)" },
+  { name: "n3-l2-f1-u1", defines: ["N=3", "L=2", "BUDGET=1", "UNPLANNED=1"], expect: "pass", kind: "safety", fast: false, why: "the same with one more fault" },
   { name: "n4-l1-f2", defines: ["N=4", "L=1", "BUDGET=2"], expect: "pass", kind: "safety", fast: false, why: "4 nodes, limit 1, at most 2 faults" },
   { name: "n4-l2-f1", defines: ["N=4", "L=2", "BUDGET=1"], expect: "pass", kind: "safety", fast: false, why: "4 nodes, limit 2, at most 1 fault" },
   { name: "n3-l1-mislimit", defines: ["N=3", "L=1", "BUDGET=2", "MISLIMIT"], expect: "pass", kind: "safety", fast: false, why: "one node configured with limit 2: the smallest recorded or published limit wins" },
