@@ -1,6 +1,6 @@
 /*
  * The reboot-slot protocol of clusterrebootd, as a Promela model for spin.
- * Explained in docs/SLOTS.md, section "The model"; run by scripts/model-check.ts.
+ * Explained in docs/SLOTS.md, section "The model"; run by scripts/model/check.ts.
  *
  * One group of N nodes with limit L; etcd is one linearizable store: every protocol step that
  * is one etcd transaction is one atomic step here (d_step), and every step name in CAPITALS is
@@ -18,8 +18,11 @@
  * admission and in the fence's re-check (count_down_nodes: true; src/slots/down.ts downMembers).
  * ACQUIRE compares the mod revision of the health keys of the members it counted as up; the FENCE
  * re-checks the budget on the view read under the slot and compares the create revision of the
- * health keys of the members that view counted as up. A power loss (POWER_OFF) takes a machine
- * down without a slot; its record disappears when its session lease expires. max_failed_reboots
+ * health keys of the members that view counted as up and the guards' mod revisions as that view read
+ * them (no slot taken since); when a compare fails on those (peers changed) the code re-reads and
+ * decides again (RECHECK). A power loss (POWER_OFF) takes a machine down without a slot; its record
+ * disappears when its session lease expires; a running daemon that lost its session opens a new
+ * one (RENEW). max_failed_reboots
  * K = 1: the fence and RECREATE put the slot on no lease; a slot past its deadline is turned into
  * a failure plus the group's freeze (CONVERT); a reboot that did not happen freezes at its RELEASE.
  *
@@ -32,19 +35,20 @@
  *   BUDGET=k           at most k fault moves in a run: crash, freeze, a gate refusing, pause,
  *                      unlock, a deadline passing, a reboot that does not happen, the data loss
  *   UNPLANNED=k        at most k power losses (POWER_OFF) in a run (default 0); not in BUDGET
+ *   NO_RESUME          the operator never runs `resume --group` (the impostor's pass configuration)
  *   MUTANT_NO_FENCE, MUTANT_NO_MACHINE_ID, MUTANT_NO_ETCD_ID,
  *   MUTANT_NO_DEADLINE_CHECK, MUTANT_SLOTS_ONLY (admission ignores down members),
  *   MUTANT_NO_FREEZE (a stale slot is freed without freezing: the old lease expiry),
  *   MUTANT_NO_UP_COMPARE (ACQUIRE does not compare the health keys it counted as up),
- *   MUTANT_FENCE_NO_BUDGET (the fence neither re-checks the budget nor compares health keys),
+ *   MUTANT_FENCE_NO_BUDGET (the fence neither re-checks the budget nor compares health keys or guards),
  *   MUTANT_FENCE_NO_UP_COMPARE (the fence re-checks the budget but compares no health key)
  *                      each must produce a counter-example (a violated assertion)
  *   MUTANT_NO_QUEUE    every waiter ignores the queue: must stay safe
  *   MUTANT_EARLY_RELEASE  release before the post-boot health check: must stay safe now (a node is
  *                      up only with a healthy record, so it still counts as down)
- *   FENCE_GUARD        proposed, not in the code yet: the fence also compares the group guard's mod
- *                      revision as the view under the slot read it (no slot taken in the group
- *                      since that view); without it a limit >= 2 with a power loss fails (docs)
+ *   MUTANT_FENCE_NO_GUARD  the fence does not compare the guards' mod revisions as the view under
+ *                      the slot read them (the code before that compare): a slot taken since that
+ *                      view plus a power loss exceed a limit >= 2 (must fail)
  */
 #ifndef N
 #define N 3
@@ -151,8 +155,9 @@ byte fup[MAXM];    /* names the view under m's slot counted as up: the FENCE com
                       keys' create revision, so a deletion of one fails m's fence */
 bool fok[MAXM];    /* those fence compares still hold */
 byte memr[MAXM];   /* ghost: the members m's READ saw (P2 judges those; one registered since is up) */
-#ifdef FENCE_GUARD
-bool fgok[MAXM];   /* FENCE_GUARD: the group guard is still what the view under m's slot read */
+#if !defined(MUTANT_FENCE_NO_GUARD) && !defined(MUTANT_FENCE_NO_BUDGET)
+bool fgok[MAXM];   /* the guards are still what the view under m's slot read (the fence compares
+                      their mod revisions: no slot taken since that view) */
 #define FENCE_GUARD_BUMP fgok[0] = 0; fgok[1] = 0; fgok[2] = 0; fgok[3] = 0; fgok[4] = 0
 #define FENCE_GUARD_READ fgok[m] = 1
 #define FENCE_GUARD_OK fgok[m]
@@ -214,6 +219,14 @@ hidden byte i, j, lim, use, ch, sm;
 #define UPB(k) 0
 #endif
 #define UPS (UPB(0) | UPB(1) | UPB(2) | UPB(3))
+/* a READ by m admits it: in use below the limit, and our ticket among the first (limit - in use) */
+#define USE (HELD + DOWNM(0) + DOWNM(1) + DOWNM(2) + DOWNM(3))
+#ifdef MUTANT_NO_QUEUE
+#define POS 0
+#else
+#define POS (q[0] == n+1 -> 0 : (q[1] == n+1 -> 1 : (q[2] == n+1 -> 2 : 3)))
+#endif
+#define ADMITS(m) (USE < EFFLIM(m) && POS + USE < EFFLIM(m))
 /* machine k is unplanned-down and etcd can know it (by its name) */
 #define SEEN(k) ((ud[k] && NAME(k) != n && VISIBLE_DOWN(NAME(k))) -> (1 << (k)) : 0)
 
@@ -314,6 +327,12 @@ inline dequeue(n) {
    publish (a member record carries the limit its daemon enforces; node k's daemon runs as machine k) */
 #define LIMBY(k) if :: sPh[k] != S_NONE && sLim[k] < lim -> lim = sLim[k] :: else fi
 #define MEMLIM(k) if :: (k) < N && MEMBER(k) && MYLIMIT(k) < lim -> lim = MYLIMIT(k) :: else fi
+/* the same as an expression (the READ step's guard) */
+#define MIN2(a, b) ((a) < (b) -> (a) : (b))
+#define LIMX(k) (sPh[k] != S_NONE -> sLim[k] : 9)
+#define MEMX(k) (((k) < N && MEMBER(k)) -> MYLIMIT(k) : 9)
+#define EFFLIM(m) MIN2(MIN2(MYLIMIT(m), MIN2(MIN2(LIMX(0), LIMX(1)), MIN2(LIMX(2), LIMX(3)))), \
+                       MIN2(MIN2(MEMX(0), MEMX(1)), MIN2(MEMX(2), MEMX(3))))
 inline effLimit(m) {
   lim = MYLIMIT(m); LIMBY(0); LIMBY(1); LIMBY(2); LIMBY(3);
   MEMLIM(0); MEMLIM(1); MEMLIM(2); MEMLIM(3)
@@ -327,8 +346,10 @@ inline orphan(m, n) {
 }
 
 /* after reboot_slot_timeout since a data loss, every deadline of a fence made before it passed */
-#define AGE(j) aband[j] = aband[j] || (marker[j] && fep[j] != epoch && !dl[j] && down[j]); \
+#define AGE(j) aband[j] = aband[j] || (marker[j] && fep[j] != epoch && down[j]); \
                dl[j] = dl[j] || (marker[j] && fep[j] != epoch)
+/* machine k's daemon runs (not stopped) but has no session with the current etcd yet */
+#define LOST(k) ((k) < M && RUNNING(k) && !frozen[k] && hL[NAME(k)] == K_NONE)
 #define ageOldFences() AGE(0); AGE(1); AGE(2); AGE(3); AGE(4)
 
 #define SDEAD(m, n) (sOwn[n] == (m) && sPh[n] != S_NONE && (sL[n] == K_DEAD || (sL[n] == K_SESS && frozen[m])))
@@ -361,27 +382,37 @@ proctype Machine(byte m) {
              :: else -> pc[m] = HEALTH
              fi
           :: sPh[n] == S_NONE && marker[m] && !dl[m] ->          /* RECREATE from the marker: an */
-             effLimit(m);                                         /* acquisition counting slots only, */
-             if                                                   /* then the slot on no lease */
-             :: !pause && !fz && !cool && HELD < lim ->
-                sPh[n] = S_VER; sOwn[n] = m; sL[n] = K_NOL; sLim[n] = lim; ref[m] = m
-             :: else -> marker[m] = 0; ref[m] = MAXM               /* refused: back without a slot */
-             fi;
-             pc[m] = HEALTH
+             effLimit(m);                                         /* ACQUIRE (admission with down */
+             use = USE;                                           /* members, no queue), then the */
+             if                                                   /* slot rewritten `rebooting` on no */
+             :: !pause && !fz && !cool && use < lim ->            /* lease (two writes, one step here) */
+                memr[m] = (MEMBER(0) -> 1 : 0) | (MEMBER(1) -> 2 : 0) | (MEMBER(2) -> 4 : 0) | (MEMBER(3) -> 8 : 0);
+                CHECK_FREEZE; CHECK_ADMISSION;
+                sPh[n] = S_REB; sOwn[n] = m; sL[n] = K_NOL; sLim[n] = lim; ref[m] = m;
+                gok[0] = 0; gok[1] = 0; gok[2] = 0; gok[3] = 0; gok[4] = 0;   /* both guards bumped */
+                FENCE_GUARD_BUMP;
+                pc[m] = VERIFY
+             :: else -> marker[m] = 0; ref[m] = MAXM; pc[m] = HEALTH   /* refused: back without a slot */
+             fi
           :: sPh[n] == S_NONE && marker[m] && dl[m] ->           /* past its deadline: marker dropped, */
              marker[m] = 0; ref[m] = MAXM; pc[m] = HEALTH         /* back without a slot (post-boot health) */
           :: else -> pc[m] = IDLE
           fi
        fi }
   :: d_step { pc[m] == IDLE && !frozen[m] && need[m] && !pause && !cool && !holdoff[m] ->
-       /* DETECT, GATES, QUEUE: a ticket on the session lease (a put keeps its position) */
+       /* DETECT, GATES, QUEUE: a ticket on the session lease (a put keeps its position); the
+          pre-lock health gate passed and published (like HEARTBEAT) */
+       if :: hOwn[n] == m && hL[n] == K_SESS && !hOk[n] -> hOk[n] = 1; down[m] = 0; aband[m] = 0; saw[m] = 0 :: else fi;
        if :: tkL[n] == K_NONE -> q[qn] = n+1; qn++ :: else fi;
        tkL[n] = K_SESS; tkOwn[n] = m; pc[m] = QUEUED }
   :: d_step { pc[m] == QUEUED && !frozen[m] && tkL[n] == K_NONE -> pc[m] = IDLE }  /* ticket lost: re-queue */
   :: d_step { pc[m] == QUEUED && !frozen[m] && sPh[n] != S_NONE -> pc[m] = START } /* a slot of our name: own-slot path */
-  :: d_step { pc[m] == QUEUED && !frozen[m] && tkL[n] != K_NONE && sPh[n] == S_NONE && SAME_ETCD(m) && !pause && !fz && !cool && !holdoff[m] ->
-       /* READ: one snapshot; TURN: among the first (limit - in use) tickets; ADMIT on it:
-          in use = slots + members down without a slot (no health record), ourselves excluded */
+  /* READ: one snapshot; TURN: among the first (limit - in use) tickets; ADMIT on it:
+     in use = slots + members down without a slot (no healthy record), ourselves excluded. A read
+     that does not admit changes nothing (the daemon waits for the watch): the step is only taken
+     when it admits, so a waiting daemon cannot spin on it (weak fairness is per process). */
+  :: d_step { pc[m] == QUEUED && !frozen[m] && tkL[n] != K_NONE && sPh[n] == S_NONE && SAME_ETCD(m) && !pause && !fz && !cool && !holdoff[m] &&
+              ADMITS(m) -> 
        seen[m] = epoch;
        effLimit(m);
        use = HELD + DOWNM(0) + DOWNM(1) + DOWNM(2) + DOWNM(3);
@@ -394,7 +425,7 @@ proctype Machine(byte m) {
 #endif
        if
        :: use < lim && i + use < lim -> gok[m] = 1; rlim[m] = lim; pc[m] = READ
-       :: else -> hup[m] = 0   /* not yet: stay queued (woken by the watch) */
+       :: else -> assert(ADMITS(m))   /* never: the guard admitted */
        fi }
   :: d_step { pc[m] == READ && !frozen[m] ->
        /* ACQUIRE: guards unchanged, health keys counted as up unchanged (a rewrite cleared gok),
@@ -442,9 +473,13 @@ proctype Machine(byte m) {
           sPh[n] = S_REB; sOwn[n] = m; sL[n] = K_NOL; sLim[n] = (sLim[n] == 0 -> L : sLim[n]);
           marker[m] = 1; fep[m] = epoch; dl[m] = 0;              /* MARK before EXEC */
           pc[m] = FENCED
+#ifndef MUTANT_NO_FENCE
+       :: sPh[n] == S_PREP && sOwn[n] == ref[m] && !pause && !fz && !cool && !(fok[m] && FENCE_GUARD_OK) ->
+          pc[m] = PREP   /* peers changed (a slot taken, a record gone): decide again on a fresh view */
        :: else ->
           if :: sPh[n] == S_PREP && sOwn[n] == ref[m] -> delSlot(n) :: else fi;
           pc[m] = IDLE
+#endif
        fi;
        fup[m] = 0; fok[m] = 0 }
 #ifndef MUTANT_NO_DEADLINE_CHECK
@@ -475,6 +510,11 @@ proctype Machine(byte m) {
      only makes others count it as down. */
   :: d_step { pc[m] >= IDLE && pc[m] <= FENCED && !frozen[m] && hOwn[n] == m && hL[n] == K_SESS && !hOk[n] ->
        hOk[n] = 1; down[m] = 0; aband[m] = 0; saw[m] = 0 }
+  /* RENEW (session ensureLease, every pass): a running daemon whose session lease is gone (etcd lost
+     its data, or the lease expired while the process was stopped) grants a new one, registers as a
+     member again and puts its last health record back: healthy unless it is down (post-boot) */
+  :: d_step { pc[m] >= IDLE && pc[m] <= RELEASE && !frozen[m] && hL[n] == K_NONE ->
+       healthMod(n); hL[n] = K_SESS; hOwn[n] = m; hOk[n] = !down[m]; REGISTER(n) }
   :: d_step { pc[m] == UNCORDON && !frozen[m] -> pc[m] = AFTER_UNCORDON }   /* UNCORDON (a failure keeps the slot: retry) */
   :: d_step { pc[m] == RELEASE && !frozen[m] ->            /* RELEASE: delete slot + put cooldown */
        if
@@ -511,7 +551,10 @@ proctype Machine(byte m) {
      group frozen (K = 1), one transaction comparing the slot's create and mod revision */
   :: d_step { sPh[n] >= S_REB && sOwn[n] == m && dl[m] -> delSlot(n); FREEZE_GROUP }
 #ifdef WIPE
-  :: d_step { holdoff[m] -> holdoff[m] = 0; ageOldFences() }       /* HOLDOFF_END (reboot_slot_timeout) */
+  /* HOLDOFF_END (reboot_slot_timeout after m saw the new identity): by then every running daemon
+     has started or renewed its session (a pass runs every check interval, far shorter) */
+  :: d_step { holdoff[m] && !LOST(0) && !LOST(1) && !LOST(2) && !LOST(3) && !LOST(4) ->
+       holdoff[m] = 0; ageOldFences() }
 #endif
   od
 }
@@ -523,7 +566,9 @@ proctype Env() {
   do
   :: d_step { !pause && FAULT -> SPEND; pause = 1 }     /* operator `pause` */
   :: d_step { pause -> pause = 0 }                      /* operator `resume` */
+#ifndef NO_RESUME
   :: d_step { fz -> fz = 0; gfail = 0 }                 /* RESUME_GROUP: operator `resume --group` */
+#endif
   :: d_step { cool -> cool = 0 }                        /* the cooldown lease expires */
   :: d_step { sPh[0] == S_PREP && FAULT -> SPEND; delSlot(0) }              /* UNLOCK (preparing) */
   :: d_step { sPh[1] == S_PREP && FAULT -> SPEND; delSlot(1) }
