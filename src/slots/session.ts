@@ -47,11 +47,26 @@ export class IdentityConflictError extends Error {
 /** Throws IdentityConflictError when a live record or a slot of `node` names another machine. Model step MACHINE_IDENTITY. */
 export async function checkIdentity(gw: EtcdGateway, keys: Keys, id: SessionIdentity): Promise<void> {
   if (!id.machineId) return;
-  const snap = await gw.snapshot([keys.slotsPrefix], [keys.health(id.node)]);
+  const snap = await gw.snapshot([keys.slotsPrefix], [keys.health(id.node), keys.member(id.node)]);
   const ours = describeMachine(id);
   const health = parseRecord(HealthRecordSchema, snap.keys[0]?.value);
   const h = foreignMachine(health, id);
   if (h) throw new IdentityConflictError(id.node, ours, h.theirs, `the live health record ${keys.health(id.node)}`, h.clone);
+  // The member record names the machine the name belongs to, even while that machine is down (it
+  // may be down after a failed reboot, its slot already turned into a failure and the group
+  // resumed): taking the name over would count it up while it is down. The same board reinstalled
+  // (a new machine id, the same hardware id) is the same machine; another one needs `forget` first.
+  const member = parseRecord(MemberRecordSchema, snap.keys[1]?.value);
+  const sameBoard = member?.hardware_id !== undefined && member.hardware_id === id.hardwareId;
+  const m = sameBoard ? undefined : foreignMachine(member, id);
+  if (m)
+    throw new IdentityConflictError(
+      id.node,
+      ours,
+      m.theirs,
+      `the member record ${keys.member(id.node)} (if this machine replaces that one, run 'clusterrebootd forget ${id.node}' first)`,
+      m.clone,
+    );
   for (const kv of snap.prefixes[0] ?? []) {
     if (lastSegment(kv.key) !== id.node) continue;
     const slot = parseRecord(SlotRecordSchema, kv.value);

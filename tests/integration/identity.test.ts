@@ -13,7 +13,7 @@ import { memoryLogger, type Notifier } from "../../src/observe/index.ts";
 import { runPass, type Plan } from "../../src/orchestrate/index.ts";
 import { createFs, systemClock } from "../../src/platform/index.ts";
 import { createEtcdBackend, createFleetLockHandler } from "../../src/fleetlock/index.ts";
-import { IdentityConflictError, makeKeys, openSession, readClusterState, tryAcquireSlot, type Keys } from "../../src/slots/index.ts";
+import { forgetNode, IdentityConflictError, makeKeys, openSession, readClusterState, tryAcquireSlot, type Keys } from "../../src/slots/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
 import { FakeHost } from "../fakes/host.ts";
 import { exited, FakeRunner } from "../fakes/runner.ts";
@@ -225,4 +225,24 @@ describe("FleetLock clients cannot free each other's slots", () => {
     expect((await handler(post(`/${secret}/v1/pre-reboot`, hexId(2)), "127.0.0.1")).status).toBe(200);
     expect((await handler(post(`/${secret}/v1/steady-state`, hexId(2)), "127.0.0.1")).status).toBe(200);
   });
+});
+
+test("a name whose member record belongs to another machine is refused until forgotten; the same board reinstalled is not", async () => {
+  const keys = fresh();
+  const id = (machineId: string, hardwareId: string) => ({ node: "n1", group: "g", fallback: false, pid: 1, bootId: "b", machineId, hardwareId });
+  // Machine X had the name; it is down now (no live record, no slot: say its failed reboot was
+  // turned into a failure and the group resumed). Its member record still names it.
+  const x = await openSession(fx.gw, keys, id("a".repeat(32), "dmi:board-x"), { ttlSec: 5, nowMs: NOW });
+  await x.close({ revoke: true });
+  const other = await openSession(fx.gw, keys, id("b".repeat(32), "dmi:board-y"), { ttlSec: 5, nowMs: NOW }).catch((e: unknown) => e);
+  expect(other).toBeInstanceOf(IdentityConflictError);
+  expect(String(other)).toContain(`the member record ${keys.member("n1")}`);
+  expect(String(other)).toContain("clusterrebootd forget n1");
+  // The same board with a fresh /etc/machine-id (reinstalled): the same machine.
+  const reinstalled = await openSession(fx.gw, keys, id("c".repeat(32), "dmi:board-x"), { ttlSec: 5, nowMs: NOW });
+  await reinstalled.close({ revoke: true });
+  // The operator forgets the old machine: the replacement may take the name.
+  await forgetNode(fx.gw, keys, "n1");
+  const replacement = await openSession(fx.gw, keys, id("b".repeat(32), "dmi:board-y"), { ttlSec: 5, nowMs: NOW });
+  await replacement.close({ revoke: true });
 });
