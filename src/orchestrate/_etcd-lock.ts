@@ -11,8 +11,8 @@ import {
   acquireOnNewLease,
   admission,
   budgetUse,
+  describeBudget,
   convertStaleSlot,
-  describeDown,
   describeFreeze,
   failureLimit,
   isStaleSlot,
@@ -31,7 +31,6 @@ import {
   tryAcquireSlot,
   type AcquireResult as SlotAcquire,
   type ClusterState,
-  type DownNode,
   type Keys,
   type SlotEntry,
   type SlotRequest,
@@ -86,7 +85,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
     const res = await convertStaleSlot(gw, keys, s, nowMs);
     if (res.kind !== "converted") return undefined;
     const reason = s.record?.phase === "verifying" ? "unhealthy_past_deadline" : "never_returned";
-    return { slot: s.key, node: s.node, group: s.group, phase: s.record?.phase ?? "unknown", deadline: s.record?.deadline ?? "", reason, froze: res.froze, failures: res.count };
+    return { slot: s.key, node: s.node, group: s.group, phase: s.record?.phase ?? "unknown", deadline: s.record?.deadline ?? "", reason, froze: res.froze, failures: res.count, limit: failureLimit(s.record) };
   };
   return {
     kind: "etcd",
@@ -116,7 +115,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
           return {
             kind: "refused",
             queue,
-            outcome: outcome("lock_unavailable", `${ordinal(q.position + 1)} in line for group ${subject.group}: ${budgetText(lim.group, names, use.downInGroup, o.nameHolders)}`, {
+            outcome: outcome("lock_unavailable", `${ordinal(q.position + 1)} in line for group ${subject.group}: ${describeBudget(lim.group, names, use.downInGroup, o.nameHolders)}`, {
               holders: [...names, ...use.downInGroup.map((d) => d.node)],
             }),
           };
@@ -151,7 +150,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
         const state = attempt === 0 && info.state ? info.state : req.countDown ? await readClusterState(gw, keys) : undefined;
         const b = state && req.countDown ? fenceBudget(state, req, keys) : undefined;
         if (b?.kind === "over") {
-          const text = budgetText(b.limit, b.use.inGroup.map((s) => s.node), b.use.downInGroup, o.nameHolders);
+          const text = describeBudget(b.limit, b.use.inGroup.map((s) => s.node), b.use.downInGroup, o.nameHolders);
           return { kind: "refused", outcome: outcome("lock_unavailable", `a node went down while this one prepared, so it does not reboot now: ${text}`, { retry: true }) };
         }
         f = await enterRebooting(gw, keys, entry, entry.record, {
@@ -230,23 +229,13 @@ export function held(e: SlotEntry): HeldSlot {
 
 // --- internal ---
 
-/**
- * How the budget is used: slots held, and nodes down without one (slots/down.ts), each named with
- * the way out — or, for FleetLock clients (nameHolders false), counts only.
- */
-function budgetText(limit: number, holders: readonly string[], down: readonly DownNode[], nameHolders: boolean): string {
-  const counts = `${holders.length} of ${limit} slot(s) held${down.length ? `, ${down.length} node(s) down without a slot` : ""}`;
-  if (!nameHolders) return counts;
-  return [counts, ...(holders.length ? [`held by ${holders.join(", ")}`] : []), ...down.map(describeDown)].join("; ");
-}
-
 type Refusal = Exclude<SlotAcquire, { kind: "acquired" | "already-held" }> | Exclude<ReturnType<typeof admission>, { kind: "ok" }>;
 
 function refusal(r: Refusal, group: string, nameHolders: boolean): Outcome {
   switch (r.kind) {
     case "full": {
       const names = r.holders.map((s) => s.node);
-      const text = budgetText(r.limit, names, r.down, nameHolders);
+      const text = describeBudget(r.limit, names, r.down, nameHolders);
       if (!nameHolders) return outcome("lock_unavailable", `${r.scope === "group" ? "group" : "global"} reboot budget full: ${text}`);
       return outcome("lock_unavailable", `${r.scope === "group" ? `group ${group}` : "the cluster"} has no free reboot slot: ${text}`, { holders: [...names, ...r.down.map((d) => d.node)] });
     }

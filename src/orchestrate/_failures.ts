@@ -19,11 +19,11 @@ export async function sweepStaleSlots(co: Coordinator, state: ClusterState | und
   return failed.length ? co.lock.view("slots") : state;
 }
 
-export function recordFailure(co: Coordinator, f: Pick<StaleSlotFailure, "node" | "group" | "slot" | "froze" | "failures"> & { reason: string; deadline?: string }): void {
+export function recordFailure(co: Coordinator, f: Pick<StaleSlotFailure, "node" | "group" | "slot" | "froze" | "failures" | "limit"> & { reason: string; deadline?: string }): void {
   const { log, metrics } = co.ports;
   metrics.inc("failed_reboots_total", { reason: f.reason });
   // `failed_node`: a notification's `node` is the sender (the node that saw the failure).
-  const fields = { failed_node: f.node, group: f.group, slot: f.slot, reason: f.reason, failures: f.failures, max_failed_reboots: co.plan.maxFailedReboots, ...(f.deadline ? { deadline: f.deadline } : {}) };
+  const fields = { failed_node: f.node, group: f.group, slot: f.slot, reason: f.reason, failures: f.failures, max_failed_reboots: f.limit, ...(f.deadline ? { deadline: f.deadline } : {}) };
   if (!f.froze) {
     log.event("error", "reboot_failed_recorded", fields);
     return;

@@ -125,7 +125,7 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
     if (await etcd.gw.get(own.key)) return ((r.outcome = outcome("runtime_error", "the release raced with another write; retrying", { retry: true })), r);
     return done("runtime_error", "our slot vanished before release (expired or unlocked)");
   }
-  if (rel.failure) recordFailure(co, { node: plan.node, group: own.group, slot: own.key, reason: "reboot_not_happened", froze: rel.failure.froze, failures: rel.failure.failures });
+  if (rel.failure) recordFailure(co, { node: plan.node, group: own.group, slot: own.key, reason: "reboot_not_happened", froze: rel.failure.froze, failures: rel.failure.failures, limit: failureLimit(rec) });
   const took = rec.acquired_at ? Math.round((ports.clock.now() - Date.parse(rec.acquired_at)) / 1000) : undefined;
   ports.log.event("info", "slot_released", { slot: own.key, reason: "post_boot_healthy", rebooted, slot_held_s: took, cooldown_s: rel.kind === "released" ? rel.cooldownSec : plan.cooldownSec, ...(rel.kind === "released" && rel.cooldownSec !== plan.cooldownSec ? { cooldown_requested_s: plan.cooldownSec } : {}) });
   r.slot = { key: own.key, phase: "released", released: true };
@@ -136,5 +136,5 @@ export async function handleOwnSlot(co: EtcdCoordinator, r: PassReport, own: Slo
   if (rebooted && Number.isFinite(since)) ports.metrics.observe("reboot_to_healthy_seconds", Math.max(0, (ports.clock.now() - since) / 1000));
   return rebooted
     ? done("post_boot_released", "back after reboot and healthy: slot released")
-    : done("post_boot_released", `the reboot did not happen (same boot id); node healthy, slot released${rel.failure?.froze ? `; recorded as a failed reboot, group ${own.group} is frozen until 'clusterrebootd resume --group ${own.group}'` : rel.failure ? `; recorded as failed reboot ${rel.failure.failures} of max_failed_reboots ${plan.maxFailedReboots}` : ""}`);
+    : done("post_boot_released", `the reboot did not happen (same boot id); node healthy, slot released${rel.failure?.froze ? `; recorded as a failed reboot, group ${own.group} is frozen until 'clusterrebootd resume --group ${own.group}'` : rel.failure ? `; recorded as failed reboot ${rel.failure.failures} of max_failed_reboots ${failureLimit(rec)}` : ""}`);
 }

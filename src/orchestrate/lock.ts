@@ -60,6 +60,8 @@ export interface StaleSlotFailure {
   reason: "never_returned" | "unhealthy_past_deadline";
   froze: boolean;
   failures: number;
+  /** The max_failed_reboots the slot's holder recorded (the one that applied). */
+  limit: number;
 }
 
 /** What a release that counted a failure did to the group. */

@@ -70,3 +70,13 @@ export function describeDown(d: DownNode): string {
   const what = d.why === "no_session" ? "no live session (powered off, crashed or its daemon stopped)" : `its health record stopped at ${d.lastReport}`;
   return `${d.node} is down: ${what}; it counts as down until it is back, or 'clusterrebootd forget ${d.node}' if it was decommissioned`;
 }
+
+/**
+ * How a group's budget is used: slots held, and nodes down without one, each named with the way
+ * out — or, for FleetLock clients (nameHolders false), counts only.
+ */
+export function describeBudget(limit: number, holders: readonly string[], down: readonly DownNode[], nameHolders: boolean): string {
+  const counts = `${holders.length} of ${limit} slot(s) held${down.length ? `, ${down.length} node(s) down without a slot` : ""}`;
+  if (!nameHolders) return counts;
+  return [counts, ...(holders.length ? [`held by ${holders.join(", ")}`] : []), ...down.map(describeDown)].join("; ");
+}

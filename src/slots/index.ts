@@ -10,7 +10,7 @@ export { emptyClusterState, readClusterState, ownSlot, slotFromKV, type ClusterS
 export { tryAcquireSlot, acquireOnNewLease, admission, budgetUse, effectiveLimits, fenceBudget, upCompares, type AcquireResult, type SlotRequest } from "./acquire.ts";
 export { enterRebooting, keepOnOwnLease, refreshSlotLease, updateSlot, releaseSlot, deleteSlots, type FenceResult, type ReleaseResult } from "./transitions.ts";
 export { checkIdentity, IdentityConflictError, openSession, passiveSession, registerMember, type Session, type SessionIdentity } from "./session.ts";
-export { describeDown, downMembers, isStale, isStarting, STARTING_PHASE, STALE_AFTER_INTERVALS, staleAfterMs, type DownNode, type Liveness } from "./down.ts";
+export { describeBudget, describeDown, downMembers, isStale, isStarting, STARTING_PHASE, STALE_AFTER_INTERVALS, staleAfterMs, type DownNode, type Liveness } from "./down.ts";
 export { convertStaleSlot, describeFreeze, failureEntry, failureLimit, isStaleSlot, planFailure, type FailurePlan, type StaleResult } from "./failure.ts";
 export { acknowledgeReset, clearFreeze, clearHistory, clearPause, forgetNode, setPause } from "./operator.ts";
 export { joinQueue, leaveQueue, ordinal, queuePlace, type QueueView } from "./queue.ts";
