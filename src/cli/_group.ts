@@ -35,7 +35,7 @@ export interface GroupDeps {
 export async function resolveGroup(cfg: Config, d: GroupDeps): Promise<GroupResolution> {
   if (hasGroup(cfg)) return { ok: true, config: cfg };
   const label = cfg.group_from_node_label;
-  // The loader guarantees both (_rules.ts); reaching here without them is a bug.
+  // The loader guarantees both (config/schema.ts); reaching here without them is a bug.
   if (label === null || cfg.kubernetes === null) throw new Error("bug: group is unset without group_from_node_label and kubernetes");
   const { kubeFromConfig, readNodeLabel } = await import("../kube/index.ts");
   const k = kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: d.clock, fs: d.fs, env: d.env, log: d.log });

@@ -32,8 +32,9 @@ export function normalizeKeyPath(raw: string): Parsed<string> {
   return { ok: true, value: `/${segments.join("/")}` };
 }
 
-/** One parsed etcd endpoint; `scheme` is null when written as plain `host:port`. */
+/** One parsed etcd endpoint: as written, and `scheme` null when written as plain `host:port`. */
 export interface Endpoint {
+  text: string;
   scheme: "http" | "https" | null;
   host: string;
   port: number;
@@ -59,7 +60,7 @@ export function parseEndpoint(raw: string): Parsed<Endpoint> {
   if (portRaw === undefined || portRaw === "") return fail("missing port");
   const port = parsePort(portRaw);
   if (port === null || port === 0) return fail(`invalid port "${portRaw}" (1–65535)`);
-  return { ok: true, value: { scheme, host, port } };
+  return { ok: true, value: { text: raw, scheme, host, port } };
 }
 
 /** The URL form the etcd client needs: scheme always present (https when TLS is on). */
@@ -88,6 +89,17 @@ function parsePort(s: string): number | null {
 /** A DNS name for TLS verification (`etcd_tls.server_name`), or the problem. */
 export function checkHostname(raw: string): string | null {
   return HOSTNAME_RE.test(raw) ? null : `expected a DNS name such as etcd.example.internal, got ${JSON.stringify(raw)}`;
+}
+
+/** An http:// or https:// URL (the checks, Alertmanager): as written, and parsed. */
+export function parseHttpUrl(raw: string): Parsed<{ text: string; url: URL }> {
+  const bad = { ok: false, error: `must be an http:// or https:// URL, got ${JSON.stringify(raw)}` } as const;
+  try {
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? { ok: true, value: { text: raw, url } } : bad;
+  } catch {
+    return bad;
+  }
 }
 
 /** The problem with a base URL, or null; for config validation (FleetLock server URLs). */

@@ -6,7 +6,8 @@
  */
 import * as v from "valibot";
 import { closed, mapping } from "./_issues.ts";
-import { expected, httpUrl, problemCheck, secondsSchema } from "./_fields.ts";
+import { expected, problemCheck, secondsSchema } from "./_fields.ts";
+import { httpUrl } from "./_parsed.ts";
 import { placeholdersOf } from "./placeholders.ts";
 
 /** Placeholders a matcher value may use: this node's name (one config file for the whole fleet). */

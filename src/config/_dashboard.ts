@@ -20,8 +20,7 @@
 import * as v from "valibot";
 import { closed } from "./_issues.ts";
 import { checkListen } from "./_addresses.ts";
-import { crossCheck } from "./_cross.ts";
-import { bool, defaultingPath, intSchema, problemCheck, str } from "./_fields.ts";
+import { bool, checked, defaultingPath, intSchema, problemCheck, str } from "./_fields.ts";
 
 export const DEFAULT_DASHBOARD_LISTEN = "127.0.0.1:8090";
 export const DEFAULT_DASHBOARD_MAX_CLIENTS = 32;
@@ -55,20 +54,17 @@ export function exposureProblem(s: { listen: string; basicAuth: boolean; insecur
   return `${JSON.stringify(s.listen)} listens on ${where}, beyond loopback, without basic auth: set dashboard.basic_auth (or --basic-auth-user and --basic-auth-password-file), or accept an open page with dashboard.insecure_listen: true (--insecure-listen)`;
 }
 
-const pair = <T extends Record<string, string>>(block: string, a: keyof T & string, b: keyof T & string, what: string) =>
-  crossCheck<T>([[a], [b]], (t) =>
-    [
-      [a, b],
-      [b, a],
-    ]
-      .filter(([f]) => (t[f!] ?? "").trim() === "")
-      .map(([f, other]) => ({ path: [f!], message: `is required when ${block} is set (${what} go together with ${other})` })),
-  );
-
-const BasicAuthObject = closed({ username: str(""), password_file: str("") });
-const TlsObject = closed({ cert_file: str(""), key_file: str("") });
-const BasicAuth = v.pipe(BasicAuthObject, pair<v.InferOutput<typeof BasicAuthObject>>("dashboard.basic_auth", "username", "password_file", "the user name and the password file"));
-const Tls = v.pipe(TlsObject, pair<v.InferOutput<typeof TlsObject>>("dashboard.tls", "cert_file", "key_file", "the server certificate and key"));
+/** A key of a block that needs its partner: `what` go together. */
+const partOf = (block: string, other: string, what: string) =>
+  v.pipe(str(""), v.check((s: string) => s.trim() !== "", `is required when ${block} is set (${what} go together with ${other})`));
+const BasicAuth = closed({
+  username: partOf("dashboard.basic_auth", "password_file", "the user name and the password file"),
+  password_file: partOf("dashboard.basic_auth", "username", "the user name and the password file"),
+});
+const Tls = closed({
+  cert_file: partOf("dashboard.tls", "key_file", "the server certificate and key"),
+  key_file: partOf("dashboard.tls", "cert_file", "the server certificate and key"),
+});
 
 const boundedInt = (min: number, max: number, def: number) =>
   v.nullish(v.pipe(intSchema(min, { default: def }), v.maxValue(max, (i) => `must be ≤ ${max}, got ${String(i.input)}`)), def);
@@ -83,13 +79,20 @@ const DashboardObject = closed({
   min_refresh_ms: boundedInt(MIN_DASHBOARD_REFRESH_MS, MAX_DASHBOARD_REFRESH_MS, DEFAULT_DASHBOARD_MIN_REFRESH_MS),
 });
 
+const exposure = (d: { listen: string; basic_auth: unknown; insecure_listen: boolean }) =>
+  exposureProblem({ listen: d.listen, basicAuth: d.basic_auth !== null, insecureListen: d.insecure_listen });
+
 export const DashboardSchema = v.nullish(
   v.pipe(
-    DashboardObject,
-    crossCheck<v.InferOutput<typeof DashboardObject>>([["listen"], ["basic_auth"], ["insecure_listen"]], (d) => {
-      const p = exposureProblem({ listen: d.listen, basicAuth: d.basic_auth !== null, insecureListen: d.insecure_listen });
-      return p ? [{ path: ["listen"], message: p }] : [];
-    }),
+    checked(DashboardObject),
+    v.forward(
+      v.partialCheck(
+        [["listen"], ["basic_auth"], ["insecure_listen"]],
+        (d) => exposure(d) === null,
+        (issue) => exposure(issue.input) ?? "",
+      ),
+      ["listen"],
+    ),
   ),
   {},
 );

@@ -4,12 +4,11 @@
  * for uniqueness at load time.
  */
 import * as v from "valibot";
-import { closedObject, fallbackMessage, mapping } from "./_issues.ts";
-import { crossChecks, type CrossProblem } from "./_cross.ts";
+import { closedObject, fallbackMessage, mapping, pathTo } from "./_issues.ts";
 import { describeValue, expected, list, MAX_TIMER_SEC, problemCheck, str } from "./_fields.ts";
 
 /** W8: a hung `needs-restarting` must not stall the coordinator forever. */
-export const DEFAULT_DETECTOR_TIMEOUT_SEC = 30;
+const DEFAULT_DETECTOR_TIMEOUT_SEC = 30;
 
 const detectorTimeout = v.nullish(
   v.pipe(
@@ -68,41 +67,38 @@ export const Detector = mapping(
     issue.path === undefined ? fallbackMessage(issue) : issue.input === undefined ? "is required" : expected(`"file" or "command"`)(issue),
   ),
 );
-export type DetectorConfig = v.InferOutput<typeof Detector>;
+type DetectorConfig = v.InferOutput<typeof Detector>;
 
 /** The detector's effective name: trimmed `name`, else Go's `file:<path>` / `command:<cmd[0]>`. */
-export function detectorName(d: { name?: unknown; type?: unknown; path?: unknown; cmd?: unknown }): string {
+function detectorName(d: { name?: unknown; type?: unknown; path?: unknown; cmd?: unknown }): string {
   if (typeof d.name === "string" && d.name.trim() !== "") return d.name.trim();
   if (d.type === "file") return `file:${typeof d.path === "string" ? d.path : ""}`;
   const argv0 = Array.isArray(d.cmd) && typeof d.cmd[0] === "string" ? d.cmd[0] : "";
   return `command:${argv0}`;
 }
 
-/** Names must be unique: they label results, logs and metrics (Go checked this only at run time). */
-export const detectorsRules = crossChecks<DetectorConfig[]>([
-  {
-    reads: [], // works on whatever parsed; guards its own types
-    check: (list) => {
-      const problems: CrossProblem[] = [];
-      const seen = new Map<string, number>();
-      // Items may be unparsed input here (other detectors can be broken), hence `unknown`.
-      (list as unknown[]).forEach((d, i) => {
-        if (d === null || typeof d !== "object" || Array.isArray(d)) return;
-        // Only names that mean something: a detector without type/path/cmd has its own problem.
-        const name = detectorName(d);
-        if (name === "file:" || name === "command:" || !["file", "command"].includes(String((d as { type?: unknown }).type))) {
-          if (typeof (d as { name?: unknown }).name !== "string") return;
-        }
-        const first = seen.get(name);
-        if (first === undefined) return void seen.set(name, i);
-        // Valid detectors already carry their derived name; point at `name` only if it was set.
-        const explicit = name !== detectorName({ ...d, name: undefined });
-        problems.push({
-          path: explicit ? [i, "name"] : [i],
-          message: `duplicate detector name ${JSON.stringify(name)} (also reboot_required_detectors[${first}]); names must be unique`,
-        });
-      });
-      return problems;
-    },
-  },
-]);
+/**
+ * Names must be unique: they label results, logs and metrics (Go checked this only at run time).
+ * A rawCheck, one problem per repeat; a detector that did not parse is named from what was written.
+ */
+export const detectorsRules = v.rawCheck<DetectorConfig[]>(({ dataset, addIssue }) => {
+  const seen = new Map<string, number>();
+  const list: unknown = dataset.value;
+  if (!Array.isArray(list)) return;
+  list.forEach((d: unknown, i) => {
+    if (d === null || typeof d !== "object" || Array.isArray(d)) return;
+    // Only names that mean something: a detector without type/path/cmd has its own problem.
+    const name = detectorName(d);
+    if (name === "file:" || name === "command:" || !["file", "command"].includes(String((d as { type?: unknown }).type))) {
+      if (typeof (d as { name?: unknown }).name !== "string") return;
+    }
+    const first = seen.get(name);
+    if (first === undefined) return void seen.set(name, i);
+    // Valid detectors already carry their derived name; point at `name` only if it was set.
+    const explicit = name !== detectorName({ ...d, name: undefined });
+    addIssue({
+      message: `duplicate detector name ${JSON.stringify(name)} (also reboot_required_detectors[${first}]); names must be unique`,
+      path: pathTo(list, explicit ? [i, "name"] : [i]),
+    });
+  });
+});

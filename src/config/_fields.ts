@@ -123,15 +123,11 @@ export const defaultingPath = (def: string) =>
     def,
   );
 
-/** An http:// or https:// URL (webhooks of the checks, Alertmanager). */
-export const httpUrl = v.pipe(
-  v.string(expected("an http:// or https:// URL")),
-  problemCheck((s: string) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === "http:" || u.protocol === "https:" ? null : `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
-    } catch {
-      return `must be an http:// or https:// URL, got ${JSON.stringify(s)}`;
-    }
-  }),
-);
+/**
+ * `schema`, untyped once it has a problem, for the partialChecks after it. valibot keeps a value
+ * typed when its problems are all validations (a number below its minimum), and runs a
+ * partialCheck on a typed value whatever its paths hold: `lock_ttl_sec: -1` would also be "not
+ * greater than health_timeout_sec". Untyped, a rule skips the keys that have a problem (and those
+ * a rule before it reported at).
+ */
+export const checked = <S extends v.GenericSchema>(schema: S) => v.pipe(schema, v.transform((x: v.InferOutput<S>) => x));

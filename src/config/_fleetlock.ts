@@ -26,7 +26,6 @@
 import * as v from "valibot";
 import { closed, mapping } from "./_issues.ts";
 import { checkListen } from "./_addresses.ts";
-import { crossCheck } from "./_cross.ts";
 import { bool, defaultingPath, expected, intSchema, nameSchema, problemCheck, str } from "./_fields.ts";
 
 export const DEFAULT_FLEETLOCK_LISTEN = "127.0.0.1:8080";
@@ -35,25 +34,10 @@ export const DEFAULT_FLEETLOCK_MAX_BODY_BYTES = 4096;
 /** Upper bound: the body is two short strings; anything near this size is hostile. */
 export const MAX_FLEETLOCK_BODY_BYTES = 65_536;
 
-const TlsObject = closed({
-  cert_file: str(""),
-  key_file: str(""),
-});
-
-const Tls = v.pipe(
-  TlsObject,
-  crossCheck<v.InferOutput<typeof TlsObject>>([["cert_file"], ["key_file"]], (t) => {
-    const problems = [];
-    for (const [field, other] of [
-      ["cert_file", "key_file"],
-      ["key_file", "cert_file"],
-    ] as const) {
-      if (t[field].trim() === "")
-        problems.push({ path: [field], message: `is required when fleetlock.tls is set (server certificate and key go together with ${other})` });
-    }
-    return problems;
-  }),
-);
+/** Both files or no `tls:` block: each names the other in its message. */
+const tlsFile = (other: string) =>
+  v.pipe(str(""), v.check((s: string) => s.trim() !== "", `is required when fleetlock.tls is set (server certificate and key go together with ${other})`));
+const Tls = closed({ cert_file: tlsFile("key_file"), key_file: tlsFile("cert_file") });
 
 export const FleetLockObject = closed({
   enabled: bool(false),

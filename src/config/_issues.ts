@@ -46,6 +46,22 @@ export function mapping<S extends v.GenericSchema>(schema: S) {
 }
 
 /**
+ * The issue path of `keys` below `root`, for a rawCheck that reports one problem per entry (a
+ * partialCheck reports one problem, where `forward` says).
+ */
+export function pathTo(root: unknown, keys: readonly PathKey[]): [v.UnknownPathItem, ...v.UnknownPathItem[]] | undefined {
+  const items: v.UnknownPathItem[] = [];
+  let input = root;
+  for (const key of keys) {
+    const value = input !== null && typeof input === "object" ? (input as Record<PathKey, unknown>)[key] : undefined;
+    items.push({ type: "unknown", origin: "value", input, key, value });
+    input = value;
+  }
+  const [first, ...rest] = items;
+  return first === undefined ? undefined : [first, ...rest];
+}
+
+/**
  * Removes the keys valibot's object schemas skip on purpose (`__proto__`, `prototype`,
  * `constructor`: prototype pollution) from the parsed YAML, at any depth, and returns them as
  * problems: no mapping of ours has such a key, and one skipped silently would hide a typo. Done

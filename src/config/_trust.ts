@@ -4,7 +4,7 @@
  * config with a typo and a world-writable health script reports both.
  */
 import type { TrustTarget } from "../trust/index.ts";
-import { DEFAULT_REBOOT_COMMAND } from "./schema.ts";
+import { DEFAULT_REBOOT_COMMAND } from "./_keys.ts";
 import { IN_CLUSTER } from "./_kubernetes.ts";
 import { get } from "./_fields.ts";
 

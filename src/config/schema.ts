@@ -1,288 +1,168 @@
 /**
- * The config schema: every key of the Go clusterrebootd config, same meaning and defaults
- * (docs/WEAKNESSES.md §Compatibility: config keys), plus our own keys. The output is the YAML's
- * snake_case shape, fully defaulted, with the etcd namespace, lock key and endpoints normalized.
+ * The config schema: every key (`_keys.ts`), then the rules that relate several top-level keys,
+ * then the final shape. Each message says why the rule exists, because the fix is usually "raise
+ * one of two numbers" and the operator has to know which.
  *
- * Unknown keys are errors at every level (`strictObject`; the loader lists *all* of them, see
- * `_issues.ts`). Cross-field rules live in `_rules.ts`; checks that need the file system or the
- * environment run in `load.ts` after this schema.
+ * A rule is `forward(partialCheck(paths, …), path)`: it runs when the keys it reads have no
+ * problem of their own (`checked`), so one load reports every problem (W14). It then also skips a
+ * key a rule above it reported at, so a rule comes before every rule that reports at a key it
+ * reads: with Go's `lock_ttl_sec: 5` and another problem in the file, both the
+ * etcd_request_timeout_sec and the lock_ttl_sec problem are still reported. A rule with one
+ * problem per entry is a rawCheck (a partialCheck reports one problem).
  */
 import * as v from "valibot";
-import { closed, mapping } from "./_issues.ts";
-import { checkTimeZone, windowSet } from "../windows/index.ts";
-import { endpoint, windowExpression } from "./_parsed.ts";
-import { checkHostname, checkListen, normalizeKeyPath } from "./_addresses.ts";
-import { crossCheck } from "./_cross.ts";
-import { DEFAULT_DETECTOR_TIMEOUT_SEC, Detector, detectorName, detectorsRules } from "./_detector.ts";
-import {
-  bool,
-  defaultingPath,
-  expected,
-  int,
-  intSchema,
-  list,
-  nameSchema,
-  optInt,
-  problemCheck,
-  str,
-  seconds,
-} from "./_fields.ts";
-import { finalizeConfig, topLevelRules } from "./_rules.ts";
-import { AlertmanagerSchema } from "./_alertmanager.ts";
-import { FleetLockClientSchema, InteractiveUsersSchema, LockBackendSchema, NotificationsSchema } from "./_daemon.ts";
-import { FleetLockSchema } from "./_fleetlock.ts";
-import { DashboardSchema } from "./_dashboard.ts";
-import { KubernetesSchema, labelKeySchema } from "./_kubernetes.ts";
-import { HealthChecksSchema } from "./_checks.ts";
+import { endpointUrl, type Endpoint } from "./_addresses.ts";
+import { kubernetesChecksProblems } from "./_checks.ts";
+import { checked, get } from "./_fields.ts";
+import { pathTo } from "./_issues.ts";
+import { ConfigObject, type ConfigObjectOutput } from "./_keys.ts";
 
-export const DEFAULT_LOCK_KEY = "/cluster/clusterrebootd/lock";
-/** Every key we write lives under this prefix, so one etcd role covers the daemon (W15). */
-export const DEFAULT_NAMESPACE = "/clusterrebootd";
-export const DEFAULT_KILL_SWITCH_FILE = "/etc/clusterrebootd/disable";
-export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9090";
-export const DEFAULT_REBOOT_COMMAND: readonly string[] = [
-  "/sbin/shutdown",
-  "-r",
-  "now",
-  "coordinated reboot for ${RC_NODE_NAME}",
-];
-/** A slot is freed this long after its node went down and never came back. */
-export const MIN_SLOT_TIMEOUT_SEC = 120;
-export { DEFAULT_DETECTOR_TIMEOUT_SEC, detectorName };
-
-// --- etcd ---
-
-const keyPath = (def: string) =>
-  v.nullish(
-    v.pipe(
-      v.string(expected("a string")),
-      v.transform((s) => (s === "" ? def : s)), // Go: "" means the default
-      problemCheck((s: string) => {
-        const r = normalizeKeyPath(s);
-        return r.ok ? null : r.error;
-      }),
-      v.transform((s) => {
-        const r = normalizeKeyPath(s);
-        return r.ok ? r.value : s;
-      }),
-    ),
-    def,
-  );
-
-const EtcdTlsObject = closed({
-  enabled: bool(false),
-  ca_file: str(""),
-  /** Client certificate and key: both or neither (neither = server-only TLS, W26). */
-  cert_file: str(""),
-  key_file: str(""),
-  /**
-   * Go's key, accepted only as false: the etcd client cannot skip verification, and a key that
-   * validates but does nothing would leave the operator believing the opposite of what happens.
-   */
-  insecure_skip_verify: v.nullish(
-    v.pipe(
-      v.boolean(expected("true or false")),
-      problemCheck((b: boolean) =>
-        b
-          ? "true is not supported: etcd server certificates are always verified; set ca_file to the CA that signed them " +
-            "(and server_name if the certificates do not name the endpoints), or remove the key"
-          : null,
-      ),
-    ),
-    false,
-  ),
-  /** TLS name to verify when endpoints are IP addresses (Bun refuses IPs as server names). */
-  server_name: v.nullish(
-    v.pipe(
-      v.string(expected("a string")),
-      problemCheck((s: string) => (s === "" ? null : checkHostname(s))),
-      v.transform((s): string | null => (s === "" ? null : s)),
-    ),
-    null,
-  ),
+/**
+ * Kubernetes checks use the `kubernetes:` block's connection, so it must be present; one problem
+ * per check, and only when both keys are clean (a broken check or block has its own problem).
+ */
+const kubernetesChecks = v.rawCheck<ConfigObjectOutput>(({ dataset, addIssue }) => {
+  if (dataset.issues?.some((i) => ["kubernetes", "health_checks"].includes(String(i.path?.[0]?.key)))) return;
+  for (const p of kubernetesChecksProblems(dataset.value)) addIssue({ message: p.message, path: pathTo(dataset.value, p.path) });
 });
 
-const EtcdTls = v.pipe(
-  EtcdTlsObject,
-  crossCheck<v.InferOutput<typeof EtcdTlsObject>>(
-    [["enabled"], ["ca_file"], ["cert_file"], ["key_file"], ["insecure_skip_verify"]],
-    (t) => {
-      if (!t.enabled) return [];
-      const blank = (s: string) => s.trim() === "";
-      const problems = [];
-      if (blank(t.ca_file)) {
-        problems.push({
-          path: ["ca_file"],
-          message: "is required when etcd_tls.enabled is true (the CA that signed the etcd server certificates)",
-        });
-      }
-      if (blank(t.cert_file) !== blank(t.key_file)) {
-        const missing = blank(t.cert_file) ? "cert_file" : "key_file";
-        const other = missing === "cert_file" ? "key_file" : "cert_file";
-        problems.push({ path: [missing], message: `is required when ${other} is set (client certificate and key go together)` });
-      }
-      return problems;
-    },
-  ),
-);
-
-const EtcdAuthObject = closed({
-  username: str(null),
-  password: str(null),
-  password_file: str(null),
+/**
+ * Scheme/TLS agreement and duplicates, one problem per endpoint. Format errors were reported per
+ * item by the schema, and such items are still raw input here: skipped. Reads only the TLS switch
+ * (a switch that is not true or false has its own problem), so one bad entry hides nothing.
+ */
+const endpointRules = v.rawCheck<ConfigObjectOutput>(({ dataset, addIssue }) => {
+  const tls = get(get(dataset.value, "etcd_tls"), "enabled");
+  const endpoints = get(dataset.value, "etcd_endpoints");
+  if (typeof tls !== "boolean" || !Array.isArray(endpoints)) return;
+  const seen = new Map<string, number>();
+  endpoints.forEach((e: unknown, i) => {
+    if (!isParsedEndpoint(e)) return;
+    const problem = (message: string) => addIssue({ message, path: pathTo(dataset.value, ["etcd_endpoints", i]) });
+    if (e.scheme === "http" && tls) problem(`${JSON.stringify(e.text)} is plain text but etcd_tls.enabled is true; use https:// or host:port`);
+    else if (e.scheme === "https" && !tls) problem(`${JSON.stringify(e.text)} needs etcd_tls.enabled: true (with ca_file)`);
+    const url = endpointUrl(e, tls);
+    const first = seen.get(url);
+    if (first === undefined) seen.set(url, i);
+    else problem(`duplicate endpoint ${url} (also etcd_endpoints[${first}])`);
+  });
 });
 
-const EtcdAuth = v.pipe(
-  EtcdAuthObject,
-  crossCheck<v.InferOutput<typeof EtcdAuthObject>>([["username"], ["password"], ["password_file"]], (a) => {
-    const set = (s: string | null) => s !== null && s !== "";
-    if (a.username === null || a.username.trim() === "") {
-      return [{ path: ["username"], message: "is required when etcd_auth is set" }];
-    }
-    if (set(a.password) && set(a.password_file)) {
-      return [{ path: [], message: "set exactly one of password and password_file, not both" }];
-    }
-    if (!set(a.password) && !set(a.password_file)) {
-      return [{ path: [], message: `username ${JSON.stringify(a.username)} needs exactly one of password or password_file` }];
-    }
-    return [];
-  }),
-  // Consumers test `!== null`; "" was "not set" above too.
-  v.transform((a) => ({ username: a.username ?? "", password: a.password || null, password_file: a.password_file || null })),
-);
+function isParsedEndpoint(e: unknown): e is Endpoint {
+  const x = e as Partial<Endpoint> | null;
+  return typeof x === "object" && x !== null && typeof x.text === "string" && typeof x.host === "string" && typeof x.port === "number";
+}
 
-// --- the whole file ---
-
-const ConfigObject = closed({
-  node_name: nameSchema,
-  reboot_required_detectors: v.pipe(
-    v.array(Detector, expected("a list of detectors")),
-    v.minLength(1, "must list at least one detector (the Go daemon refuses an empty list too)"),
-    detectorsRules,
-  ),
-  health_script: v.pipe(
-    v.string(expected("an absolute path")),
-    v.transform((s) => s.trim()), // Go trims the path
-    problemCheck((s: string) =>
-      s === "" ? "must not be blank" : s.startsWith("/") ? null : `must be an absolute path, got ${JSON.stringify(s)}`,
-    ),
-  ),
-  health_timeout_sec: seconds(1, 30),
-  health_publish_interval_sec: seconds(1, 15),
-  check_interval_sec: seconds(1, 60),
-  backoff_min_sec: seconds(1, 5),
-  backoff_max_sec: seconds(1, 60),
-  /** 0 = cooldown disabled (Go semantics, so 0 is valid here). */
-  min_reboot_interval_sec: seconds(0, 0),
-  lock_key: keyPath(DEFAULT_LOCK_KEY),
-  lock_ttl_sec: seconds(1, 90),
-  // Required unless lock_backend is fleetlock (rule in _rules.ts).
-  etcd_endpoints: v.nullish(v.array(endpoint, expected("a list of endpoints")), () => []),
-  etcd_namespace: keyPath(DEFAULT_NAMESPACE),
-  etcd_request_timeout_sec: seconds(1, 5),
-  etcd_tls: v.nullish(EtcdTls, {}),
-  etcd_auth: v.nullish(EtcdAuth, null),
-  reboot_command: v.nullish(
-    v.pipe(
-      v.array(v.string(expected("a string")), expected("a list of strings (argv, no shell)")),
-      v.minLength(1, "must not be empty: omit the key for the default shutdown command"),
-      problemCheck((argv: string[]) => ((argv[0] ?? "x").trim() === "" ? "the first element must name the program to run" : null)),
-    ),
-    () => [...DEFAULT_REBOOT_COMMAND],
-  ),
-  cluster_policies: v.nullish(
-    closed({
-      min_healthy_fraction: v.nullish(
-        v.pipe(
-          v.number(expected("a number")),
-          problemCheck((f: number) => (f > 0 && f <= 1 ? null : `must be > 0 and ≤ 1, got ${f}`)),
-        ),
-        null,
-      ),
-      min_healthy_absolute: optInt(0),
-      forbid_if_only_fallback_left: bool(false),
-      fallback_nodes: list(nameSchema, []),
-    }),
-    {},
-  ),
-  windows: v.nullish(
-    v.pipe(
-      closed({
-        deny: list(windowExpression, []),
-        allow: list(windowExpression, []),
-        /** IANA zone name or "local" (W21: Go always used the process zone). */
-        timezone: v.nullish(v.pipe(v.string(expected("a time zone name")), problemCheck(checkTimeZone)), "local"),
-      }),
-      // The expressions as written (RC_WINDOWS_*, status), and the set the gates evaluate.
-      v.transform((w) => ({
-        deny: w.deny.map((x) => x.text),
-        allow: w.allow.map((x) => x.text),
-        timezone: w.timezone,
-        set: windowSet(w.timezone, w.deny.map((x) => x.window), w.allow.map((x) => x.window)),
-      })),
-    ),
-    {},
-  ),
-  kill_switch_file: v.nullish(
-    v.pipe(
-      defaultingPath(DEFAULT_KILL_SWITCH_FILE),
-      problemCheck((s: string) =>
-        s.trim() === ""
-          ? `must not be blank: a blank path would silently disable the kill switch; omit the key for the default ${DEFAULT_KILL_SWITCH_FILE}`
-          : null,
-      ),
-    ),
-    DEFAULT_KILL_SWITCH_FILE,
-  ),
-  metrics: v.nullish(
-    closed({
-      enabled: bool(false),
-      listen: v.nullish(v.pipe(defaultingPath(DEFAULT_METRICS_LISTEN), problemCheck(checkListen)), DEFAULT_METRICS_LISTEN),
-    }),
-    {},
-  ),
-  dry_run: bool(false),
-  log_level: v.nullish(v.picklist(["debug", "info", "warn", "error"], expected("one of debug, info, warn, error")), "info"),
-  // --- reboot slots (ours) ---
-  /** null until finalizeConfig: "default" unless group_from_node_label names where it comes from. */
-  group: v.nullish(nameSchema, null),
-  /** Take `group` from this label of our Kubernetes node (zone-aware budgets); read at start. */
-  group_from_node_label: v.nullish(labelKeySchema, null),
-  /** Slot limit of this node's group, unless group_limits overrides it. */
-  max_concurrent_reboots: int(1, 1),
-  group_limits: v.nullish(mapping(v.record(nameSchema, intSchema(1), expected("a mapping of group name to limit"))), () => ({})),
-  global_max_concurrent_reboots: optInt(1),
-  reboot_slot_timeout_sec: seconds(
-    MIN_SLOT_TIMEOUT_SEC,
-    1800,
-    "a slot whose node never comes back is freed after this, so it must exceed a slow reboot (firmware, disk checks)",
-  ),
-  reboot_grace_sec: seconds(1, 300),
-  /**
-   * A member with no live session or a stale health record counts as down against its group's
-   * limit and the global cap (a node that lost power is down without a slot). false: slots only.
-   */
-  count_down_nodes: bool(true),
-  /** Failed reboots (never back, unhealthy past the deadline, did not happen) before the group freezes; 0 = never. */
-  max_failed_reboots: int(0, 1),
-  /** How long a `run --timer` pass leaves its health record, so peers do not count it down between passes. */
-  timer_presence_sec: seconds(60, 900, "peers count a timer node as down once this passes without a pass: make it longer than the timer's interval"),
-  max_reboots_per_node: int(1, 3),
-  reboot_loop_window_sec: seconds(1, 86400),
-  notifications: NotificationsSchema,
-  interactive_users: InteractiveUsersSchema,
-  fleetlock: FleetLockSchema,
-  kubernetes: KubernetesSchema,
-  health_checks: HealthChecksSchema,
-  lock_backend: LockBackendSchema,
-  fleetlock_client: FleetLockClientSchema,
-  dashboard: DashboardSchema,
-  alertmanager: AlertmanagerSchema,
-});
+/**
+ * Final shape: endpoints as URLs with a scheme, which is what the etcd client needs, and the list
+ * exactly as written, which is what scripts see in RC_ETCD_ENDPOINTS (as in the Go daemon).
+ */
+function finalizeConfig(c: ConfigObjectOutput) {
+  const { set, ...windows } = c.windows;
+  return {
+    ...c,
+    windows,
+    /** The parsed windows: the gates evaluate these, nothing parses them again. */
+    window_set: set,
+    // With group_from_node_label the group is unknown until the label is read (cli/_group.ts):
+    // null, so no code path can mistake it for "default" and count this node in the wrong budget.
+    group: c.group_from_node_label === null ? (c.group ?? "default") : null,
+    etcd_endpoints_configured: c.etcd_endpoints.map((e) => e.text),
+    etcd_endpoints: c.etcd_endpoints.map((e) => endpointUrl(e, c.etcd_tls.enabled)),
+  };
+}
 
 /** Parse input (the YAML document as plain data) into a defaulted, normalized `Config`. */
-export const ConfigSchema = v.pipe(ConfigObject, topLevelRules, v.transform(finalizeConfig));
+export const ConfigSchema = v.pipe(
+  checked(ConfigObject),
+  kubernetesChecks,
+  v.forward(
+    v.partialCheck(
+      [["etcd_endpoints"], ["lock_backend"], ["fleetlock_client"]],
+      (c) => c.lock_backend !== "fleetlock" || c.fleetlock_client !== null,
+      "is required when lock_backend is fleetlock (the server's url at least)",
+    ),
+    ["fleetlock_client"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["etcd_endpoints"], ["lock_backend"], ["fleetlock_client"]],
+      (c) => c.lock_backend === "fleetlock" || c.etcd_endpoints.length > 0,
+      "must list at least one etcd endpoint (e.g. https://etcd1.example.internal:2379)",
+    ),
+    ["etcd_endpoints"],
+  ),
+  // Before the rule on reboot_slot_timeout_sec, which reports at a key this one reads.
+  v.forward(
+    v.partialCheck(
+      [["reboot_grace_sec"], ["reboot_slot_timeout_sec"]],
+      (c) => c.reboot_grace_sec < c.reboot_slot_timeout_sec,
+      (i) =>
+        `must be less than reboot_slot_timeout_sec (${i.input.reboot_slot_timeout_sec}), got ${i.input.reboot_grace_sec}: ` +
+        "the slot must still be held while we wait for the machine to go down",
+    ),
+    ["reboot_grace_sec"],
+  ),
+  // These two before the rule on lock_ttl_sec (Go's lock_ttl_sec: 5 breaks it and the second).
+  v.forward(
+    v.partialCheck(
+      [["reboot_slot_timeout_sec"], ["lock_ttl_sec"]],
+      (c) => c.reboot_slot_timeout_sec > c.lock_ttl_sec,
+      (i) =>
+        `must be greater than lock_ttl_sec (${i.input.lock_ttl_sec}), got ${i.input.reboot_slot_timeout_sec}: ` +
+        "the slot of a rebooting node must outlast a slow reboot, which takes longer than a lease TTL",
+    ),
+    ["reboot_slot_timeout_sec"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["etcd_request_timeout_sec"], ["lock_ttl_sec"]],
+      (c) => c.etcd_request_timeout_sec < c.lock_ttl_sec,
+      (i) =>
+        `must be less than lock_ttl_sec (${i.input.lock_ttl_sec}), got ${i.input.etcd_request_timeout_sec}: ` +
+        "a request allowed to take longer than the lease TTL could outlive our own lease",
+    ),
+    ["etcd_request_timeout_sec"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["lock_ttl_sec"], ["health_timeout_sec"]],
+      (c) => c.lock_ttl_sec > c.health_timeout_sec,
+      (i) =>
+        `must be greater than health_timeout_sec (${i.input.health_timeout_sec}), got ${i.input.lock_ttl_sec}: ` +
+        "the lease must outlive a health-script run made while holding it, to avoid premature lease expiry",
+    ),
+    ["lock_ttl_sec"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["backoff_min_sec"], ["backoff_max_sec"]],
+      (c) => c.backoff_max_sec >= c.backoff_min_sec,
+      (i) => `must be ≥ backoff_min_sec (${i.input.backoff_min_sec}), got ${i.input.backoff_max_sec}`,
+    ),
+    ["backoff_max_sec"],
+  ),
+  // The group is either written or read from a label; the block is needed only for the label.
+  v.forward(
+    v.partialCheck(
+      [["group"], ["group_from_node_label"], ["kubernetes"]],
+      (c) => c.group_from_node_label === null || c.group === null,
+      (i) =>
+        `conflicts with group (${JSON.stringify(i.input.group)}): the group is either written here or read from the node label ` +
+        `${JSON.stringify(i.input.group_from_node_label)}; remove one`,
+    ),
+    ["group_from_node_label"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["group"], ["group_from_node_label"], ["kubernetes"]],
+      (c) => c.group_from_node_label === null || c.group !== null || c.kubernetes !== null,
+      (i) => `needs the kubernetes: block: the label ${JSON.stringify(i.input.group_from_node_label)} is read from this node's Kubernetes node object`,
+    ),
+    ["group_from_node_label"],
+  ),
+  endpointRules,
+  v.transform(finalizeConfig),
+);
 
-/** The object before the final normalization; what the cross-field rules see. */
-export type ConfigObjectOutput = v.InferOutput<typeof ConfigObject>;
 export type Config = v.InferOutput<typeof ConfigSchema>;

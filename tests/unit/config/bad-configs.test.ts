@@ -203,6 +203,18 @@ test("reports every problem of a config at once", async () => {
   );
 });
 
+// Cross-field rules are partialChecks, which skip a key a rule above reported at: the Go default
+// lock_ttl_sec: 5 breaks two rules, and both are reported, alone or beside another problem.
+test.each([{}, { node_name: "a/b" }, { dry_run: 1 }])("lock_ttl_sec: 5 (Go) reports both rules it breaks, with %j", async (more) => {
+  const problems = problemsOf(await loadData(withKeys({ lock_ttl_sec: 5, ...more })));
+  expect(problems).toContain(
+    "lock_ttl_sec: must be greater than health_timeout_sec (30), got 5: the lease must outlive a health-script run made while holding it, to avoid premature lease expiry",
+  );
+  expect(problems).toContain(
+    "etcd_request_timeout_sec: must be less than lock_ttl_sec (5), got 5: a request allowed to take longer than the lease TTL could outlive our own lease",
+  );
+});
+
 test("lists every unknown key of one mapping, not just the first", async () => {
   const problems = problemsOf(await loadData(withKeys({ foo: 1, bar: 2, metrics: { a: 1, b: 2 } })));
   expect(problems.filter((p) => p.includes("unknown key"))).toEqual([

@@ -45,7 +45,7 @@ describe("parseEndpoint", () => {
     ["[::1]:2379", { scheme: null, host: "[::1]", port: 2379 }],
     ["etcd-1.example.internal:2379", { scheme: null, host: "etcd-1.example.internal", port: 2379 }],
   ])("%p parses", (raw, value) => {
-    expect(parseEndpoint(raw)).toEqual({ ok: true, value } as ReturnType<typeof parseEndpoint>);
+    expect(parseEndpoint(raw)).toEqual({ ok: true, value: { text: raw, ...value } } as ReturnType<typeof parseEndpoint>);
   });
 
   test.each([
