@@ -6,7 +6,7 @@ import type { EtcdGateway } from "../etcd/index.ts";
 import { backendSettingsFromConfig, createEtcdBackend, createFleetLockHandler, createKubeHooks, renderPrometheus, startFleetLockServer } from "../fleetlock/index.ts";
 import { kubeFromConfig } from "../kube/index.ts";
 import type { Logger } from "../observe/index.ts";
-import { createFs, systemClock } from "../platform/index.ts";
+import { createFs, realPorts, systemClock } from "../platform/index.ts";
 import type { Keys } from "../slots/index.ts";
 
 export type ServeResult =
@@ -31,7 +31,7 @@ export async function serveFleetLock(
   const backend = createEtcdBackend({
     gw: deps.gw,
     keys: deps.keys,
-    clock: systemClock,
+    platform: realPorts(),
     log: deps.log,
     settings: backendSettingsFromConfig(cfg, fl, { serverName, pid: process.pid }),
     ...(hooks ? { hooks } : {}),
