@@ -11,8 +11,8 @@
 import type { EtcdGateway, WatchHandle } from "../etcd/index.ts";
 import { readClusterState, type Keys } from "../slots/index.ts";
 import type { DashboardMetrics } from "./_metrics.ts";
-import { createPhaseTracker } from "./_timeline.ts";
-import { buildView, type FleetView, type ViewOptions } from "./_view.ts";
+import { createPhaseTracker } from "./timeline.ts";
+import { buildView, type FleetView, type ViewOptions } from "./view.ts";
 
 /** Events that arrive together (one transaction writes several keys) are read once. */
 export const DEBOUNCE_MS = 20;

@@ -10,7 +10,7 @@ import { pageHtml, pageSecurityHeaders } from "./_page.ts";
 import { createHub } from "./_sse.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Keys } from "../slots/index.ts";
-import type { ViewOptions } from "./_view.ts";
+import type { ViewOptions } from "./view.ts";
 
 export interface DashboardOptions {
   gw: EtcdGateway;
