@@ -25,6 +25,8 @@ export interface DashboardOptions {
   heartbeatMs: number;
   minRefreshMs: number;
   onReadError?(message: string): void;
+  /** The Clock port's now: the page's times and its refresh timing. */
+  now: () => number;
 }
 
 export interface RunningDashboard {
@@ -50,6 +52,7 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
     metrics,
     onView: (_v, json) => hub.broadcast(json),
     ...(o.onReadError ? { onReadError: o.onReadError } : {}),
+    now: o.now,
   });
   await feed.start();
   const { hostname, port } = splitListen(o.listen);
