@@ -104,7 +104,7 @@ async function main(): Promise<number> {
   const keys = makeKeys(PREFIX);
   // The live fleet page on a free loopback port, up while the fleet rolls (same limits as the nodes).
   dashboard = await startDashboard({
-    gw, keys, listen: "127.0.0.1:0", maxClients: 16, heartbeatMs: 15_000, minRefreshMs: 250,
+    gw, keys, listen: "127.0.0.1:0", maxClients: 16, heartbeatMs: 15_000, minRefreshMs: 250, now: Date.now,
     view: { namespace: PREFIX, limitOf: (g) => GROUPS.get(g) ?? 1, globalCap: null, configuredGroups: [...GROUPS.keys()], windows: undefined, publishIntervalMs: 1_000, healthTimeoutMs: 2_000 },
   });
   say(`live fleet page: ${dashboard.url} (open it in a browser; up while the fleet rolls)`);

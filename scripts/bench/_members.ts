@@ -70,7 +70,8 @@ export async function startMembers(o: MemberOptions): Promise<Members> {
     if (!res.ok) throw new Error(`member config invalid: ${res.problems.join("; ")}`);
     const bootId = randomUUID();
     if (!hasGroup(res.config)) throw new Error("member config has no group");
-    const plan = planFromConfig(res.config, { dryRun: false, bootId });
+    // No machine id: the simulated members share this machine (an empty id leaves it out of the plan).
+    const plan = planFromConfig(res.config, { bootId, machineId: "" }, process.env, { dryRun: false });
     const gw = gws[i % gws.length]!;
     const session = await openSession(gw, keys, { node, group: plan.group, fallback: false, pid: process.pid, bootId }, { ttlSec: plan.lockTtlSec, nowMs: Date.now() });
     const co = etcdCoordinator({

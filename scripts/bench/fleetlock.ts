@@ -20,7 +20,7 @@
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { createEtcdBackend, createFleetLockHandler, startFleetLockServer, type BackendSettings, type RunningServer } from "../../src/fleetlock/index.ts";
 import { silentLogger } from "../../src/observe/index.ts";
-import { systemClock } from "../../src/platform/index.ts";
+import { realPorts } from "../../src/platform/index.ts";
 import { makeKeys, type Keys } from "../../src/slots/index.ts";
 import { parseWindows } from "../../src/windows/index.ts";
 import { startEtcd } from "../../tests/support/etcd.ts";
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 2; i++) {
       const gw = await connectEtcd({ endpoints: cluster.endpoints, requestTimeoutMs: 5000 });
       gateways.push(gw);
-      const backend = createEtcdBackend({ gw, keys, clock: systemClock, log: silentLogger, settings: settings(limits) });
+      const backend = createEtcdBackend({ gw, keys, platform: realPorts(), log: silentLogger, settings: settings(limits) });
       servers.push(startFleetLockServer({ listen: "127.0.0.1:0", handler: createFleetLockHandler({ backend }) }));
     }
     const [a, b] = servers.map((s) => s.url) as [string, string];

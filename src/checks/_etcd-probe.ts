@@ -1,33 +1,13 @@
 /**
  * How etcd_quorum looks at etcd: which member is ours (the one answering on this node's endpoint),
- * the member list, and whether each member answers and sees a leader. Behind a small interface so
- * the quorum arithmetic is tested on its own; the real probe uses etcd3's Maintenance and Cluster
- * clients (imported lazily, so loading the config never loads gRPC) against a real etcd in tests.
+ * the member list, and whether each member answers and sees a leader. Behind a small interface
+ * (EtcdProbe, types.ts) so the quorum arithmetic is tested on its own; the real probe here uses
+ * etcd3's Maintenance and Cluster clients (imported lazily, so loading the config never loads
+ * gRPC) against a real etcd in tests.
  */
 import { openEtcd3, type RepairedClient } from "../etcd/index.ts";
-import { describeFsError, type Fs } from "../platform/index.ts";
-import type { SpecOf } from "./types.ts";
-
-export interface EtcdMemberInfo {
-  /** Member id in decimal (uint64 as text). */
-  id: string;
-  name: string;
-  clientUrls: string[];
-  isLearner: boolean;
-}
-
-export type MemberHealth = { healthy: true; detail: string } | { healthy: false; detail: string };
-
-export interface EtcdProbe {
-  /** Our member's id (from the local endpoint's response header) and the full member list. Never throws. */
-  members(): Promise<{ kind: "ok"; selfId: string; members: EtcdMemberInfo[] } | { kind: "error"; message: string }>;
-  /** Status of one member at its client URLs: healthy = answers, sees a leader, no alarms. Never throws. */
-  memberHealth(member: EtcdMemberInfo): Promise<MemberHealth>;
-  close(): void;
-}
-
-/** Builds a probe, or says why it cannot (unreadable TLS files). */
-export type EtcdProbeFactory = (spec: SpecOf<"etcd_quorum">, fs: Fs, deadlineMs: number) => Promise<EtcdProbe | { error: string }>;
+import { describeFsError } from "../platform/index.ts";
+import type { EtcdMemberInfo, EtcdProbeFactory, MemberHealth } from "./types.ts";
 
 /** Leaves the check's own timer this much, so a member that does not answer reads "unreachable", not "timeout". */
 const VERDICT_MARGIN_MS = 250;

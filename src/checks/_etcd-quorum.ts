@@ -4,8 +4,7 @@
  * *other* voters answer and see a leader: 3 members tolerate 1 down, so with a peer already sick
  * our reboot would take the cluster — and the Kubernetes API — down with it.
  */
-import type { EtcdMemberInfo, MemberHealth } from "./_etcd-probe.ts";
-import type { CheckDeps, SpecOf, Verdict } from "./types.ts";
+import type { CheckDeps, EtcdMemberInfo, MemberHealth, SpecOf, Verdict } from "./types.ts";
 import { etcd3Probe } from "./_etcd-probe.ts";
 
 /** k3s names its etcd member `<node name>-<8 hex digits>` (e.g. sugar-3-13644e54). */

@@ -8,9 +8,7 @@ import { etcdQuorumCheck } from "./_etcd-quorum.ts";
 import { httpCheck, prometheusCheck } from "./_http.ts";
 import { longhornCheck, nodesReadyCheck, podsCheck } from "./_kube.ts";
 
-export type { CheckDeps, CheckPhase, CheckResult, CheckSpec, ChecksReport, Verdict } from "./types.ts";
-export { etcd3Probe, type EtcdMemberInfo, type EtcdProbe, type EtcdProbeFactory, type MemberHealth } from "./_etcd-probe.ts";
-export { nodeForMember, quorumVerdict } from "./_etcd-quorum.ts";
+export type { CheckDeps, CheckPhase, CheckResult, CheckSpec, ChecksReport, EtcdMemberInfo, EtcdProbe, EtcdProbeFactory, MemberHealth, Verdict } from "./types.ts";
 
 type Runner<T extends CheckSpec["type"]> = (spec: SpecOf<T>, deps: CheckDeps, signal: AbortSignal) => Promise<Verdict>;
 const RUNNERS: { [T in CheckSpec["type"]]: Runner<T> } = {

@@ -5,7 +5,6 @@
 import type { CheckPhase, HealthCheckConfig } from "../config/index.ts";
 import type { KubeApi } from "../kube/index.ts";
 import type { Clock, Fs } from "../platform/index.ts";
-import type { EtcdProbeFactory } from "./_etcd-probe.ts";
 
 export type CheckSpec = HealthCheckConfig;
 export type { CheckPhase };
@@ -42,3 +41,26 @@ export interface CheckDeps {
   /** How etcd_quorum talks to etcd. Overridable for tests; default: etcd3 clients. */
   etcdProbe?: EtcdProbeFactory;
 }
+
+// How etcd_quorum looks at etcd: the real probe is _etcd-probe.ts; tests pass their own.
+
+export interface EtcdMemberInfo {
+  /** Member id in decimal (uint64 as text). */
+  id: string;
+  name: string;
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+export type MemberHealth = { healthy: true; detail: string } | { healthy: false; detail: string };
+
+export interface EtcdProbe {
+  /** Our member's id (from the local endpoint's response header) and the full member list. Never throws. */
+  members(): Promise<{ kind: "ok"; selfId: string; members: EtcdMemberInfo[] } | { kind: "error"; message: string }>;
+  /** Status of one member at its client URLs: healthy = answers, sees a leader, no alarms. Never throws. */
+  memberHealth(member: EtcdMemberInfo): Promise<MemberHealth>;
+  close(): void;
+}
+
+/** Builds a probe, or says why it cannot (unreadable TLS files). */
+export type EtcdProbeFactory = (spec: SpecOf<"etcd_quorum">, fs: Fs, deadlineMs: number) => Promise<EtcdProbe | { error: string }>;

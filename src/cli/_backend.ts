@@ -1,17 +1,18 @@
 /**
- * The process-scoped resources of `run` and `status`: the etcd client and the daemon's session
- * (membership and health record), or where the remote FleetLock server is. Opened once per
- * process; a SIGHUP reload keeps them (_runtime.ts).
+ * The process-scoped resources of `run`: the etcd client and the daemon's session (membership
+ * and health record), or where the remote FleetLock server is. Opened once per process; a SIGHUP
+ * reload keeps them (_runtime.ts).
  */
 import { readFile } from "node:fs/promises";
 import type { ResolvedConfig } from "../config/index.ts";
-import { openSession } from "../slots/index.ts";
-import type { Plan } from "../orchestrate/index.ts";
+import { isTransient } from "../etcd/index.ts";
+import { IdentityConflictError, openSession } from "../slots/index.ts";
+import { backoffDelay, type Plan } from "../orchestrate/index.ts";
 import type { Clock, Host } from "../platform/index.ts";
 import type { Logger } from "../observe/index.ts";
+import type { HostIdentity } from "./_context.ts";
 import type { Resources } from "./_runtime.ts";
 import { connect } from "./_setup.ts";
-import { waitForEtcd } from "./_daemon.ts";
 
 export type Opened =
   | { ok: true; lock: Resources["lock"]; close(opts: { graceful: boolean; goingDown?: boolean }): Promise<void> }
@@ -19,12 +20,11 @@ export type Opened =
 
 export interface OpenOptions {
   plan: Plan;
+  identity: HostIdentity;
   ports: { clock: Clock; host: Host; log: Logger };
   signal: AbortSignal;
-  /** One pass (--once/--timer/status): do not wait for etcd forever. */
+  /** One pass (--once/--timer): do not wait for etcd forever. */
   single: boolean;
-  /** status: read only, no session (nothing is published). */
-  readOnly?: boolean;
   /** run --timer: leave the health record this long at the end (timer_presence_sec; slots/session.ts). */
   presenceSec?: number;
 }
@@ -40,8 +40,6 @@ export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promis
     };
   }
   const etcd = await connect(cfg);
-  if (o.readOnly) return { ok: true, lock: { kind: "etcd", etcd }, close: () => etcd.gw.close() };
-  const machineId = await o.ports.host.machineId();
   // etcd may not be up yet (boot order) or a member may be down: wait, never crash-loop (W10).
   const session = await waitForEtcd(o, o.signal, o.single, () =>
     openSession(
@@ -52,9 +50,9 @@ export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promis
         group: cfg.group,
         fallback: o.plan.fallback,
         pid: o.ports.host.pid(),
-        bootId: o.plan.baseEnv["RC_BOOT_ID"] ?? "",
-        machineId,
-        ...(o.plan.hardwareId ? { hardwareId: o.plan.hardwareId } : {}),
+        bootId: o.identity.bootId,
+        machineId: o.identity.machineId,
+        ...(o.identity.hardwareId ? { hardwareId: o.identity.hardwareId } : {}),
         limit: o.plan.limit,
         globalCap: o.plan.globalCap,
       },
@@ -78,4 +76,31 @@ export async function openResources(cfg: ResolvedConfig, o: OpenOptions): Promis
       await etcd.gw.close();
     },
   };
+}
+
+/** Retries `fn` with backoff while etcd is unavailable; says what it waits for. */
+export async function waitForEtcd<T>(
+  co: { plan: Pick<Plan, "backoffMinMs" | "backoffMaxMs">; ports: { clock: Clock; log: Logger } },
+  signal: AbortSignal,
+  once: boolean,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      // Another machine uses our node name: no waiting helps; the caller refuses to run (exit 2).
+      if (err instanceof IdentityConflictError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      if (once || !isTransient(err)) {
+        co.ports.log.event("error", "etcd_unavailable", { error: msg });
+        if (!once && !isTransient(err)) throw err;
+        return undefined;
+      }
+      const delay = backoffDelay(attempt, co.plan.backoffMinMs, co.plan.backoffMaxMs);
+      co.ports.log.event("warn", "waiting_for_etcd", { error: msg, attempt, retry_in_ms: delay });
+      await co.ports.clock.sleep(delay, signal);
+    }
+  }
+  return undefined;
 }

@@ -1,22 +1,23 @@
 /** Helpers for the small etcd commands (cluster, pause, resume, unlock, forget). */
-import { hostname } from "node:os";
 import { nameProblem, type Config } from "../config/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import type { Keys } from "../slots/index.ts";
 import { connect, loadOrFail } from "./_setup.ts";
 import { errorJson } from "../observe/index.ts";
+import type { CliContext, Sink } from "./_context.ts";
 
 /**
  * Loads the config, connects, runs `fn`, always closes; etcd errors become exit 1 with the reason
  * (on stderr, and as a JSON error document on stdout when `json` is set).
  */
 export async function withEtcd(
+  cli: CliContext,
   configPath: string,
   fn: (ctx: { cfg: Config; gw: EtcdGateway; keys: Keys }) => Promise<Outcome>,
   opts: { json?: boolean } = {},
 ): Promise<Outcome> {
-  const res = await loadOrFail(configPath);
+  const res = await loadOrFail(configPath, cli);
   if (!res.ok) return res.outcome;
   let conn: { gw: EtcdGateway; keys: Keys } | undefined;
   try {
@@ -24,8 +25,8 @@ export async function withEtcd(
     return await fn({ cfg: res.config, ...conn });
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${error}\n`);
-    if (opts.json) process.stdout.write(JSON.stringify(errorJson(res.config, "etcd operation failed", error), null, 2) + "\n");
+    cli.stderr(`${error}\n`);
+    if (opts.json) cli.stdout(JSON.stringify(errorJson(res.config, "etcd operation failed", error), null, 2) + "\n");
     return outcome("runtime_error", "etcd operation failed");
   } finally {
     await conn?.gw.close();
@@ -33,9 +34,11 @@ export async function withEtcd(
 }
 
 /** `user@host` for pause/unlock records. */
-export function actor(): string {
-  const user = process.env["SUDO_USER"] || process.env["USER"] || process.env["LOGNAME"] || `uid${process.getuid?.() ?? "?"}`;
-  return `${user}@${hostname()}`;
+export function actor(cli: Pick<CliContext, "env" | "ports">): string {
+  const e = cli.env;
+  // The real uid as before, not Host.uid() (effective uid, -1 where none): the record's text stays.
+  const user = e["SUDO_USER"] || e["USER"] || e["LOGNAME"] || `uid${process.getuid?.() ?? "?"}`;
+  return `${user}@${cli.ports.host.hostname()}`;
 }
 
 /**
@@ -43,14 +46,14 @@ export function actor(): string {
  * on stderr. The rule is the config's own (`.` and `..` included: `P/requests/..` is not a node),
  * and the name is quoted short: a refused 10 KB argument must not flood the terminal.
  */
-export function badNodeName(cmd: string, node: string, what = "node name"): Outcome | undefined {
+export function badNodeName(stderr: Sink, cmd: string, node: string, what = "node name"): Outcome | undefined {
   const problem = nameProblem(node);
   if (problem === null) return undefined;
-  process.stderr.write(`${cmd}: invalid ${what} ${shortQuote(node)}: ${problem.replace(/, got .*$/s, "")}\n`);
+  stderr(`${cmd}: invalid ${what} ${shortQuote(node)}: ${problem.replace(/, got .*$/s, "")}\n`);
   return outcome("usage", `bad ${what}`);
 }
 
-export const badGroupName = (cmd: string, group: string): Outcome | undefined => badNodeName(cmd, group, "group name");
+export const badGroupName = (stderr: Sink, cmd: string, group: string): Outcome | undefined => badNodeName(stderr, cmd, group, "group name");
 
 /** JSON-quoted, cut to `max` characters with the full length said: for echoing untrusted input. */
 export function shortQuote(s: string, max = 80): string {

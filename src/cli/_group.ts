@@ -15,6 +15,7 @@ import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { backoffDelay } from "../orchestrate/index.ts";
 import type { NodeLabelResult } from "../kube/index.ts";
 import type { Clock, Fs } from "../platform/index.ts";
+import type { CliContext, Env } from "./_context.ts";
 
 export type GroupResolution =
   | { ok: true; config: ResolvedConfig }
@@ -24,7 +25,7 @@ export type GroupResolution =
 export interface GroupDeps {
   clock: Clock;
   fs: Fs;
-  env: Record<string, string | undefined>;
+  env: Env;
   log: Logger;
   metrics: Metrics;
   signal: AbortSignal;
@@ -61,9 +62,9 @@ export async function resolveGroup(cfg: Config, d: GroupDeps): Promise<GroupReso
 }
 
 /** What `run` and `status` do with an unreadable label: the reason on stderr, the --json error document, exit 4. */
-export function unresolvedOutcome(cfg: Config, message: string, o: { json: boolean; prefix: string }): Outcome {
-  process.stderr.write(`${o.prefix}: ${message}\n`);
-  if (o.json) process.stdout.write(JSON.stringify(errorJson(cfg, "group unresolved", message, "group_unresolved"), null, 2) + "\n");
+export function unresolvedOutcome(cfg: Config, message: string, o: { json: boolean; prefix: string; cli: Pick<CliContext, "stdout" | "stderr"> }): Outcome {
+  o.cli.stderr(`${o.prefix}: ${message}\n`);
+  if (o.json) o.cli.stdout(JSON.stringify(errorJson(cfg, "group unresolved", message, "group_unresolved"), null, 2) + "\n");
   return outcome("group_unresolved", message);
 }
 

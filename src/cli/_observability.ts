@@ -4,6 +4,7 @@ import { createPromMetrics, noopMetrics, serveMetrics, type Metrics } from "../o
 import type { Coordinator } from "../orchestrate/context.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { buildInfo } from "../version.ts";
+import type { CliContext } from "./_context.ts";
 
 export type Observability =
   | { ok: false; outcome: Outcome }
@@ -19,29 +20,30 @@ export type Observability =
     };
 
 /** The registry and, with metrics.enabled, the listener (`run`, `run --once`); none for `noListener` (a timer pass). */
-export async function startObservability(cfg: Config, noListener: boolean): Promise<Observability> {
+export async function startObservability(cfg: Config, noListener: boolean, cli: Pick<CliContext, "ports" | "stderr">): Promise<Observability> {
   if (!cfg.metrics.enabled || noListener) {
     return { ok: true, metrics: noopMetrics, attach() {}, passed() {}, stop: async () => {} };
   }
   const metrics = await createPromMetrics();
   const b = buildInfo();
   metrics.set("build_info", 1, { version: b.version, commit: b.commit });
-  const started = Date.now();
+  const clock = cli.ports.clock;
+  const started = clock.now();
   let lastPass = 0;
   let stallMs = 0;
   let server;
   try {
     server = serveMetrics(cfg.metrics.listen, metrics, () => {
-      const since = Date.now() - (lastPass || started);
+      const since = clock.now() - (lastPass || started);
       // Liveness: a pass within a few intervals (etcd waits back off up to backoff_max_sec).
       const ok = stallMs === 0 || since < stallMs;
       return { ok, detail: lastPass ? `last pass ${Math.round(since / 1000)}s ago` : `starting for ${Math.round(since / 1000)}s` };
     });
   } catch (err) {
-    process.stderr.write(`failed to start metrics listener on ${cfg.metrics.listen}: ${err instanceof Error ? err.message : String(err)}\n`);
+    cli.stderr(`failed to start metrics listener on ${cfg.metrics.listen}: ${err instanceof Error ? err.message : String(err)}\n`);
     return { ok: false, outcome: outcome("runtime_error", "metrics listener") };
   }
-  process.stderr.write(`metrics server listening on ${server.address}\n`);
+  cli.stderr(`metrics server listening on ${server.address}\n`);
   return {
     ok: true,
     metrics,
@@ -51,7 +53,7 @@ export async function startObservability(cfg: Config, noListener: boolean): Prom
       stallMs = 3 * p.checkIntervalMs + 2 * p.backoffMaxMs + 3 * p.healthTimeoutMs + p.rebootGraceMs;
     },
     passed() {
-      lastPass = Date.now();
+      lastPass = clock.now();
     },
     stop: () => server.stop(),
   };

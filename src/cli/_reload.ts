@@ -6,6 +6,7 @@
  */
 import { loadConfigFile, type Config, type ResolvedConfig } from "../config/index.ts";
 import type { Logger } from "../observe/index.ts";
+import type { Env } from "./_context.ts";
 
 export const RESTART_KEYS = [
   "node_name",
@@ -28,8 +29,8 @@ export type ReloadResult =
   | { kind: "unchanged" } // the file says what we already run
   | { kind: "invalid"; problems: string[] }; // old config kept
 
-export async function reloadConfig(path: string, current: ResolvedConfig): Promise<ReloadResult> {
-  const res = await loadConfigFile(path, { env: process.env });
+export async function reloadConfig(path: string, current: ResolvedConfig, env: Env): Promise<ReloadResult> {
+  const res = await loadConfigFile(path, { env });
   if (!res.ok) return { kind: "invalid", problems: res.problems };
   // The same group_from_node_label: the group read from it at start is still ours (a null here is
   // the file's "read it from the label", not a change).

@@ -1,24 +1,26 @@
 /**
- * The composition root: a Coordinator built from a config and the process-scoped resources.
- * `run` builds it once at start; a SIGHUP reload calls the same function with the new config and
- * the same resources (etcd client, session, remote client, loop memory, metrics, logger), so a
- * reloaded runtime is exactly what a fresh start with that config would run — health script,
- * built-in checks, Kubernetes, webhooks and windows included. Modules a config does not use
- * (kube/, checks/, fleetlock/) are not loaded at all.
+ * A Coordinator built from a config, its plan and the process-scoped resources, with the ports
+ * and environment `main` built (cli/_context.ts). `run` builds it once at start; a SIGHUP reload
+ * makes the new config's plan and calls the same function with the same resources (etcd client,
+ * session, remote client, loop memory, metrics, logger), so a reloaded runtime is exactly what a
+ * fresh start with that config would run — health script, built-in checks, Kubernetes, webhooks
+ * and windows included. Modules a config does not use (kube/, checks/, fleetlock/) are not
+ * loaded at all.
  */
 import type { ResolvedConfig } from "../config/index.ts";
 import { evaluateDetectors } from "../detect/index.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import { createHealthRunner } from "../health/index.ts";
 import { createNotifier, type Logger, type Metrics } from "../observe/index.ts";
-import { daemonLock, noChecks, noKube, noLock, nodeKube, type Checks, type Coordinator, type KubeCap, type LoopMemory } from "../orchestrate/index.ts";
-import { realPorts } from "../platform/index.ts";
+import { daemonLock, noChecks, noKube, noLock, nodeKube, type Checks, type Coordinator, type KubeCap, type LoopMemory, type Plan } from "../orchestrate/index.ts";
+import type { Clock } from "../platform/index.ts";
 import { passiveSession, type Keys, type Session } from "../slots/index.ts";
-import { hardwareIdOf, planFromConfig, processEnv } from "./_setup.ts";
+import type { CliContext } from "./_context.ts";
+import { processEnv } from "./_setup.ts";
 import { withRequests } from "./_request-detect.ts";
 
 /** The Alertmanager client (config `alertmanager:`), loaded only when configured. */
-async function silencer(cfg: ResolvedConfig, res: Resources, clock: { now(): number }) {
+async function silencer(cfg: ResolvedConfig, res: Resources, clock: Clock) {
   const { createSilencer } = await import("../silences/index.ts");
   return createSilencer(cfg.alertmanager!, { node: cfg.node_name, log: res.log, metrics: res.metrics, now: () => clock.now() });
 }
@@ -32,30 +34,19 @@ export interface Resources {
   memory: LoopMemory;
   log: Logger;
   metrics: Metrics;
-  /** The metrics listener's address, for RC_METRICS_ENDPOINT. */
-  metricsEndpoint?: string;
 }
 
 export interface RuntimeOptions {
-  dryRun: boolean;
+  /** status --skip-health: the health runner reports a skip (the plan says so in RC_SKIP_HEALTH). */
   skipHealth?: boolean;
 }
 
-export async function buildRuntime(cfg: ResolvedConfig, res: Resources, o: RuntimeOptions): Promise<Coordinator> {
-  const base = realPorts();
-  const bootId = await base.host.bootId();
-  const plan = planFromConfig(cfg, {
-    dryRun: o.dryRun,
-    bootId,
-    machineId: await base.host.machineId(),
-    ...(await hardwareIdOf(base.host)),
-    ...(res.metricsEndpoint ? { metricsEndpoint: res.metricsEndpoint } : {}),
-    ...(o.skipHealth ? { skipHealth: true } : {}),
-    ...(res.lock.kind === "none" ? { skipLock: true } : {}),
-  });
+/** `plan` is planFromConfig(cfg, …), made by the caller once per (re)load: the session was opened with it. */
+export async function buildRuntime(cfg: ResolvedConfig, plan: Plan, res: Resources, cli: Pick<CliContext, "ports" | "env">, o: RuntimeOptions = {}): Promise<Coordinator> {
+  const base = cli.ports;
   const ports = { ...base, log: res.log, metrics: res.metrics };
-  const env = processEnv();
-  const k = cfg.kubernetes ? (await import("../kube/index.ts")).kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: base.clock, fs: base.fs, env: process.env, log: res.log }) : undefined;
+  const env = processEnv(cli.env);
+  const k = cfg.kubernetes ? (await import("../kube/index.ts")).kubeFromConfig(cfg.kubernetes, cfg.node_name, { clock: base.clock, fs: base.fs, env: cli.env, log: res.log }) : undefined;
   const kube: KubeCap = k ? nodeKube(k, ports) : noKube;
   const checks: Checks = cfg.health_checks.length
     ? (await import("../checks/index.ts")).checksCap(cfg.health_checks, { clock: base.clock, fs: base.fs, node: k?.node ?? cfg.node_name, ...(k ? { kube: k.api } : {}) })

@@ -9,14 +9,14 @@ import type { EtcdConnectOptions, EtcdGateway } from "../etcd/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import type { Plan } from "../orchestrate/context.ts";
 import { makeKeys, type Keys } from "../slots/index.ts";
-import type { Host } from "../platform/index.ts";
-import type { Logger } from "../observe/index.ts";
+import { createLogger, type Logger } from "../observe/index.ts";
+import type { CliContext, Env, HostIdentity } from "./_context.ts";
 
 /** Loads and validates; prints every problem to stderr and returns a config_error outcome. */
-export async function loadOrFail(path: string): Promise<{ ok: true; config: Config; warnings: string[] } | { ok: false; outcome: Outcome }> {
-  const res = await loadConfigFile(path, { env: process.env });
+export async function loadOrFail(path: string, cli: Pick<CliContext, "env" | "stderr">): Promise<{ ok: true; config: Config; warnings: string[] } | { ok: false; outcome: Outcome }> {
+  const res = await loadConfigFile(path, { env: cli.env });
   if (res.ok) return res;
-  process.stderr.write(`configuration invalid: ${path}\n${res.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+  cli.stderr(`configuration invalid: ${path}\n${res.problems.map((p) => `  - ${p}`).join("\n")}\n`);
   return { ok: false, outcome: outcome("config_error", `${res.problems.length} configuration problem(s)`) };
 }
 
@@ -28,9 +28,21 @@ export function detectorSpecs(cfg: Config): DetectorSpec[] {
   );
 }
 
-export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootId: string; machineId?: string; hardwareId?: string; skipHealth?: boolean; skipLock?: boolean; metricsEndpoint?: string }): Plan {
+/** How this run differs from the config file: flags, the metrics listener's address. */
+export interface PlanOptions {
+  dryRun: boolean;
+  skipHealth?: boolean;
+  skipLock?: boolean;
+  metricsEndpoint?: string;
+}
+
+/**
+ * The Plan of one config: called once per (re)load (cli/run.ts, cli/status.ts), never twice for
+ * the same config, so the session, the lock and the lifecycle all decide with the same values.
+ */
+export function planFromConfig(cfg: ResolvedConfig, id: HostIdentity, env: Env, rt: PlanOptions): Plan {
   const cp = cfg.cluster_policies;
-  const env = baseEnvironment(cfg, {
+  const rcEnv = baseEnvironment(cfg, {
     dryRun: rt.dryRun,
     ...(rt.metricsEndpoint ? { metricsEndpoint: rt.metricsEndpoint } : {}),
     ...(rt.skipHealth ? { skipHealth: true } : {}),
@@ -63,14 +75,14 @@ export function planFromConfig(cfg: ResolvedConfig, rt: { dryRun: boolean; bootI
     timerPresenceSec: cfg.timer_presence_sec,
     rebootLoopWindowMs: cfg.reboot_loop_window_sec * 1000,
     // The simulator gives every node its own; production uses the tmpfiles/systemd runtime dir.
-    runtimeDir: process.env["CLUSTERREBOOTD_RUNTIME_DIR"] || "/run/clusterrebootd",
+    runtimeDir: env["CLUSTERREBOOTD_RUNTIME_DIR"] || "/run/clusterrebootd",
     blockedThresholdMs: cfg.notifications.blocked_threshold_sec * 1000,
     unhealthyAfterBootMs: cfg.notifications.unhealthy_after_boot_sec * 1000,
     deferForUsers: cfg.interactive_users.defer,
     maxDeferMs: cfg.interactive_users.max_defer_sec * 1000,
-    baseEnv: { ...env, RC_BOOT_ID: rt.bootId },
-    ...(rt.machineId ? { machineId: rt.machineId } : {}),
-    ...(rt.hardwareId ? { hardwareId: rt.hardwareId } : {}),
+    baseEnv: { ...rcEnv, RC_BOOT_ID: id.bootId },
+    ...(id.machineId ? { machineId: id.machineId } : {}),
+    ...(id.hardwareId ? { hardwareId: id.hardwareId } : {}),
   };
 }
 
@@ -96,18 +108,19 @@ export async function connect(cfg: Config): Promise<{ gw: EtcdGateway; keys: Key
   return { gw: await connectEtcd(await etcdOptions(cfg)), keys: makeKeys(keyPrefix(cfg)) };
 }
 
-export function processEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
+/** The environment with its unset names dropped: what child processes and detectors get. */
+export function processEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
-/**
- * The hardware id for the plan: absent when the machine offers none (identity then rests on the
- * machine id alone: logged, since disk clones then go unnoticed). A broken override file throws.
- */
-export async function hardwareIdOf(host: Host, log?: Logger): Promise<{ hardwareId?: string }> {
-  const hw = await host.hardwareId();
-  if (!hw) log?.event("warn", "hardware_id_unavailable", { effect: "a disk clone of this machine (same /etc/machine-id) cannot be told apart from it" });
-  return hw ? { hardwareId: hw.id } : {};
+/** The log of a long-running command: JSON lines on stderr unless stderr is a terminal. */
+export function commandLogger(cfg: Config, cli: Pick<CliContext, "stderr" | "stderrIsTTY">): Logger {
+  return createLogger({ node: cfg.node_name, level: cfg.log_level, json: !cli.stderrIsTTY, write: (line) => cli.stderr(line + "\n") });
+}
+
+/** Without a hardware id identity rests on the machine id alone: said once, since disk clones then go unnoticed. */
+export function warnWithoutHardwareId(id: HostIdentity, log: Logger): void {
+  if (!id.hardwareId) log.event("warn", "hardware_id_unavailable", { effect: "a disk clone of this machine (same /etc/machine-id) cannot be told apart from it" });
 }

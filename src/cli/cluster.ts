@@ -1,4 +1,3 @@
-import { defineCommand } from "citty";
 import { classifyPeers } from "../cluster/index.ts";
 import { escapeControl } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
@@ -7,13 +6,14 @@ import { evaluateWindows, hasWindows, nextWindowChange } from "../windows/index.
 import { configArg, jsonArg } from "./_args.ts";
 import { age, withEtcd } from "./_etcd-cmd.ts";
 import { lastPerNode, readHistory } from "./_history-view.ts";
+import { defineCliCommand } from "./_context.ts";
 
-export default defineCommand({
+export default defineCliCommand({
   meta: { name: "cluster", description: "read-only: one table of members, health, slot holders (phase, age), cooldowns, pause and windows" },
   args: { ...configArg, ...jsonArg },
-  run: ({ args }) =>
-    withEtcd(args.config, async ({ cfg, gw, keys }) => {
-      const now = Date.now();
+  run: ({ args, cli }) =>
+    withEtcd(cli, args.config, async ({ cfg, gw, keys }) => {
+      const now = cli.ports.clock.now();
       const state = await readClusterState(gw, keys);
       // Classify from the point of view of a node outside the cluster so that every member shows.
       const peers = classifyPeers(state, "\u0000", {
@@ -83,7 +83,7 @@ export default defineCommand({
       const frozen = [...state.frozen].map(([group, f]) => ({ ...(f.record ?? { reason: "(unreadable freeze record)" }), group }));
       const doc = { namespace: keys.prefix, revision: state.revision, paused: state.pausePresent ? state.pause ?? { reason: "(unreadable pause record)", by: "?", at: "?" } : null, frozen, members: rows, cooldowns, windows, last_reboots: Object.fromEntries(lastReboot), history_unreadable: hist.unreadable, requests: Object.fromEntries([...requests].map(([node, q]) => [node, q ?? null])) };
       if (args.json) {
-        process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+        cli.stdout(JSON.stringify(doc, null, 2) + "\n");
         return outcome("ok", "cluster shown");
       }
       const cols = ["node", "group", "health", "checked", "slot", "slot_age", "deadline", "queue", "request", "reboots_24h", "last_reboot"] as const;
@@ -102,7 +102,7 @@ export default defineCommand({
       if (rows.length === 0) out.push("(no members registered yet)");
       out.push("", cooldowns.length ? cooldowns.map((c) => escapeControl(`cooldown: group ${c.group} since ${c.released_at ?? "?"} (${c.duration_sec ?? "?"}s, after ${c.node ?? "?"})`)).join("\n") : "no cooldown active");
       if (windows) out.push(`windows (${windows.timezone}): ${windows.now}${windows.next_change ? `, changes at ${windows.next_change}` : ""}`);
-      process.stdout.write(out.join("\n") + "\n");
+      cli.stdout(out.join("\n") + "\n");
       return outcome("ok", "cluster shown");
     }, { json: args.json }),
 });

@@ -3,17 +3,16 @@
  * --json prints the page's state document once (the same JSON the live stream carries) and exits.
  * Loopback by default; beyond loopback it needs basic auth unless --insecure-listen.
  */
-import { defineCommand } from "citty";
 import { resolveSettings, startDashboard, viewOptionsFromConfig, buildView, createPhaseTracker } from "../dashboard/index.ts";
 import { DEFAULT_DASHBOARD_LISTEN } from "../config/index.ts";
-import { createLogger } from "../observe/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { readClusterState } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
 import { handleSignals } from "./_daemon.ts";
-import { connect, loadOrFail } from "./_setup.ts";
+import { defineCliCommand } from "./_context.ts";
+import { commandLogger, connect, loadOrFail } from "./_setup.ts";
 
-export default defineCommand({
+export default defineCliCommand({
   meta: {
     name: "dashboard",
     description:
@@ -29,8 +28,8 @@ export default defineCommand({
     "insecure-listen": { type: "boolean", description: "allow a non-loopback --listen without basic auth (a trusted network)", default: false },
     json: { type: "boolean", description: "print the page's state document once as JSON and exit (no server)", default: false },
   },
-  async run({ args }): Promise<Outcome> {
-    const res = await loadOrFail(args.config);
+  async run({ args, cli }): Promise<Outcome> {
+    const res = await loadOrFail(args.config, cli);
     if (!res.ok) return res.outcome;
     const cfg = res.config;
     const block = cfg.dashboard;
@@ -38,12 +37,12 @@ export default defineCommand({
     if (args.json) {
       const { gw, keys } = await connect(cfg);
       try {
-        const now = Date.now();
+        const now = cli.ports.clock.now();
         const doc = createPhaseTracker().annotate(buildView({ state: await readClusterState(gw, keys), nowMs: now, opts: view }), now);
-        process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+        cli.stdout(JSON.stringify(doc, null, 2) + "\n");
         return outcome("ok", "dashboard state shown");
       } catch (err) {
-        process.stderr.write(`dashboard: cannot read the cluster state: ${err instanceof Error ? err.message : String(err)}\n`);
+        cli.stderr(`dashboard: cannot read the cluster state: ${err instanceof Error ? err.message : String(err)}\n`);
         return outcome("runtime_error", "etcd read failed");
       } finally {
         await gw.close();
@@ -58,10 +57,10 @@ export default defineCommand({
       insecureListen: args["insecure-listen"],
     });
     if (!s.ok) {
-      process.stderr.write(`dashboard: settings invalid\n${s.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+      cli.stderr(`dashboard: settings invalid\n${s.problems.map((p) => `  - ${p}`).join("\n")}\n`);
       return outcome("config_error", `${s.problems.length} dashboard setting problem(s)`);
     }
-    const log = createLogger({ node: cfg.node_name, level: cfg.log_level, json: !process.stderr.isTTY });
+    const log = commandLogger(cfg, cli);
     for (const w of [...res.warnings, ...s.warnings]) log.event("warn", "config_warning", { warning: w });
     const stop = handleSignals(log);
     const { gw, keys } = await connect(cfg);
@@ -79,13 +78,14 @@ export default defineCommand({
           heartbeatMs: s.settings.heartbeatMs,
           minRefreshMs: s.settings.minRefreshMs,
           onReadError: (message) => log.event("warn", "dashboard_read_failed", { error: message }),
+          now: () => cli.ports.clock.now(),
         });
       } catch (err) {
-        process.stderr.write(`dashboard: cannot start on ${s.settings.listen}: ${err instanceof Error ? err.message : String(err)}\n`);
+        cli.stderr(`dashboard: cannot start on ${s.settings.listen}: ${err instanceof Error ? err.message : String(err)}\n`);
         return outcome("runtime_error", "dashboard did not start");
       }
       log.event("info", "dashboard_listening", { url: dash.url, namespace: keys.prefix, tls: Boolean(s.settings.tls), basic_auth: Boolean(s.settings.basicAuth) });
-      process.stdout.write(`dashboard: ${dash.url} (read-only; Ctrl-C stops)\n`);
+      cli.stdout(`dashboard: ${dash.url} (read-only; Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener("abort", () => resolve(), { once: true })));
       await dash.stop();
       log.event("info", "stopped", { reason: "signal" });

@@ -3,18 +3,17 @@
  * cluster's etcd reboot slots, so Fedora CoreOS / Zincati nodes share the reboot budget with
  * clusterrebootd nodes. Runs until SIGTERM/SIGINT; several instances may serve one etcd.
  */
-import { defineCommand } from "citty";
 import * as v from "valibot";
 import { checkListen, FleetLockSchema, type FleetLockConfig } from "../config/index.ts";
 import type { Config } from "../config/index.ts";
-import { createLogger } from "../observe/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
 import { configArg } from "./_args.ts";
+import { defineCliCommand } from "./_context.ts";
 import { handleSignals } from "./_daemon.ts";
-import { connect, loadOrFail } from "./_setup.ts";
+import { commandLogger, connect, loadOrFail } from "./_setup.ts";
 import { serveFleetLock } from "./_fleetlock-serve.ts";
 
-export default defineCommand({
+export default defineCliCommand({
   meta: {
     name: "fleetlock",
     description:
@@ -25,29 +24,29 @@ export default defineCommand({
     ...configArg,
     listen: { type: "string", description: "host:port to listen on (overrides fleetlock.listen; default 127.0.0.1:8080)", valueHint: "HOST:PORT" },
   },
-  async run({ args }): Promise<Outcome> {
+  async run({ args, cli }): Promise<Outcome> {
     if (args.action !== "serve") {
-      process.stderr.write(`fleetlock: unknown action ${JSON.stringify(args.action)} (expected "serve")\n`);
+      cli.stderr(`fleetlock: unknown action ${JSON.stringify(args.action)} (expected "serve")\n`);
       return outcome("usage", "unknown fleetlock action");
     }
-    const res = await loadOrFail(args.config);
+    const res = await loadOrFail(args.config, cli);
     if (!res.ok) return res.outcome;
     const cfg = res.config;
     const fl = fleetLockConfigOf(cfg);
     const listen = args.listen ?? fl.listen;
     const bad = checkListen(listen);
     if (bad) {
-      process.stderr.write(`fleetlock: --listen ${bad}\n`);
+      cli.stderr(`fleetlock: --listen ${bad}\n`);
       return outcome("usage", "bad --listen");
     }
-    const log = createLogger({ node: cfg.node_name, level: cfg.log_level, json: !process.stderr.isTTY });
+    const log = commandLogger(cfg, cli);
     for (const w of res.warnings) log.event("warn", "config_warning", { warning: w });
     const stop = handleSignals(log);
     const { gw, keys } = await connect(cfg);
     try {
-      const server = await serveFleetLock(cfg, fl, { gw, keys, log, listen, serveMetrics: true });
+      const server = await serveFleetLock(cfg, fl, { gw, keys, log, listen, serveMetrics: true, ports: cli.ports, env: cli.env });
       if (!server.ok) {
-        process.stderr.write(`fleetlock: ${server.message}\n`);
+        cli.stderr(`fleetlock: ${server.message}\n`);
         return outcome(server.kind, server.message);
       }
       await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener("abort", () => resolve(), { once: true })));

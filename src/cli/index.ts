@@ -1,10 +1,14 @@
 /**
  * The root command. Subcommands are loaded lazily so that `--help`, `version`, `validate-config`
  * and `simulate` never load the etcd/gRPC stack. Every command returns an Outcome; this is the one
- * place that maps it to an exit code (EXIT_CODE). Usage problems exit 64.
+ * place that maps it to an exit code (EXIT_CODE). Usage problems exit 64. It is also the composition
+ * root: the ports, the environment and the output streams every command uses are built here, once
+ * (cli/_context.ts).
  */
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { EXIT_CODE, type Outcome } from "../orchestrate/outcome.ts";
+import { realPorts, type PlatformPorts } from "../platform/index.ts";
+import { createContext, type Env, type Sink } from "./_context.ts";
 import { checkFlags, normaliseGoFlags } from "./_flags.ts";
 
 // Each command has its own args type; the root only needs to run them.
@@ -52,14 +56,19 @@ export function rootUsage(): string {
 /** citty colours its usage text; keep escape codes out of pipes, files and the journal. */
 async function usage(cmd: AnyCommand, color: boolean): Promise<string> {
   const text = await renderUsage(cmd);
-  return color && process.stdout.isTTY && !process.env["NO_COLOR"] ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
+  return color ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
-/** What main needs besides argv; tests (the argv fuzzer) pass stand-in commands and sinks. */
+/**
+ * What main needs besides argv; tests (the argv fuzzer) pass stand-in commands and sinks. Left
+ * out, each is the process's own: this is the one place that builds them (the composition root).
+ */
 export interface MainOptions {
   commands?: Record<string, [string, Loader]>;
-  stdout?: (text: string) => void;
-  stderr?: (text: string) => void;
+  stdout?: Sink;
+  stderr?: Sink;
+  ports?: PlatformPorts;
+  env?: Env;
 }
 
 /** citty's own argument errors (missing required positional, bad enum value): usage, not runtime. */
@@ -69,9 +78,10 @@ function isCittyUsageError(err: unknown): err is Error {
 
 export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
   const commands = opts.commands ?? COMMANDS;
+  const env = opts.env ?? process.env;
   const out = opts.stdout ?? ((t: string) => void process.stdout.write(t));
   const err = opts.stderr ?? ((t: string) => void process.stderr.write(t));
-  const color = opts.stdout === undefined;
+  const color = opts.stdout === undefined && process.stdout.isTTY === true && !env["NO_COLOR"];
   const [name, ...rest] = argv;
   if (name === undefined) {
     err(rootUsage() + "\n");
@@ -107,8 +117,10 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   let started = false;
   const run = cmd.run;
   const tracked: AnyCommand = { ...cmd, run: (ctx) => ((started = true), run?.(ctx)) };
+  const stderrIsTTY = opts.stderr === undefined && process.stderr.isTTY === true;
+  const cli = createContext({ ports: opts.ports ?? realPorts(env), env, stdout: out, stderr: err, stderrIsTTY });
   try {
-    const { result } = await runCommand(tracked, { rawArgs: args });
+    const { result } = await runCommand(tracked, { rawArgs: args, data: cli });
     const o = result as Outcome | undefined;
     return EXIT_CODE[o?.kind ?? "ok"];
   } catch (e) {

@@ -2,17 +2,16 @@
  * `install` / `uninstall`: set a node up from the running binary (the scp workflow). See
  * src/install for what is written where and why.
  */
-import { defineCommand } from "citty";
 import { createInstallHost, formatReport, install as installFiles, uninstall as uninstallFiles, type InstallReport } from "../install/index.ts";
 import { outcome, type Outcome } from "../orchestrate/outcome.ts";
-import { createProcessRunner } from "../platform/index.ts";
+import { defineCliCommand, type CliContext } from "./_context.ts";
 
 const common = {
   "dry-run": { type: "boolean", description: "print what would change; change nothing", default: false },
   root: { type: "string", description: "act below DIR instead of / (images, tests); never calls systemctl", default: "/", valueHint: "DIR" },
 } as const;
 
-export const install = defineCommand({
+export const install = defineCliCommand({
   meta: {
     name: "install",
     description:
@@ -23,28 +22,28 @@ export const install = defineCommand({
     timer: { type: "boolean", description: "timer mode: clusterrebootd.timer + clusterrebootd-pass.service", default: false },
     ...common,
   },
-  async run({ args }): Promise<Outcome> {
+  async run({ args, cli }): Promise<Outcome> {
     if (args.service && args.timer) {
-      process.stderr.write("install: --service and --timer exclude each other\n");
+      cli.stderr("install: --service and --timer exclude each other\n");
       return outcome("usage", "--service and --timer");
     }
     const report = await installFiles(
       { mode: args.timer ? "timer" : "service", root: args.root, dryRun: args["dry-run"], from: runningBinary() },
-      { host: createInstallHost(), runner: createProcessRunner() },
+      { host: createInstallHost(), runner: cli.ports.runner },
     );
-    return finish(report, args["dry-run"]);
+    return finish(report, args["dry-run"], cli);
   },
 });
 
-export const uninstall = defineCommand({
+export const uninstall = defineCliCommand({
   meta: {
     name: "uninstall",
     description: "stop and remove what install wrote (binary, units, tmpfiles entry); keeps /etc/clusterrebootd (config, kill switch)",
   },
   args: { ...common },
-  async run({ args }): Promise<Outcome> {
-    const report = await uninstallFiles({ root: args.root, dryRun: args["dry-run"] }, { host: createInstallHost(), runner: createProcessRunner() });
-    return finish(report, args["dry-run"]);
+  async run({ args, cli }): Promise<Outcome> {
+    const report = await uninstallFiles({ root: args.root, dryRun: args["dry-run"] }, { host: createInstallHost(), runner: cli.ports.runner });
+    return finish(report, args["dry-run"], cli);
   },
 });
 
@@ -53,12 +52,12 @@ function runningBinary(): string | undefined {
   return Bun.main.startsWith("/$bunfs/") ? process.execPath : undefined;
 }
 
-function finish(report: InstallReport, dryRun: boolean): Outcome {
+function finish(report: InstallReport, dryRun: boolean, cli: CliContext): Outcome {
   const text = formatReport(report, dryRun) + "\n";
   if (report.kind === "done") {
-    process.stdout.write(text);
+    cli.stdout(text);
     return outcome("ok", "done");
   }
-  process.stderr.write(text);
+  cli.stderr(text);
   return outcome("runtime_error", report.kind);
 }

@@ -1,27 +1,27 @@
-import { defineCommand } from "citty";
 import { outcome } from "../orchestrate/outcome.ts";
 import { acknowledgeReset, clearFreeze, clearPause, lastSegment, setPause, type PauseRecord } from "../slots/index.ts";
 import { configArg } from "./_args.ts";
 import { actor, badGroupName, withEtcd } from "./_etcd-cmd.ts";
+import { defineCliCommand } from "./_context.ts";
 
-export const pause = defineCommand({
+export const pause = defineCliCommand({
   meta: { name: "pause", description: "pause reboots cluster-wide: no node takes a slot or runs a reboot command until resume" },
   args: { ...configArg, reason: { type: "string", description: "why (shown in status, cluster and logs); required", valueHint: "TEXT" } },
-  run: ({ args }) =>
-    withEtcd(args.config, async ({ gw, keys }) => {
+  run: ({ args, cli }) =>
+    withEtcd(cli, args.config, async ({ gw, keys }) => {
       const reason = (args.reason ?? "").trim();
       if (!reason) {
-        process.stderr.write("pause: --reason is required (say why, so others know when to resume)\n");
+        cli.stderr("pause: --reason is required (say why, so others know when to resume)\n");
         return outcome("usage", "missing --reason");
       }
-      const rec: PauseRecord = { reason, by: actor(), at: new Date().toISOString() };
+      const rec: PauseRecord = { reason, by: actor(cli), at: new Date(cli.ports.clock.now()).toISOString() };
       await setPause(gw, keys, rec);
-      process.stdout.write(`cluster paused (${keys.pause}): ${reason}\nslots already in 'rebooting' finish their post-boot release; no new reboot starts\n`);
+      cli.stdout(`cluster paused (${keys.pause}): ${reason}\nslots already in 'rebooting' finish their post-boot release; no new reboot starts\n`);
       return outcome("ok", "paused");
     }),
 });
 
-export const resume = defineCommand({
+export const resume = defineCliCommand({
   meta: {
     name: "resume",
     description:
@@ -36,32 +36,32 @@ export const resume = defineCommand({
       default: false,
     },
   },
-  run: ({ args }) => {
+  run: ({ args, cli }) => {
     const group = args.group === undefined ? undefined : String(args.group);
     if (group !== undefined) {
-      const bad = badGroupName("resume --group", group);
+      const bad = badGroupName(cli.stderr, "resume --group", group);
       if (bad) return bad;
     }
-    return withEtcd(args.config, async ({ gw, keys }) => {
+    return withEtcd(cli, args.config, async ({ gw, keys }) => {
       if (args["etcd-reset"]) {
         const snap = await gw.snapshot([], [keys.pause]);
-        await acknowledgeReset(gw, keys, { cluster_id: snap.clusterId, by: actor(), at: new Date().toISOString() });
-        process.stdout.write(`etcd reset acknowledged for cluster ${snap.clusterId}: nodes holding back after the data loss may take slots again\n`);
+        await acknowledgeReset(gw, keys, { cluster_id: snap.clusterId, by: actor(cli), at: new Date(cli.ports.clock.now()).toISOString() });
+        cli.stdout(`etcd reset acknowledged for cluster ${snap.clusterId}: nodes holding back after the data loss may take slots again\n`);
       }
       const snap = await gw.snapshot([keys.frozenPrefix], [keys.pause, ...(group !== undefined ? [keys.frozen(group)] : [])]);
       const frozen = group !== undefined ? (snap.keys[1] ? [group] : []) : (snap.prefixes[0] ?? []).map((kv) => lastSegment(kv.key));
       await clearFreeze(gw, keys, group);
-      for (const g of frozen) process.stdout.write(`group ${g} resumed (its freeze and failed reboots are cleared)\n`);
+      for (const g of frozen) cli.stdout(`group ${g} resumed (its freeze and failed reboots are cleared)\n`);
       if (group !== undefined) {
-        if (frozen.length === 0) process.stdout.write(`group ${group} was not frozen\n`);
+        if (frozen.length === 0) cli.stdout(`group ${group} was not frozen\n`);
         return outcome("ok", frozen.length ? "group resumed" : "group not frozen");
       }
       if (!snap.keys[0]) {
-        process.stdout.write("cluster was not paused\n");
+        cli.stdout("cluster was not paused\n");
         return outcome("ok", frozen.length ? "groups resumed" : "not paused");
       }
       await clearPause(gw, keys);
-      process.stdout.write("cluster resumed\n");
+      cli.stdout("cluster resumed\n");
       return outcome("ok", "resumed");
     });
   },

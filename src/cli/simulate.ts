@@ -1,25 +1,23 @@
-import { defineCommand } from "citty";
 import { evaluateDetectors } from "../detect/index.ts";
 import { detectorLines, escapeControl, simulateJson } from "../observe/index.ts";
 import { outcome } from "../orchestrate/outcome.ts";
-import { realPorts } from "../platform/index.ts";
 import { configArg, jsonArg } from "./_args.ts";
+import { defineCliCommand } from "./_context.ts";
 import { detectorSpecs, loadOrFail, processEnv } from "./_setup.ts";
 
-export default defineCommand({
+export default defineCliCommand({
   meta: { name: "simulate", description: "run the detectors once; never touches etcd, the health script or the reboot command" },
   args: { ...configArg, ...jsonArg },
-  async run({ args }) {
-    const res = await loadOrFail(args.config);
+  async run({ args, cli }) {
+    const res = await loadOrFail(args.config, cli);
     if (!res.ok) return res.outcome;
     const cfg = res.config;
-    const ports = realPorts();
-    const ev = await evaluateDetectors(detectorSpecs(cfg), { ...ports, env: processEnv() });
+    const ev = await evaluateDetectors(detectorSpecs(cfg), { ...cli.ports, env: processEnv(cli.env) });
     const errors = ev.results.filter((r) => r.kind === "error");
     if (args.json) {
-      process.stdout.write(JSON.stringify(simulateJson(cfg.node_name, cfg.group, ev), null, 2) + "\n");
+      cli.stdout(JSON.stringify(simulateJson(cfg.node_name, cfg.group, ev), null, 2) + "\n");
     } else {
-      process.stdout.write(
+      cli.stdout(
         [
           `node ${cfg.node_name} configuration summary:`,
           `  detectors: ${cfg.reboot_required_detectors.map((d) => d.name).join(", ")}`,
@@ -34,7 +32,7 @@ export default defineCommand({
       );
     }
     if (errors.length > 0) {
-      process.stderr.write(escapeControl(`detector evaluation encountered errors: ${errors.map((e) => `${e.name}: ${e.kind === "error" ? e.error : ""}`).join("; ")}`) + "\n");
+      cli.stderr(escapeControl(`detector evaluation encountered errors: ${errors.map((e) => `${e.name}: ${e.kind === "error" ? e.error : ""}`).join("; ")}`) + "\n");
       return outcome("detector_error", "detector errors");
     }
     return outcome("ok", "simulated");

@@ -11,8 +11,8 @@
 import type { EtcdGateway, WatchHandle } from "../etcd/index.ts";
 import { readClusterState, type Keys } from "../slots/index.ts";
 import type { DashboardMetrics } from "./_metrics.ts";
-import { createPhaseTracker } from "./_timeline.ts";
-import { buildView, type FleetView, type ViewOptions } from "./_view.ts";
+import { createPhaseTracker } from "./timeline.ts";
+import { buildView, type FleetView, type ViewOptions } from "./view.ts";
 
 /** Events that arrive together (one transaction writes several keys) are read once. */
 export const DEBOUNCE_MS = 20;
@@ -30,7 +30,8 @@ export interface FeedOptions {
   /** Called with each changed view and its JSON. */
   onView(view: FleetView, json: string): void;
   onReadError?(message: string): void;
-  now?: () => number;
+  /** The Clock port's now: the view's times, the debounce and the retry. */
+  now: () => number;
 }
 
 export interface Feed {
@@ -45,7 +46,7 @@ export interface Feed {
 }
 
 export function createFeed(o: FeedOptions): Feed {
-  const now = o.now ?? Date.now;
+  const now = o.now;
   const tracker = createPhaseTracker();
   let watch: WatchHandle | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -4,9 +4,7 @@
  * fed by an etcd prefix watch (debounced re-reads of the cluster state), the state as JSON,
  * /metrics and /healthz. Nothing in this domain writes to etcd.
  */
-export { startDashboard, type DashboardOptions, type RunningDashboard } from "./_server.ts";
-export { buildView, type FleetView, type GroupView, type NodeView, type NodePhase, type NodeHealth, type ViewOptions } from "./_view.ts";
-export { createPhaseTracker, type PhaseSpan, type PhaseTracker } from "./_timeline.ts";
-export { resolveSettings, viewOptionsFromConfig, type DashboardFlags, type DashboardSettings, type SettingsResult } from "./_options.ts";
-export { renderDashboardMetrics, type DashboardMetrics } from "./_metrics.ts";
-export { createFeed, type Feed, type FeedOptions } from "./_feed.ts";
+export { startDashboard, type DashboardOptions, type RunningDashboard } from "./server.ts";
+export { buildView, type FleetView, type GroupView, type NodeView, type NodePhase, type NodeHealth, type PhaseSpan, type ViewOptions } from "./view.ts";
+export { createPhaseTracker, type PhaseTracker } from "./timeline.ts";
+export { resolveSettings, viewOptionsFromConfig, type DashboardFlags, type DashboardSettings, type SettingsResult } from "./options.ts";

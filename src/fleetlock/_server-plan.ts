@@ -5,32 +5,9 @@
  */
 import { noopMetrics, type Logger } from "../observe/index.ts";
 import type { Plan, Ports } from "../orchestrate/index.ts";
-import { createFs, realPorts, type Clock } from "../platform/index.ts";
-import type { PolicyConfig } from "../cluster/index.ts";
-import type { WindowSet } from "../windows/index.ts";
+import type { PlatformPorts } from "../platform/index.ts";
 import type { ClientParams } from "./protocol.ts";
-
-/** What a FleetLock server decides with (from the config: settings.ts). */
-export interface BackendSettings {
-  /** The slot limit of a group, or undefined when this server does not serve the group. */
-  limitFor(group: string): number | undefined;
-  globalCap: number | null;
-  slotTimeoutSec: number;
-  /** Group cooldown started when a granted slot is released (min_reboot_interval_sec; 0 = none). */
-  cooldownSec: number;
-  windows: WindowSet;
-  policy: PolicyConfig;
-  publishIntervalMs: number;
-  healthTimeoutMs: number;
-  /** This server's name and pid, recorded in the slot so an operator can tell who granted it. */
-  serverName: string;
-  pid: number;
-  /** fleetlock.bind_client_address: only the address that took a lock may release it. */
-  bindClientAddress?: boolean;
-  /** count_down_nodes and max_failed_reboots, as the daemons apply them (a client meets the same budget). */
-  countDownNodes: boolean;
-  maxFailedReboots: number;
-}
+import type { BackendSettings } from "./settings.ts";
 
 /** Drain failures are retried after this long (the hold-off before a new cordon of the node). */
 const DRAIN_RETRY_MS = 60_000;
@@ -71,8 +48,7 @@ export function serverPlan(s: BackendSettings, p: ClientParams, limit: number): 
   };
 }
 
-let ports: Omit<Ports, "clock" | "log"> | undefined;
-export function serverPorts(clock: Clock, log: Logger): Ports {
-  ports ??= { ...realPorts(), fs: createFs(), metrics: noopMetrics };
-  return { ...ports, clock, log };
+/** The coordinator's ports for one client's pass: the server's own platform and log; no metrics of the pass. */
+export function serverPorts(platform: PlatformPorts, log: Logger): Ports {
+  return { ...platform, log, metrics: noopMetrics };
 }

@@ -14,25 +14,27 @@ import type { EtcdGateway } from "../etcd/index.ts";
 import type { Logger } from "../observe/index.ts";
 import { noopMetrics } from "../observe/index.ts";
 import { budgetRules, clientKube, etcdLock, HookError, newMemory, noChecks, runPass, type LoopMemory, type Outcome, type ServerCoordinator } from "../orchestrate/index.ts";
-import type { Clock } from "../platform/index.ts";
+import type { PlatformPorts } from "../platform/index.ts";
 import { releaseSlot, slotFromKV, type Keys } from "../slots/index.ts";
 import { noopHooks, type FleetLockHooks } from "./hooks.ts";
 import { fleetError, type ClientParams, type FleetLockBackend, type FleetLockError, type LockOutcome } from "./protocol.ts";
-import { serverPlan, serverPorts, type BackendSettings } from "./_server-plan.ts";
-
-export type { BackendSettings } from "./_server-plan.ts";
+import { serverPlan, serverPorts } from "./_server-plan.ts";
+import type { BackendSettings } from "./settings.ts";
 
 export interface EtcdBackendDeps {
   gw: EtcdGateway;
   keys: Keys;
-  clock: Clock;
+  /** The server's platform (the CLI's one; tests pass fakes): the clock, and the ports a pass needs. */
+  platform: PlatformPorts;
   log: Logger;
   settings: BackendSettings;
   hooks?: FleetLockHooks;
 }
 
 export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
-  const { gw, keys, clock, log, settings: s } = deps;
+  const { gw, keys, platform, log, settings: s } = deps;
+  const clock = platform.clock;
+  const ports = serverPorts(platform, log);
   const hooks = deps.hooks ?? noopHooks;
   const serialize = perIdQueue();
   // Drain failures per client node survive between requests (the hold-off before a new cordon).
@@ -46,7 +48,6 @@ export function createEtcdBackend(deps: EtcdBackendDeps): FleetLockBackend {
     const limit = s.limitFor(p.group);
     if (limit === undefined) return refused(p, fleetError("unknown_group", `group ${p.group} is not served by this FleetLock server`));
     const plan = serverPlan(s, p, limit);
-    const ports = serverPorts(clock, log);
     const co: ServerCoordinator = {
       mode: "server",
       plan,

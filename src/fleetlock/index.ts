@@ -17,9 +17,9 @@ export {
   type LockOutcome,
 } from "./protocol.ts";
 export { createFleetLockHandler, DEFAULT_MAX_BODY_BYTES, type FleetLockHandler, type HandlerOptions } from "./handler.ts";
-export { createEtcdBackend, errorFor, type BackendSettings, type EtcdBackendDeps } from "./backend.ts";
+export { createEtcdBackend, errorFor, type EtcdBackendDeps } from "./backend.ts";
 export { remoteLock } from "./client-lock.ts";
-export { backendSettingsFromConfig, groupLimitFor, type FleetLockGroupsConfig } from "./settings.ts";
+export { backendSettingsFromConfig, groupLimitFor, type BackendSettings, type FleetLockGroupsConfig } from "./settings.ts";
 export { noopHooks, type BeforeGrantResult, type FleetLockHooks } from "./hooks.ts";
 export {
   createFleetLockMetrics,

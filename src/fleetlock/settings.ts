@@ -3,7 +3,30 @@
  * (cli/_setup.ts planFromConfig), so a FleetLock client meets the same limits and gates as a node.
  */
 import { policyConfig, type Config } from "../config/index.ts";
-import type { BackendSettings } from "./backend.ts";
+import type { PolicyConfig } from "../cluster/index.ts";
+import type { WindowSet } from "../windows/index.ts";
+
+/** What a FleetLock server decides with. */
+export interface BackendSettings {
+  /** The slot limit of a group, or undefined when this server does not serve the group. */
+  limitFor(group: string): number | undefined;
+  globalCap: number | null;
+  slotTimeoutSec: number;
+  /** Group cooldown started when a granted slot is released (min_reboot_interval_sec; 0 = none). */
+  cooldownSec: number;
+  windows: WindowSet;
+  policy: PolicyConfig;
+  publishIntervalMs: number;
+  healthTimeoutMs: number;
+  /** This server's name and pid, recorded in the slot so an operator can tell who granted it. */
+  serverName: string;
+  pid: number;
+  /** fleetlock.bind_client_address: only the address that took a lock may release it. */
+  bindClientAddress?: boolean;
+  /** count_down_nodes and max_failed_reboots, as the daemons apply them (a client meets the same budget). */
+  countDownNodes: boolean;
+  maxFailedReboots: number;
+}
 
 /** The part of the `fleetlock:` block the backend needs (config/_fleetlock.ts). */
 export interface FleetLockGroupsConfig {

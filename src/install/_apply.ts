@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { describeFsError } from "../platform/index.ts";
-import type { InstallHost } from "./_host.ts";
+import type { InstallHost } from "./host.ts";
 import type { Step } from "./_plan.ts";
 
 export type Action = "created" | "updated" | "unchanged" | "kept" | "skipped" | "removed" | "absent";

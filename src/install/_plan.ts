@@ -8,7 +8,7 @@
  * ExecStart — and units and tmpfiles entry go to the administrator's directories under /etc,
  * where they override nothing a package ships.
  */
-import { TEXTS, unitText } from "./_texts.ts";
+import { TEXTS, unitText } from "./texts.ts";
 
 export type Mode = "service" | "timer";
 

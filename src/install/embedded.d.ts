@@ -1,5 +1,5 @@
 /**
- * Types for the packaging texts `_texts.ts` imports with `{ type: "text" }`: Bun inlines them
+ * Types for the packaging texts `texts.ts` imports with `{ type: "text" }`: Bun inlines them
  * into the bundle, so the compiled binary carries them and `install` never reads packaging/.
  */
 declare module "*.service" {

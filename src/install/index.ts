@@ -1,7 +1,7 @@
 /**
  * Front door of the install domain: `clusterrebootd install` / `uninstall` for nodes set up by
  * copying one file (scp, cloud-init, first boot) instead of a package. The unit texts come from
- * packaging/ embedded in the binary (_texts.ts), so both routes install the same units.
+ * packaging/ embedded in the binary (texts.ts), so both routes install the same units.
  *
  * systemctl is called only when it can matter and cannot hurt: the root is "/" and systemd is
  * PID 1. Install then runs `daemon-reload` (never enable/start: the config template must be
@@ -10,7 +10,7 @@
 import { resolve } from "node:path";
 import type { ProcessRunner } from "../platform/index.ts";
 import { applyInstall, applyUninstall, type Change } from "./_apply.ts";
-import type { InstallHost } from "./_host.ts";
+import type { InstallHost } from "./host.ts";
 import {
   CONFIG_DIR,
   CONFIG_FILE,
@@ -22,10 +22,8 @@ import {
   type Mode,
 } from "./_plan.ts";
 
-export type { Action, Change } from "./_apply.ts";
-export { createInstallHost, type InstallHost } from "./_host.ts";
-export { CONFIG_FILE, INSTALL_BINARY, TMPFILES_FILE, UNIT_DIR, UNITS, installSteps, uninstallPaths, type Mode, type Step } from "./_plan.ts";
-export { PACKAGE_BINARY, TEXTS, unitText } from "./_texts.ts";
+export { createInstallHost, type InstallHost } from "./host.ts";
+export { PACKAGE_BINARY, TEXTS, unitText } from "./texts.ts";
 
 export interface InstallDeps {
   host: InstallHost;

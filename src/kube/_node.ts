@@ -11,7 +11,7 @@
  * cordon between our GET and PATCH) is a 409 and we read again instead of overwriting it.
  */
 import { describeApiFailure, type ApiResult, type KubeApi } from "./api.ts";
-import type { Node } from "./_objects.ts";
+import type { Node } from "./objects.ts";
 import type { AnnotateResult, NodeRebootState, NodeStateResult, RestoreResult } from "./types.ts";
 
 export const ANNOTATION_PREFIX = "clusterrebootd/";

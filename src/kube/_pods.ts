@@ -2,7 +2,7 @@
  * Which pods a drain evicts, skips or refuses to touch: kubectl drain's filters, decided per pod
  * and kept pure so the table test covers every case.
  */
-import type { Pod } from "./_objects.ts";
+import type { Pod } from "./objects.ts";
 import type { PodRef, SkippedPod } from "./types.ts";
 
 /** Set by the kubelet on the API copy of a static pod; evicting it does nothing. */

@@ -9,8 +9,8 @@
  */
 import * as v from "valibot";
 import type { Clock } from "../platform/index.ts";
-import type { ConnectionLoader, KubeConnection } from "./_connection.ts";
-import { ListSchema, NodeSchema, parseItems, PodSchema, StatusSchema, summarize, type Node, type Pod } from "./_objects.ts";
+import type { ConnectionLoader, KubeConnection } from "./connection.ts";
+import { ListSchema, NodeSchema, parseItems, PodSchema, StatusSchema, summarize, type Node, type Pod } from "./objects.ts";
 import type { PodRef } from "./types.ts";
 
 export type ApiResult<T> =

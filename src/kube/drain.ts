@@ -12,7 +12,7 @@
 import type { Logger } from "../observe/index.ts";
 import type { Clock } from "../platform/index.ts";
 import { describeApiFailure, type KubeApi } from "./api.ts";
-import type { Pod } from "./_objects.ts";
+import type { Pod } from "./objects.ts";
 import { cordon, restore } from "./_node.ts";
 import { planPod, podLabel, podRef } from "./_pods.ts";
 import type { DrainOptions, DrainResult, PodRef, RemainingPod, SkippedPod } from "./types.ts";

@@ -6,7 +6,7 @@ import type { KubernetesConfig } from "../config/index.ts";
 import type { Logger } from "../observe/index.ts";
 import type { Clock, Fs } from "../platform/index.ts";
 import { createKubeApi, type KubeApi } from "./api.ts";
-import { inClusterLoader, kubeconfigLoader, type ConnectionLoader } from "./_connection.ts";
+import { inClusterLoader, kubeconfigLoader, type ConnectionLoader } from "./connection.ts";
 import { drainNode } from "./drain.ts";
 import { annotate, readState, restore } from "./_node.ts";
 import type { DrainOptions, Kube } from "./types.ts";
@@ -14,12 +14,10 @@ import type { DrainOptions, Kube } from "./types.ts";
 export type * from "./types.ts";
 export { createKubeApi, describeApiFailure, type ApiResult, type KubeApi, type KubeApiOptions, type PatchType } from "./api.ts";
 export { backoffDelays } from "./drain.ts";
-export { inClusterLoader, kubeconfigLoader, parseKubeconfig, type ConnectionLoader, type ConnectionResult, type KubeConnection } from "./_connection.ts";
-export { ANNOTATION_PREFIX, PRIOR_ANNOTATION, STARTED_ANNOTATION, STATE_ANNOTATION } from "./_node.ts";
-export { MIRROR_ANNOTATION } from "./_pods.ts";
-export { readNodeLabel, type NodeLabelResult } from "./_label.ts";
-export type { LonghornReplica, LonghornVolume, Node, Pod } from "./_objects.ts";
-export { LonghornReplicaSchema, LonghornVolumeSchema } from "./_objects.ts";
+export { inClusterLoader, kubeconfigLoader, parseKubeconfig, type ConnectionLoader, type ConnectionResult, type KubeConnection } from "./connection.ts";
+export { readNodeLabel, type NodeLabelResult } from "./label.ts";
+export type { LonghornReplica, LonghornVolume, Node, Pod } from "./objects.ts";
+export { LonghornReplicaSchema, LonghornVolumeSchema } from "./objects.ts";
 
 export interface KubeDeps {
   api: KubeApi;

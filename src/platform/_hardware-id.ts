@@ -9,6 +9,7 @@
  * the MAC address of the default route's interface. None usable → undefined: identity then rests
  * on the machine id alone, as before.
  */
+import type { HardwareId } from "./ports.ts";
 
 export const HARDWARE_ID_FILE_ENV = "CLUSTERREBOOTD_HARDWARE_ID_FILE";
 
@@ -18,12 +19,6 @@ export const HARDWARE_ID_PATHS = {
   routes: "/proc/net/route",
   netClass: "/sys/class/net",
 } as const;
-
-export interface HardwareId {
-  /** Prefixed by its source, e.g. `dmi:4c4c4544-…`, `dt:10000000a1b2c3d4`, `mac:dc:a6:32:…`. */
-  id: string;
-  source: "file" | "dmi" | "devicetree" | "mac";
-}
 
 /** Reads a file's text, or undefined when it does not exist or cannot be read. */
 export type ReadText = (path: string) => Promise<string | undefined>;

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Host } from "./ports.ts";
+import type { HardwareId, Host } from "./ports.ts";
 import { loggedInUsers } from "./_utmp.ts";
-import { HARDWARE_ID_FILE_ENV, readHardwareId, type HardwareId } from "./_hardware-id.ts";
+import { HARDWARE_ID_FILE_ENV, readHardwareId } from "./_hardware-id.ts";
 
 /** Where the kernel publishes the boot id; a new random UUID on every boot. */
 export const BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id";

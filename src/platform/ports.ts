@@ -1,6 +1,7 @@
 /**
  * Ports: every side effect the coordinator has goes through one of these small interfaces.
- * `platform/index.ts` wires the real implementations once; tests pass fakes (tests/fakes/).
+ * `platform/index.ts` builds the real implementations (`realPorts`), the CLI's `main` calls it
+ * once per process; tests pass fakes (tests/fakes/).
  */
 
 /** Wall-clock time and cancellable sleeping. Overridable for tests (FakeClock). */
@@ -47,7 +48,12 @@ export interface ProcessRunner {
   run(spec: RunSpec): Promise<RunResult>;
 }
 
-import type { HardwareId } from "./_hardware-id.ts";
+/** What a disk clone does not copy, read by `_hardware-id.ts` (docs/SLOTS.md §Identity). */
+export interface HardwareId {
+  /** Prefixed by its source, e.g. `dmi:4c4c4544-…`, `dt:10000000a1b2c3d4`, `mac:dc:a6:32:…`. */
+  id: string;
+  source: "file" | "dmi" | "devicetree" | "mac";
+}
 
 /** Facts about the machine we run on. Overridable for tests and the fleet simulator. */
 export interface Host {

@@ -7,7 +7,7 @@
  * directory on the way (or replace a symlink on it) can swap the file for their own after we
  * looked, so each of them must be root's and writable by root alone.
  */
-import type { NodeStat, TrustDeps } from "./_types.ts";
+import type { NodeStat, TrustDeps } from "./types.ts";
 
 /** Linux gives up after 40 symlinks (ELOOP); so do we. */
 const MAX_SYMLINKS = 40;

@@ -14,9 +14,9 @@
  */
 import { lstat, readlink } from "node:fs/promises";
 import { judgeEnd, walkPath } from "./_walk.ts";
-import type { TrustDeps } from "./_types.ts";
+import type { TrustDeps } from "./types.ts";
 
-export type { NodeStat, TrustDeps } from "./_types.ts";
+export type { NodeStat, TrustDeps } from "./types.ts";
 
 /** One file to check: `field` names the config key in messages. */
 export interface TrustTarget {

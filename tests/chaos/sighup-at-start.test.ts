@@ -2,8 +2,8 @@
  * Found by the chaos run (seed 762085045): a SIGHUP that arrives after `starting` but before the
  * daemon loop runs — e.g. while the daemon waits for etcd at boot — was logged as `sighup_ignored`
  * and dropped, so the daemon keeps its old config until the next reload or restart
- * (src/cli/_daemon.ts `ignoreHup`; the reload handler is installed only in src/cli/_loop.ts, after
- * src/cli/run.ts has opened the etcd session). `systemctl reload` right after a start, or during an
+ * (src/cli/_daemon.ts `ignoreHup`; the reload handler is installed only by `runDaemon` in the same
+ * file, after src/cli/run.ts has opened the etcd session). `systemctl reload` right after a start, or during an
  * etcd outage at boot, silently does nothing.
  *
  * Fixed: the early SIGHUP is remembered (`sighup_deferred`) and the reload runs once the handler

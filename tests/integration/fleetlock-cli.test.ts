@@ -1,7 +1,6 @@
 /**
  * `clusterrebootd fleetlock serve` as a process: loads the config, serves on the given address
- * against a real etcd, exposes /metrics, and exits 0 on SIGTERM. The command is run through
- * citty directly (it is registered in cli/index.ts separately).
+ * against a real etcd, exposes /metrics, and exits 0 on SIGTERM.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -42,10 +41,7 @@ test("fleetlock serve grants on etcd, counts requests, and stops cleanly on SIGT
     ].join("\n"),
   );
   const port = await freePort();
-  const script = `import { runCommand } from "citty"; import cmd from "./src/cli/fleetlock.ts";
-    const { result } = await runCommand(cmd, { rawArgs: process.argv.slice(1) });
-    process.exitCode = result.kind === "ok" ? 0 : 1;`;
-  const proc = Bun.spawn([...parentDeathPrefix(), process.execPath, "-e", script, "serve", "--config", config, "--listen", `127.0.0.1:${port}`], {
+  const proc = Bun.spawn([...parentDeathPrefix(), process.execPath, "src/main.ts", "fleetlock", "serve", "--config", config, "--listen", `127.0.0.1:${port}`], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
 import { memoryLogger, type Notifier } from "../../src/observe/index.ts";
 import { runPass, type Plan } from "../../src/orchestrate/index.ts";
-import { createFs, systemClock } from "../../src/platform/index.ts";
+import { createFs, realPorts } from "../../src/platform/index.ts";
 import { createEtcdBackend, createFleetLockHandler } from "../../src/fleetlock/index.ts";
 import { forgetNode, IdentityConflictError, makeKeys, openSession, readClusterState, tryAcquireSlot, type Keys } from "../../src/slots/index.ts";
 import { FakeClock } from "../fakes/clock.ts";
@@ -204,7 +204,7 @@ describe("FleetLock clients cannot free each other's slots", () => {
 
   test("a lock is bound to the address that took it; a steady-state from another address does not release it", async () => {
     const keys = fresh();
-    const handler = createFleetLockHandler({ backend: createEtcdBackend({ gw: fx.gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
+    const handler = createFleetLockHandler({ backend: createEtcdBackend({ gw: fx.gw, keys, platform: realPorts(), log: memoryLogger(), settings: testSettings() }) });
     expect((await handler(post("/v1/pre-reboot", hexId(1)), "127.0.0.1")).status).toBe(200);
     const foreign = await handler(post("/v1/steady-state", hexId(1)), "127.0.0.2");
     expect(foreign.status).toBe(409);
@@ -218,7 +218,7 @@ describe("FleetLock clients cannot free each other's slots", () => {
   test("with url_secret, requests without the secret prefix get 404; with it they work", async () => {
     const keys = fresh();
     const secret = "s3cret-path-0123456789";
-    const handler = createFleetLockHandler({ urlSecret: secret, backend: createEtcdBackend({ gw: fx.gw, keys, clock: systemClock, log: memoryLogger(), settings: testSettings() }) });
+    const handler = createFleetLockHandler({ urlSecret: secret, backend: createEtcdBackend({ gw: fx.gw, keys, platform: realPorts(), log: memoryLogger(), settings: testSettings() }) });
     expect((await handler(post("/v1/pre-reboot", hexId(2)), "127.0.0.1")).status).toBe(404);
     expect((await handler(post("/wrong-secret-0000000000/v1/pre-reboot", hexId(2)), "127.0.0.1")).status).toBe(404);
     expect((await readClusterState(fx.gw, keys)).slots).toHaveLength(0);

@@ -3,7 +3,7 @@
  * the drain timeout with abort and with force, and the drain's refusals.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { PRIOR_ANNOTATION, STARTED_ANNOTATION, STATE_ANNOTATION } from "../../src/kube/index.ts";
+import { PRIOR_ANNOTATION, STARTED_ANNOTATION, STATE_ANNOTATION } from "../../src/kube/_node.ts";
 import { annotationsOf, drainOpts, drive, harness, NODE, seedNode, startFakeApiServer, unschedulable, type FakeApiServer } from "../support/fake-apiserver.ts";
 
 let fake: FakeApiServer;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSession } from "../../src/slots/index.ts";
 import { connectEtcd, type EtcdGateway } from "../../src/etcd/index.ts";
-import { STATE_ANNOTATION } from "../../src/kube/index.ts";
+import { STATE_ANNOTATION } from "../../src/kube/_node.ts";
 import { nodeKube, runPass } from "../../src/orchestrate/index.ts";
 import { noopMetrics } from "../../src/observe/index.ts";
 import { etcdCoordinator } from "../support/coordinator.ts";

@@ -1,7 +1,8 @@
 /** kubernetes_nodes_ready, kubernetes_pods and longhorn against the fake API server; quorum arithmetic. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { nodeForMember, quorumVerdict, runCheck, type CheckDeps, type CheckSpec, type EtcdMemberInfo, type MemberHealth } from "../../../src/checks/index.ts";
+import { runCheck, type CheckDeps, type CheckSpec, type EtcdMemberInfo, type MemberHealth } from "../../../src/checks/index.ts";
+import { nodeForMember, quorumVerdict } from "../../../src/checks/_etcd-quorum.ts";
 import { HealthCheck } from "../../../src/config/_checks.ts";
 import { createFs, systemClock } from "../../../src/platform/index.ts";
 import { harness, NODE, startFakeApiServer, type FakeApiServer, type FakeObj } from "../../support/fake-apiserver.ts";

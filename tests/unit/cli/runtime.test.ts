@@ -9,14 +9,20 @@ import { join } from "node:path";
 import { reloadConfig } from "../../../src/cli/_reload.ts";
 import { configDir } from "./_config-dir.ts";
 import { buildRuntime, type Resources } from "../../../src/cli/_runtime.ts";
+import { planFromConfig } from "../../../src/cli/_setup.ts";
 import { loadConfigFile, type ResolvedConfig } from "../../../src/config/index.ts";
 import { resolved } from "../../support/plan.ts";
 import { noopMetrics, silentLogger } from "../../../src/observe/index.ts";
 import { newMemory, type Coordinator } from "../../../src/orchestrate/index.ts";
+import { realPorts } from "../../../src/platform/index.ts";
 
 const cd = configDir("runtime");
 const res = (): Resources => ({ lock: { kind: "none" }, memory: newMemory(), log: silentLogger, metrics: noopMetrics });
 const yaml = cd.yaml;
+const cli = { ports: realPorts(), env: process.env };
+const identity = { bootId: "boot-1", machineId: "0123456789abcdef0123456789abcdef" };
+/** What `run` does at start and on every reload: the config's plan, then the runtime. */
+const build = (cfg: ResolvedConfig, resources: Resources) => buildRuntime(cfg, planFromConfig(cfg, identity, cli.env, { dryRun: false }), resources, cli);
 
 beforeAll(async () => {
   const dir = cd.dir;
@@ -47,13 +53,13 @@ const CHANGES: [string, string][] = [
 test.each(CHANGES)("after a reload that changes %s, the runtime equals a fresh start with the new file", async (key, extra) => {
   const before = await load("");
   const resources = res();
-  const old = await buildRuntime(before, resources, { dryRun: false });
+  const old = await build(before, resources);
   const next = await load(extra);
-  const r = await reloadConfig(join(cd.dir, "c.yaml"), before);
+  const r = await reloadConfig(join(cd.dir, "c.yaml"), before, process.env);
   if (r.kind !== "reloaded") throw new Error(`expected a reload, got ${r.kind}`);
   expect(r.changed).toContain(key);
-  const reloaded = await buildRuntime(r.config, resources, { dryRun: false });
-  const fresh = await buildRuntime(next, res(), { dryRun: false });
+  const reloaded = await build(r.config, resources);
+  const fresh = await build(next, res());
   expect(snapshot(reloaded)).toEqual(snapshot(fresh));
   expect(snapshot(reloaded)).not.toEqual(snapshot(old));
   // Process-scoped resources carry over; nothing else does.
@@ -61,13 +67,12 @@ test.each(CHANGES)("after a reload that changes %s, the runtime equals a fresh s
 });
 
 test("health checks and Kubernetes added by a reload take effect", async () => {
-  const before = await buildRuntime(await load(""), res(), { dryRun: false });
+  const before = await build(await load(""), res());
   expect(before.checks.count).toBe(0);
   expect(before.kube.drains).toBe(false);
-  const after = await buildRuntime(
+  const after = await build(
     await load(`health_checks: [{type: http, name: app, url: 'http://127.0.0.1:9/health'}]\nkubernetes: {kubeconfig: ${cd.dir}/kubeconfig, drain: {enabled: true}}`),
     res(),
-    { dryRun: false },
   );
   expect(after.checks.count).toBe(1);
   expect(after.kube.drains).toBe(true);

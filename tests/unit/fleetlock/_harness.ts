@@ -14,7 +14,7 @@ import {
   type RunningServer,
 } from "../../../src/fleetlock/index.ts";
 import { memoryLogger } from "../../../src/observe/index.ts";
-import { systemClock, type Clock } from "../../../src/platform/index.ts";
+import { realPorts, systemClock, type Clock } from "../../../src/platform/index.ts";
 import type { Keys } from "../../../src/slots/index.ts";
 import { parseWindows } from "../../../src/windows/index.ts";
 
@@ -54,7 +54,7 @@ export function startTestServer(
   o: { settings?: BackendSettings; hooks?: FleetLockHooks; clock?: Clock } = {},
 ): TestServer {
   const log = memoryLogger();
-  const backend = createEtcdBackend({ gw, keys, clock: o.clock ?? systemClock, log, settings: o.settings ?? testSettings(), ...(o.hooks ? { hooks: o.hooks } : {}) });
+  const backend = createEtcdBackend({ gw, keys, platform: { ...realPorts(), clock: o.clock ?? systemClock }, log, settings: o.settings ?? testSettings(), ...(o.hooks ? { hooks: o.hooks } : {}) });
   const handler = createFleetLockHandler({ backend, log });
   return { server: startFleetLockServer({ listen: "127.0.0.1:0", handler }), handler, log };
 }

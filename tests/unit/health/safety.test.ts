@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmod, chown, lchown, mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { checkScriptSafety, createHealthRunner } from "../../../src/health/index.ts";
+import { createHealthRunner } from "../../../src/health/index.ts";
+import { checkScriptSafety } from "../../../src/health/_safety.ts";
 import { createFs, createProcessRunner, systemClock } from "../../../src/platform/index.ts";
 import { FakeHost } from "../../fakes/host.ts";
 import { describeIf } from "../../support/tools.ts";

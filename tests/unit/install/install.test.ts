@@ -2,18 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CONFIG_FILE,
-  INSTALL_BINARY,
-  TEXTS,
-  createInstallHost,
-  formatReport,
-  install,
-  installSteps,
-  uninstall,
-  type InstallReport,
-  type Mode,
-} from "../../../src/install/index.ts";
+import { TEXTS, createInstallHost, formatReport, install, uninstall, type InstallReport } from "../../../src/install/index.ts";
+import { CONFIG_FILE, INSTALL_BINARY, installSteps, type Mode } from "../../../src/install/_plan.ts";
 import { FakeRunner, exited } from "../../fakes/runner.ts";
 import { MemHost } from "./_memhost.ts";
 

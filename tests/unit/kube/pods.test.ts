@@ -1,7 +1,7 @@
 /** Which pods a drain evicts, skips, waits for or refuses (kubectl drain's filters), and the backoff. */
 import { describe, expect, test } from "bun:test";
-import { backoffDelays, MIRROR_ANNOTATION, type Pod } from "../../../src/kube/index.ts";
-import { planPod, type PodPlan } from "../../../src/kube/_pods.ts";
+import { backoffDelays, type Pod } from "../../../src/kube/index.ts";
+import { MIRROR_ANNOTATION, planPod, type PodPlan } from "../../../src/kube/_pods.ts";
 
 function pod(o: { owner?: string | null; phase?: string; emptyDir?: boolean; mirror?: boolean; deleting?: boolean; controller?: boolean } = {}): Pod {
   const owner = o.owner === undefined ? "ReplicaSet" : o.owner;

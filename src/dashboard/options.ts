@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { checkListen, exposureProblem, groupLimit, isLoopbackHost, listenHost, type Config, type DashboardConfig } from "../config/index.ts";
 import type { BasicAuth } from "./_auth.ts";
-import type { ViewOptions } from "./_view.ts";
+import type { ViewOptions } from "./view.ts";
 
 export interface DashboardFlags {
   listen?: string | undefined;

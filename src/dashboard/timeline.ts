@@ -4,16 +4,7 @@
  * no history of slot phases, so a span starts when the page first saw it, or at the slot's own
  * phase time when it has one. Bounded: spans older than the horizon, and beyond MAX_SPANS, go.
  */
-import type { FleetView, NodePhase } from "./_view.ts";
-
-export interface PhaseSpan {
-  node: string;
-  group: string;
-  phase: Exclude<NodePhase, "idle">;
-  from: string;
-  /** null while the span is open (the node is still in that phase). */
-  to: string | null;
-}
+import type { FleetView, NodePhase, PhaseSpan } from "./view.ts";
 
 export const TIMELINE_HORIZON_MS = 6 * 3_600_000;
 export const MAX_SPANS = 500;

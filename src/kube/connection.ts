@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import * as v from "valibot";
 import { describeFsError, type Fs } from "../platform/index.ts";
-import { summarize } from "./_objects.ts";
+import { summarize } from "./objects.ts";
 
 export interface KubeConnection {
   /** https://host:port, no trailing slash. */

@@ -10,7 +10,7 @@ import { pageHtml, pageSecurityHeaders } from "./_page.ts";
 import { createHub } from "./_sse.ts";
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Keys } from "../slots/index.ts";
-import type { ViewOptions } from "./_view.ts";
+import type { ViewOptions } from "./view.ts";
 
 export interface DashboardOptions {
   gw: EtcdGateway;
@@ -25,6 +25,8 @@ export interface DashboardOptions {
   heartbeatMs: number;
   minRefreshMs: number;
   onReadError?(message: string): void;
+  /** The Clock port's now: the page's times and its refresh timing. */
+  now: () => number;
 }
 
 export interface RunningDashboard {
@@ -50,6 +52,7 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
     metrics,
     onView: (_v, json) => hub.broadcast(json),
     ...(o.onReadError ? { onReadError: o.onReadError } : {}),
+    now: o.now,
   });
   await feed.start();
   const { hostname, port } = splitListen(o.listen);

@@ -7,7 +7,6 @@
  */
 import { downMembers, isStale, staleAfterMs, type ClusterState, type HealthRecord, type SlotEntry } from "../slots/index.ts";
 import { evaluateWindows, hasWindows, nextWindowChange, type WindowSet } from "../windows/index.ts";
-import type { PhaseSpan } from "./_timeline.ts";
 
 /** What the view needs from the configuration (the node's own config file, as `cluster` uses). */
 export interface ViewOptions {
@@ -56,6 +55,16 @@ export interface GroupView {
   frozen: { node: string | null; reason: string | null; at: string | null } | null;
 }
 
+/** A phase as the timeline draws it (filled in by the page's phase tracker, timeline.ts). */
+export interface PhaseSpan {
+  node: string;
+  group: string;
+  phase: Exclude<NodePhase, "idle">;
+  from: string;
+  /** null while the span is open (the node is still in that phase). */
+  to: string | null;
+}
+
 export interface FleetView {
   generated_at: string;
   namespace: string;
@@ -86,7 +95,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * The whole view. Nodes sort by group, then name; groups by name. `since` comes from the records
- * where they say it; the phase tracker (_timeline.ts) fills in the rest and the timeline's spans.
+ * where they say it; the phase tracker (timeline.ts) fills in the rest and the timeline's spans.
  */
 export function buildView(i: ViewInput): FleetView {
   const { state, nowMs, opts } = i;
@@ -228,7 +237,7 @@ function windowsView(w: WindowSet | undefined, nowMs: number): FleetView["window
 }
 
 /** `Sat 00:00` (seconds only when not zero, date when more than 6 days ahead) on `zone`'s wall clock. */
-export function wallClock(zone: string, epochMs: number, nowMs = Date.now()): string {
+export function wallClock(zone: string, epochMs: number, nowMs: number): string {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
       .formatToParts(epochMs)
