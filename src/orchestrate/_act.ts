@@ -54,13 +54,11 @@ export async function act(co: Coordinator, r: PassReport, slot: HeldSlot, mode: 
     ports.log.event("error", "reboot_command_failed", { command: argv.join(" "), error: why, output: (res.stdout + res.stderr).slice(-2048) });
     return done(
       "rebooting",
-      co.lock.kind === "fleetlock"
-        ? `reboot command failed (${why}); the lock is released by steady-state once the node is healthy`
-        : `reboot command failed (${why}); keeping the slot until the post-boot checks after the grace period`,
+      `reboot command failed (${why}); ${co.lock.throughReboot.failed}`,
     );
   }
   ports.metrics.inc("reboots_total", { result: "success" });
   ports.metrics.set("last_reboot_timestamp_seconds", ports.clock.now() / 1000);
   r.rebootCommand = { ok: true };
-  return done("rebooting", co.lock.kind === "fleetlock" ? "reboot command issued; the FleetLock server holds our lock through the reboot" : "reboot command issued; slot held through the reboot");
+  return done("rebooting", `reboot command issued; ${co.lock.throughReboot.issued}`);
 }

@@ -4,7 +4,7 @@
  * is uncordoned: if the uncordon fails, the slot is kept (others stay blocked) and the next pass
  * retries, so a cordoned node never goes unbudgeted while another one drains.
  */
-import type { Coordinator } from "./context.ts";
+import { remember, type Coordinator } from "./context.ts";
 import { runGates, UNDER_SLOT, type GateCtx } from "./gates.ts";
 import type { HeldSlot } from "./lock.ts";
 import { outcome, type Outcome } from "./outcome.ts";
@@ -18,7 +18,7 @@ export async function underSlot(g0: GateCtx, r: PassReport, slot: HeldSlot): Pro
   const g: GateCtx = { ...g0, stage: "under" };
   try {
     g.state = await co.lock.view("all");
-    await observeEtcd(co, g.state, true);
+    remember(co.memory, await observeEtcd(co, g.state, true));
     const s = await runGates(UNDER_SLOT, g, r);
     if (s?.kind === "hold") {
       r.outcome = s.outcome;

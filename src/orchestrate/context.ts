@@ -16,7 +16,6 @@ import type { WindowSet } from "../windows/index.ts";
 import type { CheckPhase, ChecksReport } from "../checks/index.ts";
 import type { KubeCap } from "./_kube.ts";
 import type { LockBackend } from "./lock.ts";
-import type { EtcdMemory } from "./_local-state.ts";
 
 export interface Plan {
   node: string;
@@ -80,14 +79,55 @@ export interface Ports {
   metrics: Metrics;
 }
 
-/** What the daemon loop remembers between passes; single passes get a fresh one. */
+/**
+ * What the daemon loop remembers between passes; single passes get a fresh one. Steps read it and
+ * return a MemoryChange; runPass applies it with `remember`, the one place that writes it.
+ */
 export interface LoopMemory {
   /** When interactive users first deferred the current reboot. */
   deferredSince?: number;
   /** The last drain that did not finish, per node: no new cordon before the hold-off passes. */
   drainFailures: Map<string, { atMs: number; message: string }>;
-  /** etcd's identity as this process saw it (orchestrate/_local-state.ts). */
+  /** etcd's identity as this process saw it (orchestrate/_local-state.ts observeEtcd). */
   etcd: EtcdMemory;
+}
+
+/** etcd's identity: its cluster id, the highest revision seen, and the hold after a data loss. */
+export interface EtcdMemory {
+  clusterId?: string;
+  maxRevision: number;
+  persistedAtMs: number;
+  hold?: { reason: string; clusterId: string; atMs: number; untilMs: number };
+  loaded: boolean;
+}
+
+export type MemoryChange =
+  | { kind: "users-deferring"; since: number | undefined } // users gate: since when users defer the reboot (undefined: nobody logged in)
+  | { kind: "drain-failed"; node: string; atMs: number; message: string } // drain gate: hold off the next drain
+  | { kind: "drain-holdoff-over"; node: string } // drain hold-off gate: the next drain may run
+  | { kind: "etcd-hold-lifted" } // etcd reset gate: acknowledged, or the slot timeout passed
+  | { kind: "etcd-seen"; etcd: EtcdMemory }; // observeEtcd: identity and revision after a read
+
+export function remember(m: LoopMemory, c: MemoryChange | undefined): void {
+  switch (c?.kind) {
+    case undefined:
+      return;
+    case "users-deferring":
+      m.deferredSince = c.since;
+      return;
+    case "drain-failed":
+      m.drainFailures.set(c.node, { atMs: c.atMs, message: c.message });
+      return;
+    case "drain-holdoff-over":
+      m.drainFailures.delete(c.node);
+      return;
+    case "etcd-hold-lifted":
+      delete m.etcd.hold;
+      return;
+    case "etcd-seen":
+      m.etcd = c.etcd;
+      return;
+  }
 }
 
 /** The built-in checks (checks/ is loaded only when the config has some: checks/index.ts checksCap). */

@@ -13,7 +13,6 @@ import type { Coordinator, PassMode } from "./context.ts";
 import { outcome, type Outcome } from "./outcome.ts";
 import { mergeFacts, type PassReport } from "./report.ts";
 import { commandFor, describe, detectorErrors, recentReboots, runHealth } from "./_steps.ts";
-import { etcdReset } from "./_local-state.ts";
 
 /** What a gate sees: the coordinator, the pass mode, the cluster view read so far. */
 export interface GateCtx {
@@ -117,8 +116,34 @@ export const detectors: Gate = {
     if (h.h.kind !== "pass") return stop(outcome("health_blocked", `health script reported unhealthy during monitoring (${describe(h.h)})`), hf);
     // Healthy and nothing to do: a FleetLock client gives back what it may hold (the post-boot release).
     const back = g.mode === "status" ? undefined : await g.co.lock.idle();
-    if (back) return stop(back, hf);
-    return { kind: "idle", outcome: outcome("no_action", g.co.lock.kind === "fleetlock" && g.mode !== "status" ? "no detectors require a reboot (steady-state reported)" : "no detectors require a reboot"), facts: hf };
+    if (back?.kind === "refused") return stop(back.outcome, hf);
+    return { kind: "idle", outcome: outcome("no_action", `no detectors require a reboot${back?.said ? ` (${back.said})` : ""}`), facts: hf };
+  },
+};
+
+/** No new slot while an etcd data loss may have freed the slots of nodes that are still down (_local-state.ts). */
+export const etcdReset: Gate = {
+  name: "etcd_reset",
+  async run(g) {
+    const { co } = g;
+    const hold = co.memory.etcd.hold;
+    if (!hold) return go();
+    const ack = g.state?.resetAck;
+    const now = co.ports.clock.now();
+    if ((ack && ack.cluster_id === hold.clusterId && Date.parse(ack.at) >= hold.atMs - 60_000) || now >= hold.untilMs) {
+      co.ports.log.event("warn", "etcd_reset_acknowledged", { by: ack ? ack.by : "timeout", reason: hold.reason });
+      delete co.memory.etcd.hold;
+      co.ports.metrics.set("etcd_reset_hold", 0);
+      return go();
+    }
+    co.ports.metrics.set("etcd_reset_hold", 1);
+    return stop(
+      outcome(
+        "paused",
+        `${hold.reason}: slots of nodes that are down may be lost, so no new reboot starts until ${new Date(hold.untilMs).toISOString()} ` +
+          `(reboot_slot_timeout_sec) or until an operator runs 'clusterrebootd resume --etcd-reset'`,
+      ),
+    );
   },
 };
 

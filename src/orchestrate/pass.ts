@@ -8,11 +8,11 @@
  * Every outcome is a value; only etcd/environment failures throw (the loop backs off on them).
  */
 import { describeMachine, foreignMachine, identityFix, type SlotEntry } from "../slots/index.ts";
-import type { Coordinator, PassMode } from "./context.ts";
+import { remember, type Coordinator, type PassMode } from "./context.ts";
 import { BEFORE_SLOT, runGates, type GateCtx } from "./gates.ts";
-import { held } from "./_etcd-lock.ts";
+import { held } from "./lock.ts";
 import { outcome, type Outcome } from "./outcome.ts";
-import { handleOwnSlot } from "./_postboot.ts";
+import { afterBoot } from "./_postboot.ts";
 import { mergeFacts, newReport, type PassReport } from "./report.ts";
 import { underSlot } from "./_underslot.ts";
 import { serverOwnSlot } from "./_grant-own.ts";
@@ -29,7 +29,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   if (co.mode === "etcd" && mode !== "status") await recoverVanishedSlot(co);
   // Slots past their deadline become failures (and freezes) before anything is decided on them.
   g.state = await sweepStaleSlots(co, await co.lock.view("slots"), mode);
-  await observeEtcd(co, g.state);
+  remember(co.memory, await observeEtcd(co, g.state));
   showFrozen(co, g.state);
   if (g.state) {
     r.slotsInUse = {};
@@ -60,7 +60,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
 
   // Everything else (members, health, cooldowns, reboot history) only when a reboot is wanted.
   if (g.state) g.state = await co.lock.view("all");
-  await observeEtcd(co, g.state);
+  remember(co.memory, await observeEtcd(co, g.state));
   showDown(co, g.state);
   const full = await runGates(BEFORE_SLOT.full, g, r);
   if (full) {
@@ -127,7 +127,12 @@ async function onOwnSlot(g: GateCtx, r: PassReport, own: SlotEntry): Promise<Pas
     r.slot = { key: own.key, phase: "preparing", attempts: 1 };
     return underSlot(g, r, held(own));
   }
-  if (co.mode === "etcd") return handleOwnSlot(co, r, own, g.signal);
+  if (co.mode === "etcd") {
+    const e = await afterBoot(co, own, g.signal);
+    mergeFacts(r, e.facts);
+    r.outcome = e.outcome;
+    return r;
+  }
   r.outcome = outcome("runtime_error", `bug: a ${co.mode} coordinator found an etcd slot`);
   return r;
 }

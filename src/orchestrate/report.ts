@@ -40,15 +40,25 @@ export interface PassReport {
   queue?: { position: number; length: number; ahead?: string };
 }
 
+/** What a step saw, for the report: health and check results accumulate, `slot` is patched, the rest is set. */
+export type Facts = Partial<Omit<PassReport, "outcome">>;
+
+/** How a step ended the pass: its outcome, and what it saw on the way. runPass puts both into the report. */
+export interface End {
+  outcome: Outcome;
+  facts?: Facts;
+}
+
 export function newReport(node: string, group: string, dryRun: boolean): PassReport {
   return { outcome: { kind: "no_action", message: "" }, node, group, dryRun, health: [] };
 }
 
-/** Adds what a step learned to the report; health and check results accumulate, the rest is set. */
-export function mergeFacts(r: PassReport, facts: Partial<PassReport> | undefined): void {
+/** Adds what a step learned to the report (runPass's; no step writes the report itself). */
+export function mergeFacts(r: PassReport, facts: Facts | undefined): void {
   if (!facts) return;
-  const { health, checks, ...rest } = facts;
+  const { health, checks, slot, ...rest } = facts;
   if (health) r.health.push(...health);
   if (checks) (r.checks ??= []).push(...checks);
+  if (slot) r.slot = { ...r.slot, ...slot };
   Object.assign(r, rest);
 }
