@@ -13,7 +13,7 @@
  * while the process runs, memory catches every step back. docs/SLOTS.md §Invariants.
  */
 import { passiveSession, type ClusterState } from "../slots/index.ts";
-import type { Coordinator, EtcdCoordinator, EtcdMemory, MemoryChange } from "./context.ts";
+import type { Coordinator, EtcdCoordinator } from "./context.ts";
 
 const REVISION_PERSIST_MS = 10 * 60_000;
 
@@ -48,12 +48,14 @@ async function writeJson(co: Coordinator, path: string, data: unknown): Promise<
 
 /**
  * Notes etcd's identity from a read; detects a cluster that lost its data (the etcd reset gate in
- * gates.ts then holds new slots). Daemons persist it. Returns what to remember (runPass applies
- * it); no view (FleetLock client, --skip-lock): nothing. Model step ETCD_IDENTITY.
+ * gates.ts then holds new slots). Daemons persist it. The one part of the loop memory not changed
+ * through runPass: this record is updated as it is read (concurrent FleetLock grants share it),
+ * so no other pass can act on an older one in between. No view (FleetLock client, --skip-lock):
+ * nothing to note. Model step ETCD_IDENTITY.
  */
-export async function observeEtcd(co: Coordinator, state: ClusterState | undefined, force = false): Promise<MemoryChange | undefined> {
-  if (!state) return undefined;
-  const m: EtcdMemory = { ...co.memory.etcd };
+export async function observeEtcd(co: Coordinator, state: ClusterState | undefined, force = false): Promise<void> {
+  if (!state) return;
+  const m = co.memory.etcd;
   // Read-only passes (status) write nothing, not even here.
   const persist = co.mode === "etcd" && co.session !== passiveSession;
   if (!m.loaded) {
@@ -84,7 +86,6 @@ export async function observeEtcd(co: Coordinator, state: ClusterState | undefin
     m.persistedAtMs = now;
     await writeJson(co, identityFile(co), { cluster_id: m.clusterId, max_revision: m.maxRevision, written_at: new Date(now).toISOString() });
   }
-  return { kind: "etcd-seen", etcd: m };
 }
 
 /** Right before the reboot command: where we are going, in case etcd forgets while we are down. Model step MARK. */

@@ -80,16 +80,22 @@ export interface Ports {
 }
 
 /**
- * What the daemon loop remembers between passes; single passes get a fresh one. Steps read it and
- * return a MemoryChange; runPass applies it with `remember`, the one place that writes it.
+ * What the daemon loop remembers between passes; single passes get a fresh one. Gates read it and
+ * return a MemoryChange; runPass applies it with `remember`. The etcd identity is the exception:
+ * _local-state.ts observeEtcd updates it as it reads (see there).
  */
 export interface LoopMemory {
   /** When interactive users first deferred the current reboot. */
   deferredSince?: number;
   /** The last drain that did not finish, per node: no new cordon before the hold-off passes. */
-  drainFailures: Map<string, { atMs: number; message: string }>;
+  drainFailures: Map<string, DrainFailure>;
   /** etcd's identity as this process saw it (orchestrate/_local-state.ts observeEtcd). */
   etcd: EtcdMemory;
+}
+
+export interface DrainFailure {
+  atMs: number;
+  message: string;
 }
 
 /** etcd's identity: its cluster id, the highest revision seen, and the hold after a data loss. */
@@ -97,17 +103,27 @@ export interface EtcdMemory {
   clusterId?: string;
   maxRevision: number;
   persistedAtMs: number;
-  hold?: { reason: string; clusterId: string; atMs: number; untilMs: number };
+  hold?: EtcdHold;
   loaded: boolean;
+}
+
+export interface EtcdHold {
+  reason: string;
+  clusterId: string;
+  atMs: number;
+  untilMs: number;
 }
 
 export type MemoryChange =
   | { kind: "users-deferring"; since: number | undefined } // users gate: since when users defer the reboot (undefined: nobody logged in)
   | { kind: "drain-failed"; node: string; atMs: number; message: string } // drain gate: hold off the next drain
-  | { kind: "drain-holdoff-over"; node: string } // drain hold-off gate: the next drain may run
-  | { kind: "etcd-hold-lifted" } // etcd reset gate: acknowledged, or the slot timeout passed
-  | { kind: "etcd-seen"; etcd: EtcdMemory }; // observeEtcd: identity and revision after a read
+  | { kind: "drain-holdoff-over"; node: string; failure: DrainFailure } // drain hold-off gate: this failure no longer holds the drain off
+  | { kind: "etcd-hold-lifted"; hold: EtcdHold }; // etcd reset gate: this hold was acknowledged, or the slot timeout passed
 
+/**
+ * Applies what a gate returned. A change judged on a record (a drain failure, an etcd hold) removes
+ * only that record: one a concurrent pass put there since (FleetLock grants share the memory) stays.
+ */
 export function remember(m: LoopMemory, c: MemoryChange | undefined): void {
   switch (c?.kind) {
     case undefined:
@@ -119,18 +135,14 @@ export function remember(m: LoopMemory, c: MemoryChange | undefined): void {
       m.drainFailures.set(c.node, { atMs: c.atMs, message: c.message });
       return;
     case "drain-holdoff-over":
-      m.drainFailures.delete(c.node);
+      if (m.drainFailures.get(c.node) === c.failure) m.drainFailures.delete(c.node);
       return;
     case "etcd-hold-lifted":
-      delete m.etcd.hold;
-      return;
-    case "etcd-seen":
-      m.etcd = c.etcd;
+      if (m.etcd.hold === c.hold) delete m.etcd.hold;
       return;
   }
 }
 
-/** The built-in checks (checks/ is loaded only when the config has some: checks/index.ts checksCap). */
 export interface Checks {
   count: number;
   run(phase: CheckPhase, signal?: AbortSignal): Promise<ChecksReport | undefined>;

@@ -109,7 +109,7 @@ export const etcdReset: Gate = {
     if ((ack && ack.cluster_id === hold.clusterId && Date.parse(ack.at) >= hold.atMs - 60_000) || now >= hold.untilMs) {
       co.ports.log.event("warn", "etcd_reset_acknowledged", { by: ack ? ack.by : "timeout", reason: hold.reason });
       co.ports.metrics.set("etcd_reset_hold", 0);
-      return go(undefined, { kind: "etcd-hold-lifted" });
+      return go(undefined, { kind: "etcd-hold-lifted", hold });
     }
     co.ports.metrics.set("etcd_reset_hold", 1);
     return stop(
@@ -212,7 +212,7 @@ export const drainHoldoff: Gate = {
     const last = co.memory.drainFailures.get(co.plan.node);
     if (!last) return go();
     const left = last.atMs + co.plan.checkIntervalMs - co.ports.clock.now();
-    if (left <= 0) return go(undefined, { kind: "drain-holdoff-over", node: co.plan.node });
+    if (left <= 0) return go(undefined, { kind: "drain-holdoff-over", node: co.plan.node, failure: last });
     return stop(outcome("drain_blocked", `the last drain of ${co.kube.node} did not finish (${last.message}); next attempt in ${Math.ceil(left / 1000)}s`));
   },
 };

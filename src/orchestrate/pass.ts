@@ -40,7 +40,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
   }
   // Slots past their deadline become failures (and freezes) before anything is decided on them.
   g.state = await sweepStaleSlots(co, await co.lock.view("slots"), mode);
-  take(p, { remember: await observeEtcd(co, g.state) });
+  await observeEtcd(co, g.state);
   showFrozen(co, g.state);
   if (g.state) {
     const inUse: Record<string, number> = {};
@@ -62,7 +62,7 @@ export async function runPass(co: Coordinator, mode: PassMode, signal?: AbortSig
 
   // Everything else (members, health, cooldowns, reboot history) only when a reboot is wanted.
   if (g.state) g.state = await co.lock.view("all");
-  take(p, { remember: await observeEtcd(co, g.state) });
+  await observeEtcd(co, g.state);
   showDown(co, g.state);
   const full = await runGates(p, BEFORE_SLOT.full);
   if (full) return refusedBefore(p, full.outcome);
@@ -140,7 +140,7 @@ async function underSlot(p0: Pass, slot: HeldSlot): Promise<PassReport> {
   const { co, mode } = p.g;
   try {
     p.g.state = await co.lock.view("all");
-    take(p, { remember: await observeEtcd(co, p.g.state, true) });
+    await observeEtcd(co, p.g.state, true);
     const s = await runGates(p, UNDER_SLOT);
     if (s?.kind === "hold") return finish(p, { outcome: s.outcome });
     if (s) return finish(p, await giveBack(co, slot, s.outcome));

@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import * as gates from "../../../src/orchestrate/gates.ts";
 import type { Gate, GateCtx, Step } from "../../../src/orchestrate/gate.ts";
 import { newMemory, type Coordinator, type PassMode } from "../../../src/orchestrate/index.ts";
+import { remember } from "../../../src/orchestrate/context.ts";
 import { parseWindows } from "../../../src/windows/index.ts";
 import { asServer, evaluation, healthRecord, iso, slotEntry, state, T0, world, type World } from "./_world.ts";
 
@@ -175,12 +176,12 @@ describe("etcd reset hold", () => {
     const w = world();
     w.co.memory.etcd.hold = { ...hold };
     const ack = state((st) => (st.resetAck = { cluster_id: "cluster-b", by: "ops", at: iso(T0) }));
-    expect(await run(gates.etcdReset, ctx(w, { state: ack }))).toEqual({ kind: "continue", remember: { kind: "etcd-hold-lifted" } });
+    expect(await run(gates.etcdReset, ctx(w, { state: ack }))).toEqual({ kind: "continue", remember: { kind: "etcd-hold-lifted", hold } });
     expect(w.log.records.find((r) => r.event === "etcd_reset_acknowledged")?.fields.by).toBe("ops");
     const other = state((st) => (st.resetAck = { cluster_id: "cluster-a", by: "ops", at: iso(T0) }));
     expect((await run(gates.etcdReset, ctx(w, { state: other }))).kind).toBe("stop");
     await w.clock.advance(3_600_000);
-    expect((await run(gates.etcdReset, ctx(w))).remember).toEqual({ kind: "etcd-hold-lifted" });
+    expect((await run(gates.etcdReset, ctx(w))).remember).toEqual({ kind: "etcd-hold-lifted", hold });
   });
 });
 
@@ -284,7 +285,7 @@ describe("drain hold-off and drain", () => {
     const s = await run(gates.drainHoldoff, ctx(w));
     expect(s.kind === "stop" && s.outcome).toEqual({ kind: "drain_blocked", message: "the last drain of k-n1 did not finish (PDB); next attempt in 40s" });
     await w.clock.advance(40_000);
-    expect(await run(gates.drainHoldoff, ctx(w))).toEqual({ kind: "continue", remember: { kind: "drain-holdoff-over", node: "n1" } });
+    expect(await run(gates.drainHoldoff, ctx(w))).toEqual({ kind: "continue", remember: { kind: "drain-holdoff-over", node: "n1", failure: { atMs: T0 - 20_000, message: "PDB" } } });
   });
   test("hold-off without a drain configured: nothing to wait for", async () => {
     const w = world();
@@ -339,4 +340,21 @@ test("a gate's facts never carry an outcome, and the memory of a fresh coordinat
     expect(s.facts && "outcome" in s.facts).toBeFalsy();
   }
   expect(w.co.memory).toEqual(newMemory());
+});
+
+test("remember: a gate's change applies to the record it judged, never to one put there since", () => {
+  const m = newMemory();
+  const judged = { reason: "r", clusterId: "c", atMs: 1, untilMs: 2 };
+  m.etcd.hold = { ...judged };
+  remember(m, { kind: "etcd-hold-lifted", hold: judged });
+  expect(m.etcd.hold).toEqual(judged);
+  remember(m, { kind: "etcd-hold-lifted", hold: m.etcd.hold! });
+  expect(m.etcd.hold).toBeUndefined();
+  remember(m, { kind: "drain-failed", node: "n1", atMs: 5, message: "PDB" });
+  remember(m, { kind: "drain-holdoff-over", node: "n1", failure: { atMs: 5, message: "PDB" } });
+  expect(m.drainFailures.get("n1")).toEqual({ atMs: 5, message: "PDB" });
+  remember(m, { kind: "drain-holdoff-over", node: "n1", failure: m.drainFailures.get("n1")! });
+  expect(m.drainFailures.size).toBe(0);
+  remember(m, { kind: "users-deferring", since: 7 });
+  expect(m.deferredSince).toBe(7);
 });
