@@ -20,10 +20,10 @@ export const SLOT_TRANSITIONS: readonly SlotTransition[] = [
   { step: "ACQUIRE", from: "absent", to: "preparing", lease: "session", code: "slots/acquire.ts tryAcquireSlot (RECREATE: acquireOnNewLease)" },
   { step: "FENCE", from: "preparing", to: "rebooting", lease: "changed", code: "slots/transitions.ts enterRebooting" },
   // max_failed_reboots >= 1: the fenced slot has no lease; only CONVERT (or the node) deletes it.
-  { step: "FENCE", from: "preparing", to: "rebooting", lease: "none", code: "slots/transitions.ts enterRebooting (max_failed_reboots >= 1); RECREATE: updateSlot from orchestrate/_local-state.ts recoverVanishedSlot" },
+  { step: "FENCE", from: "preparing", to: "rebooting", lease: "none", code: "slots/transitions.ts enterRebooting (max_failed_reboots >= 1); RECREATE: updateSlot from orchestrate/_etcd-lock-boot.ts recover (_local-state.ts recoverVanishedSlot)" },
   // A pass that keeps its preparing slot (uncordon failed) moves it onto its own slot lease.
   { step: "KEEP", from: "preparing", to: "preparing", lease: "changed", code: "orchestrate: kept preparing slot onto a slot lease" },
-  { step: "VERIFY", from: "rebooting", to: "verifying", lease: "same", code: "slots/transitions.ts updateSlot, from orchestrate/_postboot.ts handleOwnSlot" },
+  { step: "VERIFY", from: "rebooting", to: "verifying", lease: "same", code: "slots/transitions.ts updateSlot, from orchestrate/_etcd-lock-boot.ts markVerifying (_postboot.ts afterBoot)" },
   // RECREATE (marker present, slot gone, deadline not passed) is two of these rows: an ACQUIRE on a
   // fresh lease that is not kept alive, then the slot rewritten `rebooting` on no lease with its
   // create revision compared (the FENCE row with "none"; max_failed_reboots >= 1). With

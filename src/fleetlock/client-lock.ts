@@ -6,13 +6,14 @@
  * before rebooting, steady-state (unlock-if-held) whenever the node is healthy and needs nothing —
  * which is also how the slot is released after boot.
  */
-import { outcome, type LockBackend, type Outcome, type OutcomeKind } from "../orchestrate/index.ts";
+import { noOwnSlot, outcome, type LockBackend, type Outcome, type OutcomeKind } from "../orchestrate/index.ts";
 import type { FleetLockCallResult, FleetLockClient } from "./client.ts";
 
 export function remoteLock(client: FleetLockClient, id: string, group: string): LockBackend {
   const key = `fleetlock:${group}/${id}`;
   return {
     kind: "fleetlock",
+    throughReboot: { issued: "the FleetLock server holds our lock through the reboot", failed: "the lock is released by steady-state once the node is healthy" },
     view: async () => undefined,
     wouldAcquire: () => outcome("lock_skipped", `would ask the FleetLock server for a slot (id ${id}, group ${group})`),
     async acquire() {
@@ -24,12 +25,14 @@ export function remoteLock(client: FleetLockClient, id: string, group: string): 
     fence: async (slot) => ({ kind: "fenced", slot: { ...slot, phase: "rebooting" } }),
     async release() {
       const res = await client.steadyState(id, group);
-      return res.kind === "ok" ? { kind: "released", cooldownSec: 0 } : { kind: "not_held" };
+      return res.kind === "ok" ? { kind: "released", cooldownSec: 0 } : { kind: "not-held" };
     },
     async idle() {
       const res = await client.steadyState(id, group);
-      return res.kind === "ok" ? undefined : refusal(res);
+      return res.kind === "ok" ? { kind: "ok", said: "steady-state reported" } : { kind: "refused", outcome: refusal(res) };
     },
+    // No view, so never a slot of our own: the post-boot release is the steady-state above.
+    ...noOwnSlot,
   };
 }
 

@@ -8,11 +8,10 @@
  * (docs/JSON.md); tests/unit/observe/json.test.ts walks every document and checks every key.
  */
 import type { PeerView, PolicyVerdict } from "../cluster/index.ts";
-import type { ChecksReport, CheckResult } from "../checks/index.ts";
 import type { DetectorResult, Evaluation } from "../detect/index.ts";
 import type { HealthResult } from "../health/index.ts";
-import type { PassReport } from "../orchestrate/report.ts";
 import type { WindowDecision } from "../windows/index.ts";
+import type { CheckResultView, ChecksView, ReportView } from "./report-view.ts";
 
 type Json = Record<string, unknown>;
 
@@ -21,7 +20,7 @@ function defined(o: Json): Json {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-export function reportJson(r: PassReport): Json {
+export function reportJson(r: ReportView): Json {
   return defined({
     node: r.node,
     group: r.group,
@@ -94,11 +93,11 @@ function healthJson(h: HealthResult): Json {
   });
 }
 
-function checksJson(c: ChecksReport): Json {
+function checksJson(c: ChecksView): Json {
   return { phase: c.phase, kind: c.kind, message: c.message, results: c.results.map(checkJson) };
 }
 
-function checkJson(c: CheckResult): Json {
+function checkJson(c: CheckResultView): Json {
   return defined({ name: c.name, type: c.type, kind: c.kind, message: c.message, duration_ms: c.durationMs, timeout_ms: c.kind === "timeout" ? c.timeoutMs : undefined });
 }
 

@@ -5,9 +5,8 @@
  */
 import type { Evaluation, DetectorResult } from "../detect/index.ts";
 import type { HealthResult } from "../health/index.ts";
-import type { PassReport } from "../orchestrate/report.ts";
-import type { ChecksReport } from "../checks/index.ts";
 import { escapeBlock, escapeControl as esc } from "./_escape.ts";
+import type { ChecksView, ReportView } from "./report-view.ts";
 
 const secs = (ms: number) => (ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`);
 
@@ -35,13 +34,13 @@ function healthLines(h: HealthResult): string[] {
   return lines;
 }
 
-function checksLines(c: ChecksReport): string[] {
+function checksLines(c: ChecksView): string[] {
   const lines = [`${c.phase} checks: ${c.kind} (${esc(c.message)})`];
   for (const r of c.results) lines.push(`  - ${esc(r.name)} => ${r.kind}: ${esc(r.message)} (duration ${secs(r.durationMs)})`);
   return lines;
 }
 
-export function formatReport(r: PassReport): string {
+export function formatReport(r: ReportView): string {
   const out: string[] = [];
   if (r.preDetectors) out.push("pre-lock detector evaluations:", ...detectorLines(r.preDetectors));
   const pre = r.health.filter((h) => h.phase === "monitor" || h.phase === "pre-lock");

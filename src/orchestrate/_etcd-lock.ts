@@ -3,6 +3,7 @@
  * a daemon (the slot starts on its session lease, and moves to a fresh slot lease at the fence)
  * and the FleetLock server for a client (the slot lives on a slot lease nobody keeps alive from
  * the start: the server cannot know whether the client lives; the fence keeps that lease).
+ * Up to the fence here; after it (post-boot, a vanished slot, a grant's renewal) _etcd-lock-boot.ts.
  */
 import type { EtcdGateway } from "../etcd/index.ts";
 import type { Clock } from "../platform/index.ts";
@@ -29,15 +30,14 @@ import {
   readClusterState,
   releaseSlot,
   tryAcquireSlot,
-  type AcquireResult as SlotAcquire,
-  type ClusterState,
+  type AcquireResult,
   type Keys,
   type SlotEntry,
   type SlotRequest,
 } from "../slots/index.ts";
 import type { Plan } from "./context.ts";
-import type { AcquireResult, FenceResult, HeldSlot, LockBackend, ReleaseResult, StaleSlotFailure } from "./lock.ts";
-
+import { held, type HeldSlot, type LockAcquire, type LockBackend, type LockFence, type LockRelease, type StaleSlotFailure } from "./lock.ts";
+import { bootTransitions, type ReleaseWrites } from "./_etcd-lock-boot.ts";
 import { outcome, type Outcome } from "./outcome.ts";
 
 export interface EtcdLockOptions {
@@ -87,8 +87,27 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
     const reason = s.record?.phase === "verifying" ? "unhealthy_past_deadline" : "never_returned";
     return { slot: s.key, node: s.node, group: s.group, phase: s.record?.phase ?? "unknown", deadline: s.record?.deadline ?? "", reason, froze: res.froze, failures: res.count, limit: failureLimit(s.record) };
   };
+  const release = async (slot: HeldSlot, info: ReleaseWrites): Promise<LockRelease> => {
+    if (!slot.entry) return { kind: "not-held" };
+    const cooldownSec = info.cooldown ? o.cooldownSec : 0;
+    const entry = slot.entry;
+    const limit = failureLimit(entry.record);
+    const failure =
+      info.failure && limit >= 1
+        ? await planFailure(gw, keys, { node: entry.node, slot: entry.key, reason: info.failure, at: new Date(info.nowMs).toISOString(), ...(entry.record?.deadline ? { deadline: entry.record.deadline } : {}) }, entry.group, limit)
+        : undefined;
+    const rel = await timed(
+      "lock_release_seconds",
+      () => releaseSlot(gw, keys, entry, { cooldownSec, nowMs: info.nowMs, node: subject.node, ...(info.reboots ? { reboots: info.reboots } : {}), ...(info.history ? { history: info.history } : {}), ...(info.clearRequest ? { clearRequest: true } : {}), ...(failure ? { failure } : {}) }),
+      (r) => (r.kind === "released" ? "success" : "not_held"),
+    );
+    if (rel.kind === "released" && cooldownSec > 0) metrics.inc("cooldown_activations_total", { result: "started" });
+    if (rel.kind !== "released") return { kind: "not-held" };
+    return failure ? { ...rel, failure: { froze: failure.froze, failures: failure.count } } : rel;
+  };
   return {
     kind: "etcd",
+    throughReboot: { issued: "slot held through the reboot", failed: "keeping the slot until the post-boot checks after the grace period" },
     view: (scope) => readClusterState(gw, keys, scope),
     wouldAcquire(state) {
       if (!state) return outcome("lock_skipped", "lock acquisition skipped");
@@ -96,7 +115,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       if (a.kind === "ok") return outcome("ready", "a reboot slot is free: this node would take it and reboot now");
       return refusal(a, subject.group, o.nameHolders);
     },
-    async acquire(opts = {}): Promise<AcquireResult> {
+    async acquire(opts = {}): Promise<LockAcquire> {
       const why = (opts as { reason?: string }).reason;
       let waitingSince: string | undefined;
       if (o.queue && o.lease.kind === "session") {
@@ -137,7 +156,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       if (res.kind === "already-held") return { kind: "own", slot: held(res.slot) };
       return { kind: "refused", outcome: refusal(res, subject.group, o.nameHolders) };
     },
-    async fence(slot, info): Promise<FenceResult> {
+    async fence(slot, info): Promise<LockFence> {
       const entry = slot.entry;
       if (!entry?.record) return { kind: "lost", outcome: outcome("runtime_error", `slot ${slot.key} has no readable record; not rebooting`) };
       // Nodes may have gone down, and slots been taken, while we prepared (a drain takes
@@ -177,24 +196,7 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
           return { kind: "refused", outcome: outcome("cooldown_active", "group cooldown started right before the reboot; not rebooting") };
       }
     },
-    async release(slot, info): Promise<ReleaseResult> {
-      if (!slot.entry) return { kind: "not_held" };
-      const cooldownSec = info.cooldown ? o.cooldownSec : 0;
-      const entry = slot.entry;
-      const limit = failureLimit(entry.record);
-      const failure =
-        info.failure && limit >= 1
-          ? await planFailure(gw, keys, { node: entry.node, slot: entry.key, reason: info.failure, at: new Date(info.nowMs).toISOString(), ...(entry.record?.deadline ? { deadline: entry.record.deadline } : {}) }, entry.group, limit)
-          : undefined;
-      const rel = await timed(
-        "lock_release_seconds",
-        () => releaseSlot(gw, keys, entry, { cooldownSec, nowMs: info.nowMs, node: subject.node, ...(info.reboots ? { reboots: info.reboots } : {}), ...(info.history ? { history: info.history } : {}), ...(info.clearRequest ? { clearRequest: true } : {}), ...(failure ? { failure } : {}) }),
-        (r) => (r.kind === "released" ? "success" : "not_held"),
-      );
-      if (rel.kind === "released" && cooldownSec > 0) metrics.inc("cooldown_activations_total", { result: "started" });
-      if (rel.kind !== "released") return { kind: "not_held" };
-      return failure ? { ...rel, failure: { froze: failure.froze, failures: failure.count } } : rel;
-    },
+    release: (slot, info) => release(slot, info),
     async keep(slot, why) {
       const entry = slot.entry;
       if (!entry?.record || entry.record.phase !== "preparing" || o.lease.kind !== "session") return undefined;
@@ -213,7 +215,8 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
       return out;
     },
     fail: (slot) => (slot.entry ? fail(slot.entry, clock.now()) : Promise.resolve(undefined)),
-    idle: async () => undefined,
+    idle: async () => ({ kind: "ok" }),
+    ...bootTransitions({ gw, keys, clock, subject, slotTimeoutSec: o.slotTimeoutSec, release }),
     async leave() {
       if (!inQueue) return;
       inQueue = false;
@@ -222,14 +225,9 @@ export function etcdLock(o: EtcdLockOptions): LockBackend {
   };
 }
 
-/** A slot entry as the lifecycle holds it. */
-export function held(e: SlotEntry): HeldSlot {
-  return { key: e.key, group: e.group, phase: e.record?.phase ?? "unknown", entry: e, ...(e.record?.deadline ? { deadline: e.record.deadline } : {}) };
-}
-
 // --- internal ---
 
-type Refusal = Exclude<SlotAcquire, { kind: "acquired" | "already-held" }> | Exclude<ReturnType<typeof admission>, { kind: "ok" }>;
+type Refusal = Exclude<AcquireResult, { kind: "acquired" | "already-held" }> | Exclude<ReturnType<typeof admission>, { kind: "ok" }>;
 
 function refusal(r: Refusal, group: string, nameHolders: boolean): Outcome {
   switch (r.kind) {
@@ -251,8 +249,6 @@ function refusal(r: Refusal, group: string, nameHolders: boolean): Outcome {
       return outcome("lock_unavailable", `this node holds slot ${r.slot.key} (phase ${r.slot.record?.phase ?? "unknown"}); run without --once finishes it`);
   }
 }
-
-export type { ClusterState };
 
 /** The budget rules a plan puts into every slot request: down nodes counted, failures limit. */
 export function budgetRules(plan: Plan): Pick<SlotRequest, "countDown" | "maxFailedReboots"> {

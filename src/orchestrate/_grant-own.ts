@@ -1,15 +1,16 @@
 /**
  * The FleetLock server finds a slot under the client's id (RecursiveLock). Its own FleetLock slot
- * in this group: granted (`rebooting`) → success again, refreshing the lease once half of it is
+ * in this group: granted (`rebooting`) → success again, renewing the lease once half of it is
  * used (the client proves it is alive); `preparing` (a drain still running, or a server that died
  * mid-grant) → resume under the slot. Anything else with this name is not the client's.
  */
-import { refreshSlotLease, type SlotEntry } from "../slots/index.ts";
+import type { SlotEntry } from "../slots/index.ts";
 import type { ServerCoordinator } from "./context.ts";
-import { outcome, type Outcome } from "./outcome.ts";
-import type { PassReport } from "./report.ts";
+import { held } from "./lock.ts";
+import { outcome } from "./outcome.ts";
+import type { End } from "./report.ts";
 
-export type OwnStep = { kind: "done"; outcome: Outcome; facts?: Partial<PassReport> } | { kind: "resume" };
+export type OwnStep = ({ kind: "done" } & End) | { kind: "resume" };
 
 export async function serverOwnSlot(co: ServerCoordinator, slot: SlotEntry): Promise<OwnStep> {
   const id = co.plan.node;
@@ -21,12 +22,12 @@ export async function serverOwnSlot(co: ServerCoordinator, slot: SlotEntry): Pro
   const bound = rec.client_address;
   if (bound && co.client.address && bound !== co.client.address) return conflict(`the lock of ${id} was taken from another address; only that client can use it`);
   if (rec.phase === "preparing") return { kind: "resume" };
-  const ref = await refreshSlotLease(co.etcd.gw, slot, rec, { slotTimeoutSec: co.plan.slotTimeoutSec, nowMs: co.ports.clock.now() });
-  if (ref.kind === "slot-lost") return { kind: "done", outcome: outcome("lock_unavailable", "the slot was freed while refreshing it; retry", { retry: true }) };
-  if (ref.kind === "refreshed") co.ports.log.event("info", "fleetlock_refreshed", { id, group: co.plan.group, slot: slot.key, deadline: ref.record.deadline });
+  const ren = await co.lock.renew(held(slot));
+  if (ren.kind === "lost") return { kind: "done", outcome: outcome("lock_unavailable", "the slot was freed while refreshing it; retry", { retry: true }) };
+  if (ren.kind === "renewed") co.ports.log.event("info", "fleetlock_refreshed", { id, group: co.plan.group, slot: slot.key, deadline: ren.deadline });
   return {
     kind: "done",
     outcome: outcome("rebooting", "already locked by this id"),
-    facts: { slot: { key: slot.key, phase: "rebooting", recursive: true, ...(ref.record.deadline ? { deadline: ref.record.deadline } : {}) } },
+    facts: { slot: { key: slot.key, phase: "rebooting", recursive: true, ...(ren.deadline ? { deadline: ren.deadline } : {}) } },
   };
 }

@@ -12,20 +12,10 @@
  * The revision is written at most every REVISION_PERSIST_MS (SD cards wear) and at every fence;
  * while the process runs, memory catches every step back. docs/SLOTS.md §Invariants.
  */
-import { acquireOnNewLease, passiveSession, updateSlot, type ClusterState } from "../slots/index.ts";
+import { passiveSession, type ClusterState } from "../slots/index.ts";
 import type { Coordinator, EtcdCoordinator } from "./context.ts";
-import { outcome } from "./outcome.ts";
-import type { Gate } from "./gates.ts";
 
 const REVISION_PERSIST_MS = 10 * 60_000;
-
-export interface EtcdMemory {
-  clusterId?: string;
-  maxRevision: number;
-  persistedAtMs: number;
-  hold?: { reason: string; clusterId: string; atMs: number; untilMs: number };
-  loaded: boolean;
-}
 
 interface Marker {
   slot: string;
@@ -56,9 +46,15 @@ async function writeJson(co: Coordinator, path: string, data: unknown): Promise<
   }
 }
 
-/** Notes etcd's identity from a read; detects a cluster that lost its data. Daemons persist it. Model step ETCD_IDENTITY. */
+/**
+ * Notes etcd's identity from a read; detects a cluster that lost its data (the etcd reset gate in
+ * gates.ts then holds new slots). Daemons persist it. The one part of the loop memory not changed
+ * through runPass: this record is updated as it is read (concurrent FleetLock grants share it),
+ * so no other pass can act on an older one in between. No view (FleetLock client, --skip-lock):
+ * nothing to note. Model step ETCD_IDENTITY.
+ */
 export async function observeEtcd(co: Coordinator, state: ClusterState | undefined, force = false): Promise<void> {
-  if (!state || (co.mode !== "etcd" && co.mode !== "server")) return;
+  if (!state) return;
   const m = co.memory.etcd;
   // Read-only passes (status) write nothing, not even here.
   const persist = co.mode === "etcd" && co.session !== passiveSession;
@@ -92,35 +88,8 @@ export async function observeEtcd(co: Coordinator, state: ClusterState | undefin
   }
 }
 
-/** No new slot while an etcd data loss may have freed the slots of nodes that are still down. */
-export const etcdReset: Gate = {
-  name: "etcd_reset",
-  async run(g) {
-    const { co } = g;
-    const hold = co.memory.etcd.hold;
-    if (!hold) return { kind: "continue" };
-    const ack = g.state?.resetAck;
-    const now = co.ports.clock.now();
-    if ((ack && ack.cluster_id === hold.clusterId && Date.parse(ack.at) >= hold.atMs - 60_000) || now >= hold.untilMs) {
-      co.ports.log.event("warn", "etcd_reset_acknowledged", { by: ack ? ack.by : "timeout", reason: hold.reason });
-      delete co.memory.etcd.hold;
-      co.ports.metrics.set("etcd_reset_hold", 0);
-      return { kind: "continue" };
-    }
-    co.ports.metrics.set("etcd_reset_hold", 1);
-    return {
-      kind: "stop",
-      outcome: outcome(
-        "paused",
-        `${hold.reason}: slots of nodes that are down may be lost, so no new reboot starts until ${new Date(hold.untilMs).toISOString()} ` +
-          `(reboot_slot_timeout_sec) or until an operator runs 'clusterrebootd resume --etcd-reset'`,
-      ),
-    };
-  },
-};
-
 /** Right before the reboot command: where we are going, in case etcd forgets while we are down. Model step MARK. */
-export async function writeRebootingMarker(co: EtcdCoordinator, m: Omit<Marker, "at" | "cluster_id">): Promise<void> {
+export async function writeRebootingMarker(co: Coordinator, m: Omit<Marker, "at" | "cluster_id">): Promise<void> {
   const nowIso = new Date(co.ports.clock.now()).toISOString();
   await writeJson(co, markerFile(co), { ...m, cluster_id: co.memory.etcd.clusterId ?? "", at: nowIso });
 }
@@ -131,8 +100,8 @@ export async function removeRebootingMarker(co: Coordinator): Promise<void> {
 
 /**
  * No slot of ours in etcd, but our marker says we rebooted under one whose deadline has not
- * passed: the slot vanished (etcd lost its data, or a forced unlock). Take it again as
- * `verifying` so peers still count us as down until the post-boot checks pass. Model step RECREATE.
+ * passed: the slot vanished (etcd lost its data, or a forced unlock). Take it again (lock.recover)
+ * as `rebooting` so peers still count us as down until the post-boot checks pass. Model step RECREATE.
  */
 export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
   const m = await readJson<Marker>(co, markerFile(co));
@@ -147,30 +116,18 @@ export async function recoverVanishedSlot(co: EtcdCoordinator): Promise<void> {
     await removeRebootingMarker(co);
     return;
   }
-  // The ordinary way back: our slot is there (one get; the post-boot path verifies and releases it).
-  if (await co.etcd.gw.get(co.etcd.keys.slot(co.plan.group, co.plan.node))) return;
-  const res = await acquireOnNewLease(
-    co.etcd.gw,
-    co.etcd.keys,
-    { node: co.plan.node, group: co.plan.group, limit: co.plan.limit, globalCap: co.plan.globalCap, holder: "daemon", pid: co.ports.host.pid(), bootId: m.boot_id, nowIso: new Date(now).toISOString(), ...(co.plan.machineId ? { machineId: co.plan.machineId } : {}), ...(co.plan.hardwareId ? { hardwareId: co.plan.hardwareId } : {}) },
-    Math.max(1, Math.ceil(left / 1000)),
-  );
+  const res = await co.lock.recover({ bootId: m.boot_id, deadline: m.deadline, nowMs: now });
   // Our slot is still there: the ordinary way back (the post-boot path verifies and releases it).
-  if (res.kind === "already-held") return;
-  if (res.kind === "acquired") {
-    // max_failed_reboots ≥ 1: like the fence, no lease — past the deadline it becomes a failed
-    // reboot (and maybe a freeze), never a silent expiry (slots/failure.ts).
-    const k = co.plan.maxFailedReboots;
-    const slot = k >= 1 ? { ...res.slot, lease: "0" } : res.slot;
-    await updateSlot(co.etcd.gw, slot, { ...res.record, phase: "rebooting", deadline: m.deadline, reason: "re-created after it vanished while this node was down", ...(k >= 1 ? { max_failed_reboots: k } : {}) });
-    co.ports.log.event("error", "slot_recreated", { slot: res.slot.key, was: m.slot, deadline: m.deadline });
+  if (res.kind === "present") return;
+  if (res.kind === "recreated") {
+    co.ports.log.event("error", "slot_recreated", { slot: res.key, was: m.slot, deadline: m.deadline });
     return;
   }
   co.ports.metrics.inc("stale_slots_freed_total");
   co.ports.log.event("error", "slot_vanished", {
     slot: m.slot,
     deadline: m.deadline,
-    action: `could not take it again (${res.kind}): other nodes used the budget while this one was down; the budget may have been exceeded`,
+    action: `could not take it again (${res.why}): other nodes used the budget while this one was down; the budget may have been exceeded`,
   });
   await removeRebootingMarker(co);
 }

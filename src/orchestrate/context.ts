@@ -16,7 +16,6 @@ import type { WindowSet } from "../windows/index.ts";
 import type { CheckPhase, ChecksReport } from "../checks/index.ts";
 import type { KubeCap } from "./_kube.ts";
 import type { LockBackend } from "./lock.ts";
-import type { EtcdMemory } from "./_local-state.ts";
 
 export interface Plan {
   node: string;
@@ -80,17 +79,70 @@ export interface Ports {
   metrics: Metrics;
 }
 
-/** What the daemon loop remembers between passes; single passes get a fresh one. */
+/**
+ * What the daemon loop remembers between passes; single passes get a fresh one. Gates read it and
+ * return a MemoryChange; runPass applies it with `remember`. The etcd identity is the exception:
+ * _local-state.ts observeEtcd updates it as it reads (see there).
+ */
 export interface LoopMemory {
   /** When interactive users first deferred the current reboot. */
   deferredSince?: number;
   /** The last drain that did not finish, per node: no new cordon before the hold-off passes. */
-  drainFailures: Map<string, { atMs: number; message: string }>;
-  /** etcd's identity as this process saw it (orchestrate/_local-state.ts). */
+  drainFailures: Map<string, DrainFailure>;
+  /** etcd's identity as this process saw it (orchestrate/_local-state.ts observeEtcd). */
   etcd: EtcdMemory;
 }
 
-/** The built-in checks (checks/ is loaded only when the config has some: checks/index.ts checksCap). */
+export interface DrainFailure {
+  atMs: number;
+  message: string;
+}
+
+/** etcd's identity: its cluster id, the highest revision seen, and the hold after a data loss. */
+export interface EtcdMemory {
+  clusterId?: string;
+  maxRevision: number;
+  persistedAtMs: number;
+  hold?: EtcdHold;
+  loaded: boolean;
+}
+
+export interface EtcdHold {
+  reason: string;
+  clusterId: string;
+  atMs: number;
+  untilMs: number;
+}
+
+export type MemoryChange =
+  | { kind: "users-deferring"; since: number | undefined } // users gate: since when users defer the reboot (undefined: nobody logged in)
+  | { kind: "drain-failed"; node: string; atMs: number; message: string } // drain gate: hold off the next drain
+  | { kind: "drain-holdoff-over"; node: string; failure: DrainFailure } // drain hold-off gate: this failure no longer holds the drain off
+  | { kind: "etcd-hold-lifted"; hold: EtcdHold }; // etcd reset gate: this hold was acknowledged, or the slot timeout passed
+
+/**
+ * Applies what a gate returned. A change judged on a record (a drain failure, an etcd hold) removes
+ * only that record: one a concurrent pass put there since (FleetLock grants share the memory) stays.
+ */
+export function remember(m: LoopMemory, c: MemoryChange | undefined): void {
+  switch (c?.kind) {
+    case undefined:
+      return;
+    case "users-deferring":
+      m.deferredSince = c.since;
+      return;
+    case "drain-failed":
+      m.drainFailures.set(c.node, { atMs: c.atMs, message: c.message });
+      return;
+    case "drain-holdoff-over":
+      if (m.drainFailures.get(c.node) === c.failure) m.drainFailures.delete(c.node);
+      return;
+    case "etcd-hold-lifted":
+      if (m.etcd.hold === c.hold) delete m.etcd.hold;
+      return;
+  }
+}
+
 export interface Checks {
   count: number;
   run(phase: CheckPhase, signal?: AbortSignal): Promise<ChecksReport | undefined>;

@@ -2,45 +2,22 @@
  * Every gate of the lifecycle, each defined once. A gate reads what it needs through the
  * coordinator's capabilities (a no-op capability makes it pass: no kill switch file for the
  * FleetLock server, no cluster view for a FleetLock client) and returns a value: go on (with the
- * facts it learned for the report), stop (a refusal), or hold (keep the slot and come back: a
- * drain still running for a FleetLock client). pass.ts runs them in the order of BEFORE_SLOT and
- * UNDER_SLOT; a new gate is added here and in one of those lists, nowhere else.
+ * facts it learned for the report), stop (a refusal), hold (keep the slot and come back: a drain
+ * still running for a FleetLock client) or idle (nothing to do). What the loop should remember
+ * (users deferring, a drain that failed, an etcd hold lifted) is part of that value too: no gate
+ * writes the report or the loop memory; pass.ts applies both. pass.ts runs the gates in the order
+ * of BEFORE_SLOT and UNDER_SLOT; a new gate is added here and in one of those lists, nowhere else.
+ * What a gate sees and returns is gate.ts.
  */
 import { classifyPeers, evaluatePolicy } from "../cluster/index.ts";
-import { describeFreeze, type ClusterState } from "../slots/index.ts";
+import { describeFreeze } from "../slots/index.ts";
 import { evaluateWindows, hasWindows } from "../windows/index.ts";
-import type { Coordinator, PassMode } from "./context.ts";
-import { outcome, type Outcome } from "./outcome.ts";
-import { mergeFacts, type PassReport } from "./report.ts";
+import type { MemoryChange } from "./context.ts";
+import { go, stop, type Gate, type GateCtx } from "./gate.ts";
+import { outcome } from "./outcome.ts";
+import type { Facts } from "./report.ts";
 import { commandFor, describe, detectorErrors, recentReboots, runHealth } from "./_steps.ts";
-import { etcdReset } from "./_local-state.ts";
 
-/** What a gate sees: the coordinator, the pass mode, the cluster view read so far. */
-export interface GateCtx {
-  co: Coordinator;
-  mode: PassMode;
-  signal: AbortSignal | undefined;
-  /** The latest cluster view (undefined: the backend decides pause/cooldown/policy itself). */
-  state: ClusterState | undefined;
-  /** Where the gate stands: before the slot or under it (changes messages and health phase). */
-  stage: "before" | "under";
-  /** Slot attempts so far (RC_LOCK_ATTEMPTS under the slot). */
-  attempts: number;
-}
-
-export type Step =
-  | { kind: "continue"; facts?: Partial<PassReport> } // this gate allows; here is what it saw
-  | { kind: "stop"; outcome: Outcome; facts?: Partial<PassReport> } // refused (give any slot back)
-  | { kind: "hold"; outcome: Outcome; facts?: Partial<PassReport> } // not yet: keep the slot, come back
-  | { kind: "idle"; outcome: Outcome; facts?: Partial<PassReport> }; // nothing to do: no reboot needed
-
-export interface Gate {
-  name: string;
-  run(g: GateCtx): Promise<Step>;
-}
-
-const go = (facts?: Partial<PassReport>): Step => (facts ? { kind: "continue", facts } : { kind: "continue" });
-const stop = (o: Outcome, facts?: Partial<PassReport>): Step => ({ kind: "stop", outcome: o, ...(facts ? { facts } : {}) });
 const under = (g: GateCtx, text: string) => (g.stage === "under" ? `${text} after lock` : text);
 
 export const killSwitch: Gate = {
@@ -108,17 +85,40 @@ export const detectors: Gate = {
       if (!ev.requiresReboot) return stop(outcome("recheck_cleared", "detectors cleared after lock acquisition"), facts);
       return go(facts);
     }
-    const facts: Partial<PassReport> = { preDetectors: ev };
+    const facts: Facts = { preDetectors: ev };
     if (!ev.hasErrors) g.co.ports.metrics.set("reboot_required", ev.requiresReboot ? 1 : 0);
     if (ev.hasErrors) return stop(outcome("runtime_error", `detector evaluation failed: ${detectorErrors(ev)}`), facts);
     if (ev.requiresReboot) return go(facts);
     const h = await runHealth(g.co, "monitor", { lockHeld: false, lockAttempts: 0 }, g.mode, g.signal);
     const hf = { ...facts, health: [h.h], ...(h.checks ? { checks: [h.checks] } : {}) };
     if (h.h.kind !== "pass") return stop(outcome("health_blocked", `health script reported unhealthy during monitoring (${describe(h.h)})`), hf);
-    // Healthy and nothing to do: a FleetLock client gives back what it may hold (the post-boot release).
-    const back = g.mode === "status" ? undefined : await g.co.lock.idle();
-    if (back) return stop(back, hf);
-    return { kind: "idle", outcome: outcome("no_action", g.co.lock.kind === "fleetlock" && g.mode !== "status" ? "no detectors require a reboot (steady-state reported)" : "no detectors require a reboot"), facts: hf };
+    // Healthy and nothing to do (runPass then lets a FleetLock client give back what it may hold).
+    return { kind: "idle", outcome: outcome("no_action", "no detectors require a reboot"), facts: hf };
+  },
+};
+
+/** No new slot while an etcd data loss may have freed the slots of nodes that are still down (_local-state.ts). */
+export const etcdReset: Gate = {
+  name: "etcd_reset",
+  async run(g) {
+    const { co } = g;
+    const hold = co.memory.etcd.hold;
+    if (!hold) return go();
+    const ack = g.state?.resetAck;
+    const now = co.ports.clock.now();
+    if ((ack && ack.cluster_id === hold.clusterId && Date.parse(ack.at) >= hold.atMs - 60_000) || now >= hold.untilMs) {
+      co.ports.log.event("warn", "etcd_reset_acknowledged", { by: ack ? ack.by : "timeout", reason: hold.reason });
+      co.ports.metrics.set("etcd_reset_hold", 0);
+      return go(undefined, { kind: "etcd-hold-lifted", hold });
+    }
+    co.ports.metrics.set("etcd_reset_hold", 1);
+    return stop(
+      outcome(
+        "paused",
+        `${hold.reason}: slots of nodes that are down may be lost, so no new reboot starts until ${new Date(hold.untilMs).toISOString()} ` +
+          `(reboot_slot_timeout_sec) or until an operator runs 'clusterrebootd resume --etcd-reset'`,
+      ),
+    );
   },
 };
 
@@ -189,16 +189,14 @@ export const users: Gate = {
     if (!plan.deferForUsers || g.mode !== "run") return go();
     const names = await ports.host.loggedInUsers();
     const now = ports.clock.now();
-    if (names.length === 0) {
-      memory.deferredSince = undefined;
-      return go();
-    }
-    memory.deferredSince ??= now;
-    const waited = now - memory.deferredSince;
+    if (names.length === 0) return go(undefined, { kind: "users-deferring", since: undefined });
+    const since = memory.deferredSince ?? now;
+    const deferring: MemoryChange = { kind: "users-deferring", since };
+    const waited = now - since;
     if (waited < plan.maxDeferMs)
-      return stop(outcome("users_logged_in", `deferring reboot: ${names.join(", ")} logged in (${Math.round(waited / 1000)}s of at most ${Math.round(plan.maxDeferMs / 1000)}s)`));
+      return stop(outcome("users_logged_in", `deferring reboot: ${names.join(", ")} logged in (${Math.round(waited / 1000)}s of at most ${Math.round(plan.maxDeferMs / 1000)}s)`), undefined, deferring);
     ports.log.event("warn", "deferral_expired", { users: names, waited_s: Math.round(waited / 1000) });
-    return go();
+    return go(undefined, deferring);
   },
 };
 
@@ -214,10 +212,7 @@ export const drainHoldoff: Gate = {
     const last = co.memory.drainFailures.get(co.plan.node);
     if (!last) return go();
     const left = last.atMs + co.plan.checkIntervalMs - co.ports.clock.now();
-    if (left <= 0) {
-      co.memory.drainFailures.delete(co.plan.node);
-      return go();
-    }
+    if (left <= 0) return go(undefined, { kind: "drain-holdoff-over", node: co.plan.node, failure: last });
     return stop(outcome("drain_blocked", `the last drain of ${co.kube.node} did not finish (${last.message}); next attempt in ${Math.ceil(left / 1000)}s`));
   },
 };
@@ -274,25 +269,16 @@ export const drain: Gate = {
     const d = await co.kube.drain(g.signal);
     if (d.kind === "pending") return { kind: "hold", outcome: outcome("draining", `the node is being drained; the slot stays reserved, retry shortly`) };
     if (d.kind === "drained") return go({ drain: { kind: "drained", durationMs: d.durationMs } });
-    co.memory.drainFailures.set(co.plan.node, { atMs: co.ports.clock.now(), message: d.message });
     // What happens to the cordon and the slot is giveBack's to say (the uncordon may fail).
-    return stop(outcome("drain_blocked", `drain of ${co.kube.node} did not finish (${d.message})`), {
-      drain: { kind: "blocked", durationMs: d.durationMs, message: d.message },
-    });
+    return stop(
+      outcome("drain_blocked", `drain of ${co.kube.node} did not finish (${d.message})`),
+      { drain: { kind: "blocked", durationMs: d.durationMs, message: d.message } },
+      { kind: "drain-failed", node: co.plan.node, atMs: co.ports.clock.now(), message: d.message },
+    );
   },
 };
 
-/** Before taking a slot, in this order (docs/ARCHITECTURE.md). Reads between them are pass.ts's. */
+/** Before taking a slot, in this order (docs/ARCHITECTURE.md). Reads between them, and running them, are pass.ts's. */
 export const BEFORE_SLOT = { local: [killSwitch], cluster: [etcdReset, pause, frozen, window, detectors], full: [records, identity, loopGuard, policy, health, cooldown, users, drainHoldoff, command] } as const;
 /** Under the slot, right before the fence: every gate again (W4), then the drain, then the window. */
 export const UNDER_SLOT: readonly Gate[] = [etcdReset, killSwitch, pause, frozen, records, identity, loopGuard, policy, detectors, health, drain, window];
-
-/** Runs gates in order; returns the first that does not continue (facts merged either way). */
-export async function runGates(gates: readonly Gate[], g: GateCtx, r: PassReport): Promise<Exclude<Step, { kind: "continue" }> | undefined> {
-  for (const gate of gates) {
-    const s = await gate.run(g);
-    mergeFacts(r, s.facts);
-    if (s.kind !== "continue") return s;
-  }
-  return undefined;
-}

@@ -6,6 +6,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { HealthRunner } from "../health/index.ts";
+import type { Clock } from "../platform/index.ts";
 import { isTransient, type WatchHandle } from "../etcd/index.ts";
 import { lastSegment, parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
 import type { Coordinator, EtcdCoordinator } from "./context.ts";
@@ -30,7 +31,7 @@ export interface LoopHooks {
 export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopHooks = {}): Promise<PassReport | undefined> {
   const { ports } = co;
   const waker = new Waker();
-  const ref = { co: { ...co, health: trackHealth(co.health) } };
+  const ref = { co: { ...co, health: trackHealth(co.health, co.ports.clock) } };
   // Who we wait for: nothing in particular (any slot freed), or — in the FIFO queue — the
   // ticket just ahead of ours, so a release wakes the next in line, not every waiter.
   const wake: WakeOn = { ahead: undefined };
@@ -45,7 +46,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   try {
     while (!signal.aborted) {
       const next = await hooks.refresh?.(ref.co);
-      if (next && next !== ref.co) ref.co = { ...next, health: next.health === ref.co.health ? ref.co.health : trackHealth(next.health) };
+      if (next && next !== ref.co) ref.co = { ...next, health: next.health === ref.co.health ? ref.co.health : trackHealth(next.health, next.ports.clock) };
       co = ref.co;
       const plan = co.plan;
       let report: PassReport;
@@ -56,7 +57,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
         errors++;
         co.ports.metrics.inc("pass_errors_total");
         if (isTransient(err)) co.ports.metrics.set("etcd_up", 0);
-        const delay = backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs);
+        const delay = backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs, () => ports.clock.random());
         ports.log.event(isTransient(err) ? "warn" : "error", "pass_failed", {
           error: err instanceof Error ? err.message : String(err),
           attempt: errors,
@@ -103,7 +104,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
             (kind === "post_boot_released" && report.rebooted) || kind === "recheck_cleared"
             ? 0
             : kind === "runtime_error"
-              ? backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs)
+              ? backoffDelay(errors, plan.backoffMinMs, plan.backoffMaxMs, () => ports.clock.random())
               : plan.checkIntervalMs;
       if (wait > 0) await waker.wait(wait, ports.clock, signal, kind !== "rebooting");
     }
@@ -115,7 +116,10 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   return last;
 }
 
-/** Exponential from min to max, with jitter in the upper half so retries spread out. */
+/**
+ * Exponential from min to max, with jitter in the upper half so retries spread out. The loop
+ * passes its clock's randomness; the default is for callers outside a coordinator.
+ */
 export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand = Math.random): number {
   const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(Math.max(minMs, base / 2 + (rand() * base) / 2));
@@ -151,14 +155,14 @@ class Waker {
     if (this.kickFn) this.kickFn();
     else this.pending = true;
   }
-  async wait(ms: number, clock: { sleep(ms: number, s?: AbortSignal): Promise<void> }, signal: AbortSignal, wakeable = true) {
+  async wait(ms: number, clock: Pick<Clock, "sleep" | "random">, signal: AbortSignal, wakeable = true) {
     const ac = new AbortController();
     const onAbort = () => ac.abort();
     signal.addEventListener("abort", onAbort, { once: true });
     let kicked = false;
     if (wakeable && this.pending) {
       this.pending = false;
-      if (!signal.aborted) await clock.sleep(Math.random() * HANDOFF_JITTER_MS, signal);
+      if (!signal.aborted) await clock.sleep(clock.random() * HANDOFF_JITTER_MS, signal);
       return;
     }
     if (wakeable)
@@ -169,7 +173,7 @@ class Waker {
     await clock.sleep(ms, ac.signal);
     this.kickFn = undefined;
     signal.removeEventListener("abort", onAbort);
-    if (kicked && !signal.aborted) await clock.sleep(Math.random() * HANDOFF_JITTER_MS, signal);
+    if (kicked && !signal.aborted) await clock.sleep(clock.random() * HANDOFF_JITTER_MS, signal);
   }
 }
 
@@ -218,12 +222,12 @@ async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordin
 }
 
 /** Wraps the health runner to remember when the script last ran (heartbeats skip if recent, W31). */
-function trackHealth(inner: HealthRunner): HealthRunner & { lastRunAt: number } {
+function trackHealth(inner: HealthRunner, clock: Clock): HealthRunner & { lastRunAt: number } {
   const t = {
     lastRunAt: 0,
     async run(...args: Parameters<HealthRunner["run"]>) {
       const res = await inner.run(...args);
-      t.lastRunAt = Date.now();
+      t.lastRunAt = clock.now();
       return res;
     },
   };
@@ -245,7 +249,7 @@ function startHeartbeat(ref: { co: Coordinator & { health: HealthRunner & { last
       const { plan, ports, health } = co;
       await ports.clock.sleep(plan.publishIntervalMs, both);
       if (both.aborted || co.mode !== "etcd") break;
-      if (Date.now() - health.lastRunAt < plan.publishIntervalMs * 0.9) continue;
+      if (ports.clock.now() - health.lastRunAt < plan.publishIntervalMs * 0.9) continue;
       try {
         const { h } = await checkHealth({ ...co, health }, "heartbeat", { lockHeld: false, lockAttempts: 0 }, both);
         if (both.aborted) break;

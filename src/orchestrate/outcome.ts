@@ -8,11 +8,10 @@
  * the kind means "needs a reboot and is not getting one" (the blocked gauge, the blocked webhook).
  * Every other list of kinds is derived from it.
  */
-import type { Level } from "../observe/index.ts";
-
 export interface OutcomeSpec {
   exit: number;
-  level: Exclude<Level, "debug">;
+  /** The log level of the `run_outcome` line (observe's levels, without debug; no import: observe is below). */
+  level: "info" | "warn" | "error";
   /** Needs a reboot and is not getting one: counted by the blocked gauge and the blocked webhook. */
   blocked: boolean;
 }

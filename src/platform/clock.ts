@@ -1,8 +1,9 @@
 import type { Clock } from "./ports.ts";
 
-/** The real clock: Date.now() and setTimeout, with abortable sleeps that never throw. */
+/** The real clock: Date.now() and setTimeout, with abortable sleeps that never throw; Math.random. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  random: () => Math.random(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();

@@ -4,12 +4,14 @@
  * once per process; tests pass fakes (tests/fakes/).
  */
 
-/** Wall-clock time and cancellable sleeping. Overridable for tests (FakeClock). */
+/** Wall-clock time, cancellable sleeping, and the randomness of jitter. Overridable for tests (FakeClock). */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
   /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** A number in [0, 1), like Math.random: how far into its jitter a retry or wake-up waits. */
+  random(): number;
 }
 
 /** What to run and how; argv is executed directly, never through a shell. */

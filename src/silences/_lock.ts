@@ -19,5 +19,10 @@ export function withSilences(lock: LockBackend, s: Silencer): LockBackend {
       if (r.kind === "released" && slot.phase !== "preparing") s.released(slot);
       return r;
     },
+    async releaseAfterBoot(slot, info) {
+      const r = await lock.releaseAfterBoot(slot, info);
+      if (r.kind === "released") s.released(slot);
+      return r;
+    },
   };
 }

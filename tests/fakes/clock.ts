@@ -24,6 +24,12 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
+  /** What `random()` answers (the middle of every jitter unless a test sets it). */
+  randomValue = 0.5;
+  random(): number {
+    return this.randomValue;
+  }
+
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.resolve();
     if (ms <= 0) return Promise.resolve();
