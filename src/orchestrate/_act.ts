@@ -9,23 +9,24 @@ import { outcome, type OutcomeKind } from "./outcome.ts";
 import type { End, Facts } from "./report.ts";
 import { rebootVariables } from "./_command.ts";
 import { announceReboot } from "./_events.ts";
-import { commandFor } from "./_steps.ts";
 import { writeRebootingMarker } from "./_local-state.ts";
 import { releaseResult } from "./_underslot.ts";
 
 /** How long the reboot command itself may run (it usually returns at once while shutdown begins). */
 export const REBOOT_COMMAND_TIMEOUT_MS = 120_000;
 
-export async function act(co: Coordinator, slot: HeldSlot, mode: PassMode, clusterSize: number | undefined): Promise<End> {
+/** `argv` is the command gate's expansion under the slot (never expanded again here); `clusterSize` its RC_CLUSTER_SIZE. */
+export async function act(co: Coordinator, slot: HeldSlot, mode: PassMode, argv: readonly string[] | undefined, clusterSize: number | undefined): Promise<End> {
   const { plan, ports } = co;
   const done = (kind: OutcomeKind, message: string, facts?: Facts): End => ({ outcome: outcome(kind, message), ...(facts ? { facts } : {}) });
   if (mode === "grant") {
     ports.log.event("info", "fleetlock_granted", { id: plan.node, group: plan.group, slot: slot.key, deadline: slot.deadline });
     return done("rebooting", "granted");
   }
-  const cmd = commandFor(co, clusterSize);
-  const argv = cmd.ok ? cmd.argv : plan.rebootCommand;
-  const facts: Facts = { command: argv };
+  // The command gate ran under the slot and refuses a command that does not expand (W22), so an
+  // unexpanded template can never run; without its expansion there is nothing to run.
+  if (!argv) return done("runtime_error", "the reboot command was not resolved under the slot; not rebooting");
+  const facts: Facts = { command: [...argv] };
   if (!plan.dryRun) await co.kube.annotate("rebooting");
   ports.log.event("warn", "reboot_started", { slot: slot.key, command: argv.join(" "), dry_run: plan.dryRun, deadline: slot.deadline, backend: co.lock.kind });
 
@@ -47,7 +48,7 @@ export async function act(co: Coordinator, slot: HeldSlot, mode: PassMode, clust
   // Only our etcd slots can vanish with etcd's data: a daemon notes where it goes (_local-state.ts).
   if (co.mode === "etcd") await writeRebootingMarker(co, { slot: slot.key, group: slot.group, boot_id: await ports.host.bootId(), deadline: slot.deadline ?? "" });
   // Model step EXEC. Not tied to our shutdown signal (W22): systemd stopping us must not kill the reboot command.
-  const res = await ports.runner.run({ argv, env: { ...co.env, ...plan.baseEnv, ...rebootVariables(clusterSize) }, timeoutMs: REBOOT_COMMAND_TIMEOUT_MS });
+  const res = await ports.runner.run({ argv: [...argv], env: { ...co.env, ...plan.baseEnv, ...rebootVariables(clusterSize) }, timeoutMs: REBOOT_COMMAND_TIMEOUT_MS });
   if (res.kind !== "exited" || res.exitCode !== 0) {
     const why = res.kind === "exited" ? `exit ${res.exitCode}` : res.kind === "spawn-error" ? res.message : res.kind;
     ports.metrics.inc("reboots_total", { result: "failed" });

@@ -280,5 +280,8 @@ export const drain: Gate = {
 
 /** Before taking a slot, in this order (docs/ARCHITECTURE.md). Reads between them, and running them, are pass.ts's. */
 export const BEFORE_SLOT = { local: [killSwitch], cluster: [etcdReset, pause, frozen, window, detectors], full: [records, identity, loopGuard, policy, health, cooldown, users, drainHoldoff, command] } as const;
-/** Under the slot, right before the fence: every gate again (W4), then the drain, then the window. */
-export const UNDER_SLOT: readonly Gate[] = [etcdReset, killSwitch, pause, frozen, records, identity, loopGuard, policy, detectors, health, drain, window];
+/**
+ * Under the slot, right before the fence: every gate again (W4), then the drain, then the window;
+ * last the command, expanded on the view under the slot (RC_CLUSTER_SIZE), which is what `act` runs.
+ */
+export const UNDER_SLOT: readonly Gate[] = [etcdReset, killSwitch, pause, frozen, records, identity, loopGuard, policy, detectors, health, drain, window, command];

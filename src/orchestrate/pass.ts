@@ -148,7 +148,7 @@ async function underSlot(p0: Pass, slot: HeldSlot): Promise<PassReport> {
     const f = await fence(p.g, slot);
     if (f.kind === "end") return finish(p, f);
     take(p, f);
-    return finish(p, await act(co, f.slot, mode, p.g.state?.members.size || undefined));
+    return finish(p, await act(co, f.slot, mode, p.r.command, p.g.state?.members.size || undefined));
   } catch (err) {
     // Never leave a preparing slot (or our cordon) behind on an error: free it now rather than
     // after the lease TTL / the next pass — unless the uncordon fails (then the slot stays).

@@ -31,7 +31,7 @@ test("every gate is in a list, and the lists run the gates in the documented ord
   const listed = new Set([...BEFORE_SLOT.local, ...BEFORE_SLOT.cluster, ...BEFORE_SLOT.full, ...UNDER_SLOT]);
   expect(all.filter((gt) => !listed.has(gt)).map((gt) => gt.name)).toEqual([]);
   expect(BEFORE_SLOT.cluster.map((gt) => gt.name)).toEqual(["etcd_reset", "pause", "frozen", "window", "detectors"]);
-  expect(UNDER_SLOT.map((gt) => gt.name)).toEqual(["etcd_reset", "kill_switch", "pause", "frozen", "records", "identity", "loop_guard", "policy", "detectors", "health", "drain", "window"]);
+  expect(UNDER_SLOT.map((gt) => gt.name)).toEqual(["etcd_reset", "kill_switch", "pause", "frozen", "records", "identity", "loop_guard", "policy", "detectors", "health", "drain", "window", "command"]);
 });
 
 describe("kill switch", () => {

@@ -32,6 +32,20 @@ describe("a daemon that needs a reboot", () => {
     expect(w.notified).toEqual(["reboot_started"]);
   });
 
+  test("the command runs as the command gate expanded it on the view under the slot, not expanded again", async () => {
+    const w = world({ rebootCommand: ["/sbin/reboot-sim", "--size=$RC_CLUSTER_SIZE"] });
+    const members = (n: number) => state((s) => { for (let i = 0; i < n; i++) s.members.set(`m${i}`, { node: `m${i}` } as never); });
+    let views = 0;
+    // Two members on the views before the slot, three on the one under it (a node joined meanwhile).
+    w.lock.on("view", () => (++views >= 3 ? members(3) : members(2)));
+    w.lock.on("fence", (slot) => ({ kind: "fenced" as const, slot: { ...slot, phase: "rebooting", deadline: iso(T0 + 3_600_000) } }));
+    const r = await runPass(w.co, "run");
+    expect(r.outcome.kind).toBe("rebooting");
+    expect(views).toBe(3);
+    expect(r.command).toEqual(["/sbin/reboot-sim", "--size=3"]);
+    expect(w.runner.argvs).toEqual([["/sbin/reboot-sim", "--size=3"]]);
+  });
+
   test("the slot's deadline passed before the command (a stopped process): no reboot", async () => {
     const w = world();
     w.lock.on("fence", (slot) => ({ kind: "fenced" as const, slot: { ...slot, phase: "rebooting", deadline: iso(T0) } }));
