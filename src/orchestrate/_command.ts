@@ -5,9 +5,10 @@
  */
 import { expandPlaceholders } from "../config/index.ts";
 
-export type Expansion = { ok: true; argv: string[] } | { ok: false; unknown: string[] };
+/** The whole argv expanded, or every name that had no value (config/placeholders.ts expands one argument). */
+export type CommandExpansion = { ok: true; argv: string[] } | { ok: false; unknown: string[] };
 
-export function expandCommand(argv: readonly string[], env: Record<string, string | undefined>): Expansion {
+export function expandCommand(argv: readonly string[], env: Record<string, string | undefined>): CommandExpansion {
   const out: string[] = [];
   const unknown = new Set<string>();
   for (const arg of argv) {

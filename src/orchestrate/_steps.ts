@@ -3,7 +3,7 @@ import type { ChecksReport } from "../checks/index.ts";
 import type { HealthPhase, HealthResult } from "../health/index.ts";
 import type { RebootsRecord } from "../slots/index.ts";
 import type { Coordinator, PassMode } from "./context.ts";
-import { expandCommand, rebootVariables, type Expansion } from "./_command.ts";
+import { expandCommand, rebootVariables, type CommandExpansion } from "./_command.ts";
 
 /**
  * The health script and the built-in checks of the phase, as one verdict: healthy only if both
@@ -71,7 +71,7 @@ export function healthReason(h: HealthResult): string {
 }
 
 /** The expanded reboot command with the per-invocation RC_* variables (W22). */
-export function commandFor(co: Coordinator, clusterSize?: number): Expansion {
+export function commandFor(co: Coordinator, clusterSize?: number): CommandExpansion {
   return expandCommand(co.plan.rebootCommand, { ...co.env, ...co.plan.baseEnv, ...rebootVariables(clusterSize) });
 }
 

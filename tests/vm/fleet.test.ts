@@ -106,6 +106,8 @@ describe("VM tier, amd64", () => {
     }
     for (const [vm, unit] of [[vm1, "clusterrebootd.service"], [vm2, "clusterrebootd-pass.service"], [vm3, "clusterrebootd.service"]] as const) {
       const j = await journal(vm, unit, { report: vm === vm2 });
+      log(`${vm.name}: ${unit}: systemd said: ${j.systemd.join(" | ")}`);
+      log(`${vm.name}: ${unit}: events: ${j.events.map((e) => e.event).join(" ")}`);
       expect(named(j.events, "reboot_started")).toHaveLength(1);
       const released = named(j.events, "slot_released").filter((e) => e.fields?.["reason"] === "post_boot_healthy");
       expect(released).toHaveLength(1);
