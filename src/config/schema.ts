@@ -17,6 +17,19 @@ import { checked, get } from "./_fields.ts";
 import { pathTo } from "./_issues.ts";
 import { ConfigObject, type ConfigObjectOutput } from "./_keys.ts";
 
+type C = ConfigObjectOutput;
+
+/**
+ * One rule: `ok` reads the keys `reads` (each clean, see above) and a problem is reported at `at`.
+ * The paths are built from key names, which valibot's tuple types cannot follow: hence the cast.
+ */
+function rule<K extends keyof C>(at: K, reads: readonly K[], ok: (c: Pick<C, K>) => boolean, message: string | ((c: Pick<C, K>) => string)) {
+  const text = (i: v.BaseIssue<unknown>) => (typeof message === "string" ? message : message(i.input as Pick<C, K>));
+  const partialCheck = v.partialCheck as (paths: string[][], ok: (c: Pick<C, K>) => boolean, message: typeof text) => v.BaseValidation<C, C, v.BaseIssue<unknown>>;
+  const check = partialCheck(reads.map((k) => [k as string]), ok, text);
+  return v.forward(check, [at] as never);
+}
+
 /**
  * Kubernetes checks use the `kubernetes:` block's connection, so it must be present; one problem
  * per check, and only when both keys are clean (a broken check or block has its own problem).
@@ -76,90 +89,72 @@ function finalizeConfig(c: ConfigObjectOutput) {
 export const ConfigSchema = v.pipe(
   checked(ConfigObject),
   kubernetesChecks,
-  v.forward(
-    v.partialCheck(
-      [["etcd_endpoints"], ["lock_backend"], ["fleetlock_client"]],
-      (c) => c.lock_backend !== "fleetlock" || c.fleetlock_client !== null,
-      "is required when lock_backend is fleetlock (the server's url at least)",
-    ),
-    ["fleetlock_client"],
+  rule(
+    "fleetlock_client",
+    ["etcd_endpoints", "lock_backend", "fleetlock_client"],
+    (c) => c.lock_backend !== "fleetlock" || c.fleetlock_client !== null,
+    "is required when lock_backend is fleetlock (the server's url at least)",
   ),
-  v.forward(
-    v.partialCheck(
-      [["etcd_endpoints"], ["lock_backend"], ["fleetlock_client"]],
-      (c) => c.lock_backend === "fleetlock" || c.etcd_endpoints.length > 0,
-      "must list at least one etcd endpoint (e.g. https://etcd1.example.internal:2379)",
-    ),
-    ["etcd_endpoints"],
+  rule(
+    "etcd_endpoints",
+    ["etcd_endpoints", "lock_backend", "fleetlock_client"],
+    (c) => c.lock_backend === "fleetlock" || c.etcd_endpoints.length > 0,
+    "must list at least one etcd endpoint (e.g. https://etcd1.example.internal:2379)",
   ),
   // Before the rule on reboot_slot_timeout_sec, which reports at a key this one reads.
-  v.forward(
-    v.partialCheck(
-      [["reboot_grace_sec"], ["reboot_slot_timeout_sec"]],
-      (c) => c.reboot_grace_sec < c.reboot_slot_timeout_sec,
-      (i) =>
-        `must be less than reboot_slot_timeout_sec (${i.input.reboot_slot_timeout_sec}), got ${i.input.reboot_grace_sec}: ` +
-        "the slot must still be held while we wait for the machine to go down",
-    ),
-    ["reboot_grace_sec"],
+  rule(
+    "reboot_grace_sec",
+    ["reboot_grace_sec", "reboot_slot_timeout_sec"],
+    (c) => c.reboot_grace_sec < c.reboot_slot_timeout_sec,
+    (c) =>
+      `must be less than reboot_slot_timeout_sec (${c.reboot_slot_timeout_sec}), got ${c.reboot_grace_sec}: ` +
+      "the slot must still be held while we wait for the machine to go down",
   ),
   // These two before the rule on lock_ttl_sec (Go's lock_ttl_sec: 5 breaks it and the second).
-  v.forward(
-    v.partialCheck(
-      [["reboot_slot_timeout_sec"], ["lock_ttl_sec"]],
-      (c) => c.reboot_slot_timeout_sec > c.lock_ttl_sec,
-      (i) =>
-        `must be greater than lock_ttl_sec (${i.input.lock_ttl_sec}), got ${i.input.reboot_slot_timeout_sec}: ` +
-        "the slot of a rebooting node must outlast a slow reboot, which takes longer than a lease TTL",
-    ),
-    ["reboot_slot_timeout_sec"],
+  rule(
+    "reboot_slot_timeout_sec",
+    ["reboot_slot_timeout_sec", "lock_ttl_sec"],
+    (c) => c.reboot_slot_timeout_sec > c.lock_ttl_sec,
+    (c) =>
+      `must be greater than lock_ttl_sec (${c.lock_ttl_sec}), got ${c.reboot_slot_timeout_sec}: ` +
+      "the slot of a rebooting node must outlast a slow reboot, which takes longer than a lease TTL",
   ),
-  v.forward(
-    v.partialCheck(
-      [["etcd_request_timeout_sec"], ["lock_ttl_sec"]],
-      (c) => c.etcd_request_timeout_sec < c.lock_ttl_sec,
-      (i) =>
-        `must be less than lock_ttl_sec (${i.input.lock_ttl_sec}), got ${i.input.etcd_request_timeout_sec}: ` +
-        "a request allowed to take longer than the lease TTL could outlive our own lease",
-    ),
-    ["etcd_request_timeout_sec"],
+  rule(
+    "etcd_request_timeout_sec",
+    ["etcd_request_timeout_sec", "lock_ttl_sec"],
+    (c) => c.etcd_request_timeout_sec < c.lock_ttl_sec,
+    (c) =>
+      `must be less than lock_ttl_sec (${c.lock_ttl_sec}), got ${c.etcd_request_timeout_sec}: ` +
+      "a request allowed to take longer than the lease TTL could outlive our own lease",
   ),
-  v.forward(
-    v.partialCheck(
-      [["lock_ttl_sec"], ["health_timeout_sec"]],
-      (c) => c.lock_ttl_sec > c.health_timeout_sec,
-      (i) =>
-        `must be greater than health_timeout_sec (${i.input.health_timeout_sec}), got ${i.input.lock_ttl_sec}: ` +
-        "the lease must outlive a health-script run made while holding it, to avoid premature lease expiry",
-    ),
-    ["lock_ttl_sec"],
+  rule(
+    "lock_ttl_sec",
+    ["lock_ttl_sec", "health_timeout_sec"],
+    (c) => c.lock_ttl_sec > c.health_timeout_sec,
+    (c) =>
+      `must be greater than health_timeout_sec (${c.health_timeout_sec}), got ${c.lock_ttl_sec}: ` +
+      "the lease must outlive a health-script run made while holding it, to avoid premature lease expiry",
   ),
-  v.forward(
-    v.partialCheck(
-      [["backoff_min_sec"], ["backoff_max_sec"]],
-      (c) => c.backoff_max_sec >= c.backoff_min_sec,
-      (i) => `must be ≥ backoff_min_sec (${i.input.backoff_min_sec}), got ${i.input.backoff_max_sec}`,
-    ),
-    ["backoff_max_sec"],
+  rule(
+    "backoff_max_sec",
+    ["backoff_min_sec", "backoff_max_sec"],
+    (c) => c.backoff_max_sec >= c.backoff_min_sec,
+    (c) => `must be ≥ backoff_min_sec (${c.backoff_min_sec}), got ${c.backoff_max_sec}`,
   ),
   // The group is either written or read from a label; the block is needed only for the label.
-  v.forward(
-    v.partialCheck(
-      [["group"], ["group_from_node_label"], ["kubernetes"]],
-      (c) => c.group_from_node_label === null || c.group === null,
-      (i) =>
-        `conflicts with group (${JSON.stringify(i.input.group)}): the group is either written here or read from the node label ` +
-        `${JSON.stringify(i.input.group_from_node_label)}; remove one`,
-    ),
-    ["group_from_node_label"],
+  rule(
+    "group_from_node_label",
+    ["group", "group_from_node_label", "kubernetes"],
+    (c) => c.group_from_node_label === null || c.group === null,
+    (c) =>
+      `conflicts with group (${JSON.stringify(c.group)}): the group is either written here or read from the node label ` +
+      `${JSON.stringify(c.group_from_node_label)}; remove one`,
   ),
-  v.forward(
-    v.partialCheck(
-      [["group"], ["group_from_node_label"], ["kubernetes"]],
-      (c) => c.group_from_node_label === null || c.group !== null || c.kubernetes !== null,
-      (i) => `needs the kubernetes: block: the label ${JSON.stringify(i.input.group_from_node_label)} is read from this node's Kubernetes node object`,
-    ),
-    ["group_from_node_label"],
+  rule(
+    "group_from_node_label",
+    ["group", "group_from_node_label", "kubernetes"],
+    (c) => c.group_from_node_label === null || c.group !== null || c.kubernetes !== null,
+    (c) => `needs the kubernetes: block: the label ${JSON.stringify(c.group_from_node_label)} is read from this node's Kubernetes node object`,
   ),
   endpointRules,
   v.transform(finalizeConfig),
