@@ -7,7 +7,7 @@
  * not apply to a http check (its keys: …)"); a key of no type is an unknown key.
  */
 import * as v from "valibot";
-import { closed, closedObject, fallbackMessage, mapping, pathTo, type PathKey } from "./_issues.ts";
+import { closed, closedObject, fallbackMessage, mapping, pathTo, uniqueNames, type PathKey } from "./_issues.ts";
 import { checkHostname } from "./_addresses.ts";
 import { describeValue, expected, get, intSchema, problemCheck, seconds } from "./_fields.ts";
 import { httpUrl, httpUrlParts, parsedBy } from "./_parsed.ts";
@@ -212,26 +212,14 @@ export const HealthCheck = mapping(
 );
 export type HealthCheckConfig = v.InferOutput<typeof HealthCheck>;
 
-/**
- * Names label results, logs and metrics, so they must be unique. A rawCheck, one problem per
- * repeat; a check that did not parse is named from what was written.
- */
-const uniqueNames = v.rawCheck<HealthCheckConfig[]>(({ dataset, addIssue }) => {
-  const seen = new Map<string, number>();
-  const list: unknown = dataset.value;
-  if (!Array.isArray(list)) return;
-  list.forEach((c: unknown, i) => {
-    if (c === null || typeof c !== "object" || Array.isArray(c)) return;
-    const name = checkName(c);
-    if (name === "") return;
-    const first = seen.get(name);
-    if (first === undefined) return void seen.set(name, i);
-    addIssue({ message: `duplicate check name ${JSON.stringify(name)} (also health_checks[${first}]); set a unique name`, path: pathTo(list, [i]) });
-  });
-});
+/** Unique check names; a check that did not parse is named from what was written. */
+const uniqueCheckNames = uniqueNames<HealthCheckConfig>(
+  (c) => checkName(c) || undefined,
+  (name, first) => ({ message: `duplicate check name ${JSON.stringify(name)} (also health_checks[${first}]); set a unique name` }),
+);
 
 /** `health_checks:` — default []. Wire as `health_checks: HealthChecksSchema`. */
-export const HealthChecksSchema = v.nullish(v.pipe(v.array(HealthCheck, expected("a list of checks")), uniqueNames), () => []);
+export const HealthChecksSchema = v.nullish(v.pipe(v.array(HealthCheck, expected("a list of checks")), uniqueCheckNames), () => []);
 
 /** Types of check that talk to the Kubernetes API (they need the `kubernetes:` block). */
 const KUBERNETES_CHECK_TYPES: readonly CheckType[] = ["kubernetes_nodes_ready", "kubernetes_pods", "longhorn"];

@@ -4,7 +4,7 @@
  * for uniqueness at load time.
  */
 import * as v from "valibot";
-import { closedObject, fallbackMessage, mapping, pathTo } from "./_issues.ts";
+import { closedObject, fallbackMessage, mapping, pathTo, uniqueNames } from "./_issues.ts";
 import { describeValue, expected, list, MAX_TIMER_SEC, problemCheck, str } from "./_fields.ts";
 
 /** W8: a hung `needs-restarting` must not stall the coordinator forever. */
@@ -77,28 +77,17 @@ function detectorName(d: { name?: unknown; type?: unknown; path?: unknown; cmd?:
   return `command:${argv0}`;
 }
 
-/**
- * Names must be unique: they label results, logs and metrics (Go checked this only at run time).
- * A rawCheck, one problem per repeat; a detector that did not parse is named from what was written.
- */
-export const detectorsRules = v.rawCheck<DetectorConfig[]>(({ dataset, addIssue }) => {
-  const seen = new Map<string, number>();
-  const list: unknown = dataset.value;
-  if (!Array.isArray(list)) return;
-  list.forEach((d: unknown, i) => {
-    if (d === null || typeof d !== "object" || Array.isArray(d)) return;
+/** Names must be unique (Go checked this only at run time); a detector that did not parse is named from what was written. */
+export const detectorsRules = uniqueNames<DetectorConfig>(
+  (d) => {
     // Only names that mean something: a detector without type/path/cmd has its own problem.
     const name = detectorName(d);
-    if (name === "file:" || name === "command:" || !["file", "command"].includes(String((d as { type?: unknown }).type))) {
-      if (typeof (d as { name?: unknown }).name !== "string") return;
-    }
-    const first = seen.get(name);
-    if (first === undefined) return void seen.set(name, i);
+    const meaningless = name === "file:" || name === "command:" || !["file", "command"].includes(String((d as { type?: unknown }).type));
+    return meaningless && typeof (d as { name?: unknown }).name !== "string" ? undefined : name;
+  },
+  (name, first, d) => ({
+    message: `duplicate detector name ${JSON.stringify(name)} (also reboot_required_detectors[${first}]); names must be unique`,
     // Valid detectors already carry their derived name; point at `name` only if it was set.
-    const explicit = name !== detectorName({ ...d, name: undefined });
-    addIssue({
-      message: `duplicate detector name ${JSON.stringify(name)} (also reboot_required_detectors[${first}]); names must be unique`,
-      path: pathTo(list, explicit ? [i, "name"] : [i]),
-    });
-  });
-});
+    at: name !== detectorName({ ...d, name: undefined }) ? ["name"] : [],
+  }),
+);

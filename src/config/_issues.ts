@@ -189,3 +189,28 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length] ?? 0;
 }
+
+/**
+ * Names label results, logs and metrics, so a list's names must be unique: a rawCheck with one
+ * problem per repeat. `nameOf` names an entry from what was written (it may not have parsed) and
+ * returns undefined for one that has no meaningful name; `problem` says what and where.
+ */
+export function uniqueNames<T>(
+  nameOf: (entry: object) => string | undefined,
+  problem: (name: string, first: number, entry: object) => { message: string; at?: PathKey[] },
+) {
+  return v.rawCheck<T[]>(({ dataset, addIssue }) => {
+    const seen = new Map<string, number>();
+    const list: unknown = dataset.value;
+    if (!Array.isArray(list)) return;
+    list.forEach((e: unknown, i) => {
+      if (e === null || typeof e !== "object" || Array.isArray(e)) return;
+      const name = nameOf(e);
+      if (name === undefined) return;
+      const first = seen.get(name);
+      if (first === undefined) return void seen.set(name, i);
+      const p = problem(name, first, e);
+      addIssue({ message: p.message, path: pathTo(list, [i, ...(p.at ?? [])]) });
+    });
+  });
+}
