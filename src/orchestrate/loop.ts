@@ -8,7 +8,7 @@ import { basename, dirname } from "node:path";
 import type { HealthRunner } from "../health/index.ts";
 import type { Clock } from "../platform/index.ts";
 import { isTransient, type WatchHandle } from "../etcd/index.ts";
-import { lastSegment, parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
+import { HealthRecordSchema, isStarting, lastSegment, parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
 import type { Coordinator, EtcdCoordinator } from "./context.ts";
 import { OUTCOMES } from "./outcome.ts";
 import { runPass } from "./pass.ts";
@@ -34,7 +34,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   const ref = { co: { ...co, health: trackHealth(co.health, co.ports.clock) } };
   // Who we wait for: nothing in particular (any slot freed), or — in the FIFO queue — the
   // ticket just ahead of ours, so a release wakes the next in line, not every waiter.
-  const wake: WakeOn = { ahead: undefined };
+  const wake: WakeOn = { ahead: undefined, downs: new Set() };
   const watches = co.mode === "etcd" ? await watchCoordinationKeys(() => ref.co, co, wake, () => waker.kick()) : [];
   const killSwitchWatch = watchKillSwitch(co.plan.killSwitchFile, () => waker.kick());
   const heartbeat = startHeartbeat(ref, signal);
@@ -88,6 +88,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
         });
       }
       wake.ahead = report.outcome.kind === "lock_unavailable" ? report.queue?.ahead : undefined;
+      wake.downs = new Set(report.outcome.kind === "lock_unavailable" ? (report.outcome.holders ?? []) : []);
       hooks.onReport?.(report);
       const kind = report.outcome.kind;
       // Another machine uses our node name: refuse to run on (the daemon exits 2).
@@ -178,7 +179,7 @@ class Waker {
 }
 
 /**
- * Watches slots, cooldowns and the pause key; reports slots freed by expiry (stale slots). Events
+ * Watches slots, cooldowns, the pause key and health records; reports slots freed by expiry (stale slots). Events
  * on our own slot never wake us: our own release would otherwise start our next pass at once (a
  * dry run would loop take → release → take; a node whose reboot did not happen would re-take the
  * slot ahead of peers that waited minutes).
@@ -186,6 +187,11 @@ class Waker {
 interface WakeOn {
   /** The ticket ahead of ours: only its delete wakes us (slot releases do not). */
   ahead: string | undefined;
+  /**
+   * The nodes the last refusal named (holders and nodes counted down, slots/down.ts): the first in
+   * line wakes when one of them turns healthy, instead of a check interval later.
+   */
+  downs: ReadonlySet<string>;
 }
 
 async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordinator, wake: WakeOn, kick: () => void): Promise<WatchHandle[]> {
@@ -210,6 +216,16 @@ async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordin
       if (lastSegment(e.key) !== now.plan.node && wake.ahead === undefined) kick();
     }
   };
+  // Heartbeats put health records all the time: only a named node's turn to healthy wakes us.
+  const upNow = new Map<string, boolean>();
+  const onHealth = (e: { kind: "put" | "delete"; key: string; value: string }) => {
+    const node = lastSegment(e.key);
+    const rec = e.kind === "put" ? parseRecord(HealthRecordSchema, e.value) : undefined;
+    const up = rec !== undefined && rec.healthy && !isStarting(rec);
+    const was = upNow.get(node);
+    upNow.set(node, up);
+    if (up && was !== true && wake.ahead === undefined && wake.downs.has(node)) kick();
+  };
   const onTicket = (e: { kind: "put" | "delete"; key: string }) => {
     if (e.kind === "delete" && e.key === wake.ahead) kick();
   };
@@ -218,6 +234,7 @@ async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordin
     gw.watchPrefix(keys.queuePrefix, onTicket),
     gw.watchPrefix(keys.cooldownPrefix, onDelete),
     gw.watchPrefix(keys.pause, onDelete),
+    gw.watchPrefix(keys.healthPrefix, onHealth),
   ]);
 }
 

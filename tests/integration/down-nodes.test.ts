@@ -148,3 +148,32 @@ test(
   },
   TEST_TIMEOUT_MS,
 );
+
+test(
+  "the first in line, refused for a node that is down, goes as soon as that node is back and healthy, not a check interval later",
+  async () => {
+    // n1 checks once a minute: only the health watch can make it go within the deadline below.
+    const ns = `/crd-down-${++testNo}`;
+    const f = await fleets.create({
+      nodes: [{ name: "n1", group: "g", config: { check_interval_sec: 60 } }, { name: "n2", group: "g" }, { name: "n3", group: "g" }],
+      config: { etcd_namespace: ns },
+    });
+    const n = (name: string) => f.node(name);
+    f.startAll();
+    await allUp(f, ns, f.nodes);
+    // n3 loses power; n1 needs a reboot and (restarted) finds n3 down at its first pass.
+    await n("n3").kill("SIGKILL");
+    await waitFor(async () => (await get(`${ns}/health/n3`)) === "", { timeoutMs: 10_000, what: "n3's session to expire" });
+    await n("n1").kill("SIGTERM");
+    n("n1").requireReboot();
+    n("n1").start();
+    await n("n1").waitForEvent("run_outcome", refusedNaming("n3"));
+    const healthyAt = Date.now();
+    n("n3").start();
+    const reboot = await f.waitForLedger((e) => e.kind === "reboot" && e.node === "n1", { timeoutMs: 20_000, what: "n1's reboot once n3 is healthy" });
+    // n3 is up once its first check passed: n1 goes then, not at its next pass a minute later.
+    expect(reboot.at - healthyAt).toBeLessThan(20_000);
+    expect(f.maxAwayByGroup().get("g")?.max).toBe(1);
+  },
+  TEST_TIMEOUT_MS,
+);
