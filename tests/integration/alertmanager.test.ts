@@ -66,6 +66,8 @@ test("the node's alerts are silenced while it is down, until the slot's deadline
   n.boot();
   await n.waitForEvent("slot_released", { timeoutMs: 30_000 });
   await waitFor(async () => (await silences()).find((x) => x.id === s.id)?.status.state === "expired", { timeoutMs: 10_000, what: "the silence to be expired after the release" });
+  // The daemon logs silence_expired once Alertmanager has answered, which can be just after we saw it.
+  await n.waitForEvent("silence_expired", { timeoutMs: 10_000 });
   expect(n.events("silence_expired").length).toBe(1);
 }, 60_000);
 
