@@ -287,7 +287,7 @@ export function explainSlotCreation(events: readonly HistoryEvent[], prefix: str
     for (; i < events.length && events[i]!.rev === rev; i++) {
       const e = events[i]!;
       const rest = e.key.slice(p.length + 1);
-      const rec = parse(e.value);
+      const rec = parseObject(e.value);
       if (rest.startsWith("members/")) {
         if (e.kind === "put") members.set(rest.slice(8), String(rec["group"] ?? "?"));
         else members.delete(rest.slice(8));
@@ -315,7 +315,8 @@ export function explainSlotCreation(events: readonly HistoryEvent[], prefix: str
   return [`  etcd: ${node}'s slot created at rev ${found.rev} (acquired_at ${found.acquiredAt}); just before it:`, ...found.before, `  after it:`, ...(found.after ?? [])];
 }
 
-function parse(value: string): Record<string, unknown> {
+/** A JSON object, or {} for anything else (a record this checker cannot read says nothing). */
+export function parseObject(value: string): Record<string, unknown> {
   try {
     const v = JSON.parse(value) as unknown;
     return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};

@@ -13,6 +13,7 @@
  */
 import type { EtcdGateway } from "../../src/etcd/index.ts";
 import type { Fleet, SimNode } from "../sim/fleet.ts";
+import { parseObject } from "./etcd-history.ts";
 import type { Say } from "./faults.ts";
 import type { Interval } from "./ledger-check.ts";
 import type { Rng } from "./rng.ts";
@@ -199,18 +200,9 @@ export class Freezes {
     const p = `${this.prefix.replace(/\/+$/, "")}/frozen/`;
     try {
       const kvs = await this.gw.getPrefix(p);
-      return new Map(kvs.map((kv) => [kv.key.slice(p.length), parseRecord(kv.value)]));
+      return new Map(kvs.map((kv) => [kv.key.slice(p.length), parseObject(kv.value)]));
     } catch {
       return undefined;
     }
-  }
-}
-
-function parseRecord(value: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(value) as unknown;
-    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
   }
 }

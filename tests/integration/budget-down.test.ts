@@ -24,18 +24,9 @@ test("a session that dies between the read and the commit fails the acquisition;
   const s1 = await openHealthySession(fx.gw, keys, { node: "n1", group: "g", fallback: false, pid: 1, bootId: "b" }, { ttlSec: 5, nowMs: Date.now() });
   const s2 = await openHealthySession(fx.gw, keys, { node: "n2", group: "g", fallback: false, pid: 2, bootId: "b" }, { ttlSec: 5, nowMs: Date.now() });
   // n2 loses power right after n1's snapshot: its session ends before n1's transaction commits.
-  let died = false;
-  const gw: EtcdGateway = Object.assign(Object.create(fx.gw) as EtcdGateway, {
-    txn: async (...args: Parameters<EtcdGateway["txn"]>) => {
-      if (!died && args[1].some((w) => w.kind === "put" && w.key === keys.slot("g", "n1"))) {
-        died = true;
-        await fx.gw.txn([], [{ kind: "delete", key: keys.health("n2") }]);
-      }
-      return fx.gw.txn(...args);
-    },
-  });
+  const { gw, died } = dyingBeforeCommit(keys.slot("g", "n1"), keys.health("n2"));
   const res = await tryAcquireSlot(gw, keys, { ...req("n1"), leaseId: s1.lease().id });
-  expect(died).toBe(true);
+  expect(died()).toBe(true);
   expect(res).toMatchObject({ kind: "full", scope: "group", down: [{ node: "n2", why: "no_session" }] });
   expect((await readClusterState(fx.gw, keys)).slots).toHaveLength(0);
   // Back (a new session): the slot is free again.
@@ -99,18 +90,9 @@ test("global cap: another group's member whose session dies between the read and
   // b1 reboots under a slot: 1 of the global cap 2 is used.
   expect((await tryAcquireSlot(fx.gw, keys, { ...req("b1", { group: "beta", limit: 1, globalCap: 2 }), leaseId: b1.lease().id })).kind).toBe("acquired");
   // b2 (the other group) loses power between a1's snapshot and its commit.
-  let died = false;
-  const gw: EtcdGateway = Object.assign(Object.create(fx.gw) as EtcdGateway, {
-    txn: async (...args: Parameters<EtcdGateway["txn"]>) => {
-      if (!died && args[1].some((w) => w.kind === "put" && w.key === keys.slot("alpha", "a1"))) {
-        died = true;
-        await fx.gw.txn([], [{ kind: "delete", key: keys.health("b2") }]);
-      }
-      return fx.gw.txn(...args);
-    },
-  });
+  const { gw, died } = dyingBeforeCommit(keys.slot("alpha", "a1"), keys.health("b2"));
   const res = await tryAcquireSlot(gw, keys, alpha("a1", a1.lease().id));
-  expect(died).toBe(true);
+  expect(died()).toBe(true);
   expect(res).toMatchObject({ kind: "full", scope: "global", limit: 2, down: [{ node: "b2", why: "no_session" }] });
   expect((await readClusterState(fx.gw, keys)).slots.map((s) => s.node)).toEqual(["b1"]);
   for (const s of [a1, a2, b1, b2]) await s.close({ revoke: true });
@@ -138,3 +120,21 @@ test("global cap: the fence refuses when another group's member went down after 
   expect(after.slots.find((s) => s.node === "a1")?.record?.phase).toBe("preparing");
   for (const s of [a1, a2, b1]) await s.close({ revoke: true });
 });
+
+/**
+ * The shared gateway, except that the first transaction putting `slotKey` is preceded by the delete
+ * of `healthKey`: a session that ends between the acquirer's read and its commit.
+ */
+function dyingBeforeCommit(slotKey: string, healthKey: string): { gw: EtcdGateway; died: () => boolean } {
+  let died = false;
+  const gw: EtcdGateway = Object.assign(Object.create(fx.gw) as EtcdGateway, {
+    txn: async (...args: Parameters<EtcdGateway["txn"]>) => {
+      if (!died && args[1].some((w) => w.kind === "put" && w.key === slotKey)) {
+        died = true;
+        await fx.gw.txn([], [{ kind: "delete", key: healthKey }]);
+      }
+      return fx.gw.txn(...args);
+    },
+  });
+  return { gw, died: () => died };
+}
