@@ -3,12 +3,9 @@
  * cooldown keys (instant hand-off), backoff with jitter from the configured bounds on errors (W23),
  * heartbeats that keep the health record fresh, and a quiet log (only changes are logged, W18).
  */
-import { watch, type FSWatcher } from "node:fs";
-import { basename, dirname } from "node:path";
 import type { HealthRunner } from "../health/index.ts";
 import type { Clock } from "../platform/index.ts";
-import { isTransient, type WatchHandle } from "../etcd/index.ts";
-import { HealthRecordSchema, isStarting, lastSegment, parseRecord, SlotRecordSchema, type SlotRecord } from "../slots/index.ts";
+import { isTransient } from "../etcd/index.ts";
 import type { Coordinator, EtcdCoordinator } from "./context.ts";
 import { OUTCOMES } from "./outcome.ts";
 import { runPass } from "./pass.ts";
@@ -16,11 +13,8 @@ import type { PassReport } from "./report.ts";
 import { checkHealth, healthReason, publishHealth } from "./_steps.ts";
 import { recordPass } from "./_metrics.ts";
 import { afterPass, type BlockTracker } from "./_events.ts";
+import { Waker, watchCoordinationKeys, watchKillSwitch, watchNamedHealth, type WakeOn } from "./_wake.ts";
 
-/** Spread of the wake-up after a watch event, so waiting nodes do not all retry in the same ms. */
-const HANDOFF_JITTER_MS = 50;
-/** A freed slot whose deadline passed within this slack was freed by expiry, not by its node. */
-const EXPIRY_SLACK_MS = 5_000;
 
 export interface LoopHooks {
   onReport?(r: PassReport): void;
@@ -36,6 +30,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
   // ticket just ahead of ours, so a release wakes the next in line, not every waiter.
   const wake: WakeOn = { ahead: undefined, downs: new Set() };
   const watches = co.mode === "etcd" ? await watchCoordinationKeys(() => ref.co, co, wake, () => waker.kick()) : [];
+  const healthWake = co.mode === "etcd" ? watchNamedHealth(co, wake, () => waker.kick()) : undefined;
   const killSwitchWatch = watchKillSwitch(co.plan.killSwitchFile, () => waker.kick());
   const heartbeat = startHeartbeat(ref, signal);
   let last: PassReport | undefined;
@@ -89,6 +84,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
       }
       wake.ahead = report.outcome.kind === "lock_unavailable" ? report.queue?.ahead : undefined;
       wake.downs = new Set(report.outcome.kind === "lock_unavailable" ? (report.outcome.holders ?? []) : []);
+      await healthWake?.want(wake.ahead === undefined && wake.downs.size > 0);
       hooks.onReport?.(report);
       const kind = report.outcome.kind;
       // Another machine uses our node name: refuse to run on (the daemon exits 2).
@@ -113,6 +109,7 @@ export async function runLoop(co: Coordinator, signal: AbortSignal, hooks: LoopH
     heartbeat.stop();
     killSwitchWatch?.close();
     await Promise.all(watches.map((w) => w.cancel()));
+    await healthWake?.want(false);
   }
   return last;
 }
@@ -127,116 +124,6 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand
 }
 
 // --- internal ---
-
-/**
- * Wakes the loop when the kill switch file appears or disappears, so removing it takes effect at
- * once instead of after check_interval_sec. Watches the directory (the file may not exist yet);
- * a directory that cannot be watched just means no early wake-up.
- */
-function watchKillSwitch(path: string, kick: () => void): FSWatcher | undefined {
-  const dir = dirname(path);
-  const name = basename(path);
-  try {
-    const w = watch(dir, { persistent: false }, (_event, file) => {
-      if (file === null || file === name) kick();
-    });
-    w.on("error", () => w.close());
-    return w;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Resolves sleeps early when kicked (a watch event), plus a little jitter. */
-class Waker {
-  private kickFn: (() => void) | undefined;
-  /** A kick that came while no wait was in progress (during a pass): the next wait returns at once. */
-  private pending = false;
-  kick() {
-    if (this.kickFn) this.kickFn();
-    else this.pending = true;
-  }
-  async wait(ms: number, clock: Pick<Clock, "sleep" | "random">, signal: AbortSignal, wakeable = true) {
-    const ac = new AbortController();
-    const onAbort = () => ac.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    let kicked = false;
-    if (wakeable && this.pending) {
-      this.pending = false;
-      if (!signal.aborted) await clock.sleep(clock.random() * HANDOFF_JITTER_MS, signal);
-      return;
-    }
-    if (wakeable)
-      this.kickFn = () => {
-        kicked = true;
-        ac.abort();
-      };
-    await clock.sleep(ms, ac.signal);
-    this.kickFn = undefined;
-    signal.removeEventListener("abort", onAbort);
-    if (kicked && !signal.aborted) await clock.sleep(clock.random() * HANDOFF_JITTER_MS, signal);
-  }
-}
-
-/**
- * Watches slots, cooldowns, the pause key and health records; reports slots freed by expiry (stale slots). Events
- * on our own slot never wake us: our own release would otherwise start our next pass at once (a
- * dry run would loop take → release → take; a node whose reboot did not happen would re-take the
- * slot ahead of peers that waited minutes).
- */
-interface WakeOn {
-  /** The ticket ahead of ours: only its delete wakes us (slot releases do not). */
-  ahead: string | undefined;
-  /**
-   * The nodes the last refusal named (holders and nodes counted down, slots/down.ts): the first in
-   * line wakes when one of them turns healthy, instead of a check interval later.
-   */
-  downs: ReadonlySet<string>;
-}
-
-async function watchCoordinationKeys(current: () => Coordinator, co: EtcdCoordinator, wake: WakeOn, kick: () => void): Promise<WatchHandle[]> {
-  const { gw, keys } = co.etcd;
-  const seen = new Map<string, SlotRecord | undefined>();
-  // Only deletes can let a waiter in (a slot freed, a cooldown expired, a pause lifted): puts
-  // (taken, fenced, verifying) would wake every waiter of the group for a useless full pass.
-  const onDelete = (e: { kind: "put" | "delete" }) => {
-    if (e.kind === "delete") kick();
-  };
-  const onSlot = (e: { kind: "put" | "delete"; key: string; value: string }) => {
-    const now = current();
-    if (e.kind === "put") seen.set(e.key, parseRecord(SlotRecordSchema, e.value));
-    else {
-      const rec = seen.get(e.key);
-      seen.delete(e.key);
-      if (rec?.deadline && Date.parse(rec.deadline) <= now.ports.clock.now() + EXPIRY_SLACK_MS) {
-        now.ports.log.event("error", "stale_slot_freed", { slot: e.key, node: rec.node, phase: rec.phase, deadline: rec.deadline });
-        now.ports.metrics.inc("stale_slots_freed_total");
-        now.notifier.notify("stale_slot_freed", { slot: e.key, holder: rec.node, phase: rec.phase, deadline: rec.deadline });
-      }
-      if (lastSegment(e.key) !== now.plan.node && wake.ahead === undefined) kick();
-    }
-  };
-  // Heartbeats put health records all the time: only a named node's turn to healthy wakes us.
-  const upNow = new Map<string, boolean>();
-  const onHealth = (e: { kind: "put" | "delete"; key: string; value: string }) => {
-    const node = lastSegment(e.key);
-    const rec = e.kind === "put" ? parseRecord(HealthRecordSchema, e.value) : undefined;
-    const up = rec !== undefined && rec.healthy && !isStarting(rec);
-    const was = upNow.get(node);
-    upNow.set(node, up);
-    if (up && was !== true && wake.ahead === undefined && wake.downs.has(node)) kick();
-  };
-  const onTicket = (e: { kind: "put" | "delete"; key: string }) => {
-    if (e.kind === "delete" && e.key === wake.ahead) kick();
-  };
-  return Promise.all([
-    gw.watchPrefix(keys.slotsPrefix, onSlot),
-    gw.watchPrefix(keys.queuePrefix, onTicket),
-    gw.watchPrefix(keys.cooldownPrefix, onDelete),
-    gw.watchPrefix(keys.pause, onDelete),
-    gw.watchPrefix(keys.healthPrefix, onHealth),
-  ]);
-}
 
 /** Wraps the health runner to remember when the script last ran (heartbeats skip if recent, W31). */
 function trackHealth(inner: HealthRunner, clock: Clock): HealthRunner & { lastRunAt: number } {

@@ -11,7 +11,7 @@ const SRC = resolve(import.meta.dir, "../../../src");
 const ORCH = join(SRC, "orchestrate");
 
 /** The etcd lock backend (and the history it builds for it) and the loop's watches may use etcd; nothing else here. */
-const BACKEND = new Set(["_etcd-lock.ts", "_etcd-lock-boot.ts", "_history.ts", "loop.ts"]);
+const BACKEND = new Set(["_etcd-lock.ts", "_etcd-lock-boot.ts", "_history.ts", "_wake.ts"]);
 const SLOT_WRITES = [
   "tryAcquireSlot",
   "acquireOnNewLease",
